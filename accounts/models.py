@@ -1,0 +1,174 @@
+"""Users, organizations (tenants) and the memberships that give users a role in one."""
+
+import zoneinfo
+
+from babel import Locale, UnknownLocaleError
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from fintrack.money import validate_currency
+from fintrack.validators import validate_country
+
+DEFAULT_REMINDER_DAYS = [-3, 0, 7, 14, 30]
+
+
+def default_reminder_days():
+    return list(DEFAULT_REMINDER_DAYS)
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone.", code="invalid")
+
+
+def validate_locale(value):
+    try:
+        Locale.parse(value)
+    except (ValueError, UnknownLocaleError) as error:
+        raise ValidationError(f"{value!r} is not a known locale.", code="invalid") from error
+
+
+def validate_reminder_days(value):
+    if not isinstance(value, list) or not all(
+        isinstance(day, int) and not isinstance(day, bool) for day in value
+    ):
+        raise ValidationError("Reminder days must be a list of whole numbers.", code="invalid")
+    if len(value) != len(set(value)) or not all(-365 <= day <= 365 for day in value):
+        raise ValidationError(
+            "Reminder days must be distinct and between -365 and 365.", code="invalid"
+        )
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+    def get_by_natural_key(self, email):
+        # Login is case-insensitive: "Ann@Example.com" finds "ann@example.com".
+        return self.get(email__iexact=email)
+
+
+class User(AbstractUser):
+    """A person who signs in with an e-mail address (unique, case-insensitive)."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("e-mail address", unique=True)
+    name = models.CharField(max_length=150, blank=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.name or self.email
+
+    def get_short_name(self):
+        return self.name or self.email
+
+
+class Organization(models.Model):
+    """A tenant: every business object belongs to exactly one organization."""
+
+    name = models.CharField(max_length=200)
+    base_currency = models.CharField(max_length=3, validators=[validate_currency])
+    invoice_prefix = models.CharField(
+        max_length=10,
+        default="INV",
+        # Letters, digits and dashes keep invoice numbers safe in file names and URLs.
+        validators=[RegexValidator(r"^[A-Za-z0-9-]+$", "Use letters, digits and dashes only.")],
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MaxValueValidator(365)]
+    )
+    reminder_days = models.JSONField(
+        default=default_reminder_days, validators=[validate_reminder_days]
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    locale = models.CharField(max_length=20, default="en_US", validators=[validate_locale])
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, validators=[validate_country])
+    tax_id = models.CharField(max_length=50, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def today(self):
+        """The calendar date in the organization's own time zone."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    FINANCE = "finance", "Finance"
+    VIEWER = "viewer", "Viewer"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.role}) in {self.organization}"

@@ -1,0 +1,80 @@
+from django.core.validators import MaxValueValidator
+from django.db import models, transaction
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Organization
+from fintrack.models import VersionedModel
+from fintrack.money import validate_currency
+from fintrack.validators import validate_country
+
+
+class CustomerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+
+class Customer(VersionedModel):
+    """Someone an organization bills. Archiving hides it but keeps its invoices."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="customers"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    tax_id = models.CharField(max_length=50, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, validators=[validate_country])
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    payment_terms_days = models.PositiveSmallIntegerField(validators=[MaxValueValidator(365)])
+    notes = models.TextField(blank=True, max_length=5000)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["organization", "name"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
+
+    def save(self, *args, **kwargs):
+        # Defaults follow the organization at creation and stay put afterwards.
+        if not self.currency:
+            self.currency = self.organization.base_currency
+        if self.payment_terms_days is None:
+            self.payment_terms_days = self.organization.payment_terms_days
+        super().save(*args, **kwargs)
+
+    def archive(self, *, actor):
+        """Soft-delete: the customer leaves lists and gets no new invoices. Idempotent."""
+        with transaction.atomic():
+            customer = self.lock()
+            if customer.archived_at is None:
+                customer.archived_at = timezone.now()
+                customer._history_user = actor
+                customer.save()
+        self.refresh_from_db()
+
+    def restore(self, *, actor):
+        """Undo `archive`. Idempotent."""
+        with transaction.atomic():
+            customer = self.lock()
+            if customer.archived_at is not None:
+                customer.archived_at = None
+                customer._history_user = actor
+                customer.save()
+        self.refresh_from_db()

@@ -1,0 +1,32 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from customers.filters import CustomerFilterSet
+from customers.models import Customer
+from customers.serializers import CustomerSerializer
+from fintrack.api import OrganizationViewSet
+
+
+class CustomerViewSet(OrganizationViewSet):
+    """Customers of the current organization. DELETE archives (soft delete)."""
+
+    queryset = Customer.objects.all()
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilterSet
+
+    def perform_create(self, serializer):
+        serializer.save(organization=self.organization)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, *args, **kwargs):
+        self.get_object().archive(actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: CustomerSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        customer = self.get_object()
+        customer.restore(actor=request.user)
+        return Response(self.get_serializer(customer).data)

@@ -1,0 +1,143 @@
+"""The shared API kernel: tenancy, roles, optimistic concurrency and pagination.
+
+Every tenant-owned endpoint derives from `OrganizationViewSet` (or mixes in
+`OrganizationScopedMixin`), so scoping to the request's organization is inherited, not
+re-written: objects of another organization are 404 and never listed.
+"""
+
+from django.db.models import Model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, permissions, viewsets
+
+from accounts.models import Membership, Role
+from fintrack.exceptions import PreconditionFailed
+
+ALL_ROLES = frozenset(Role.values)
+WRITE_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
+ADMIN_ONLY = frozenset({Role.ADMIN})
+
+ORGANIZATION_HEADER = OpenApiParameter(
+    "X-Organization",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    description="Organization id; optional when the user belongs to exactly one.",
+)
+
+
+class OrganizationRequired(exceptions.ValidationError):
+    default_code = "organization_required"
+    default_detail = "You belong to several organizations: send the X-Organization header."
+
+    def __init__(self):
+        super().__init__(detail=self.default_detail, code=self.default_code)
+
+
+def resolve_membership(request) -> Membership:
+    """The membership the request acts through (spec 2: `X-Organization`)."""
+    memberships = Membership.objects.filter(user=request.user).select_related("organization")
+    header = request.headers.get("X-Organization", "").strip()
+    if not header:
+        found = list(memberships[:2])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise OrganizationRequired()
+        raise exceptions.PermissionDenied("You are not a member of any organization.")
+    membership = memberships.filter(organization_id=header).first() if header.isdigit() else None
+    if membership is None:
+        raise exceptions.PermissionDenied("You are not a member of this organization.")
+    return membership
+
+
+class HasOrganizationRole(permissions.BasePermission):
+    """Resolves `request.organization` / `request.membership`, then checks the view's roles.
+
+    Views declare `read_roles`, `write_roles` and, per action, `action_roles`.
+    """
+
+    message = "Your role in this organization does not allow this action."
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if getattr(request, "membership", None) is None:
+            request.membership = resolve_membership(request)
+            request.organization = request.membership.organization
+        return request.membership.role in view.allowed_roles()
+
+
+def if_match_versions(request) -> set[str] | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    tags = set()
+    for tag in header.split(","):
+        tag = tag.strip()
+        tag = tag.removeprefix("W/")
+        tags.add(tag.strip('"'))
+    return tags
+
+
+class OrganizationScopedMixin:
+    """Tenant scoping, role checks and If-Match/ETag for a DRF view.
+
+    - `get_queryset` keeps only rows whose `organization_field` is the request's
+      organization (the one place a tenant filter is written).
+    - Unsafe requests on an object whose `version` does not match `If-Match` -> 412.
+    - Detail responses carry `ETag: "<version>"`.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, HasOrganizationRole]
+    organization_field = "organization"
+    read_roles = ALL_ROLES
+    write_roles = WRITE_ROLES
+    action_roles: dict[str, frozenset] = {}
+
+    def allowed_roles(self):
+        action = getattr(self, "action", None)
+        if action in self.action_roles:
+            return self.action_roles[action]
+        if self.request.method in permissions.SAFE_METHODS:
+            return self.read_roles
+        return self.write_roles
+
+    @property
+    def organization(self):
+        return self.request.organization
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset.none()
+        return queryset.filter(**{self.organization_field: self.request.organization})
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method not in permissions.SAFE_METHODS:
+            self.check_if_match(obj)
+        return obj
+
+    def check_if_match(self, obj: Model):
+        expected = if_match_versions(self.request)
+        version = getattr(obj, "version", None)
+        if expected is None or version is None or "*" in expected:
+            return
+        if str(version) not in expected:
+            raise PreconditionFailed()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if (
+            getattr(self, "detail", False)
+            and 200 <= response.status_code < 300
+            and isinstance(data, dict)
+            and "version" in data
+        ):
+            response["ETag"] = f'"{data["version"]}"'
+        return response
+
+
+class OrganizationViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """ModelViewSet scoped to the request's organization."""

@@ -1,0 +1,68 @@
+"""Domain errors and their single translation into HTTP.
+
+Domain code raises `DomainError` subclasses and never imports DRF; the API layer maps each
+one to its status and stable `code` here, then drf-standardized-errors renders the one
+error shape of spec 11.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework import exceptions, status
+
+
+class DomainError(Exception):
+    """A business rule refused an operation. `code` is the spec's stable error code."""
+
+    code = "invalid"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_message = "The request breaks a business rule."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, attr=None):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.attr = attr
+        super().__init__(self.message)
+
+
+class ConflictError(DomainError):
+    """The object's current state forbids the operation (HTTP 409)."""
+
+    code = "conflict"
+    status_code = status.HTTP_409_CONFLICT
+
+
+class InvalidStatus(ConflictError):
+    code = "invalid_status"
+    default_message = "This action is not allowed in the object's current status."
+
+
+class ConcurrentModification(ConflictError):
+    code = "concurrent_modification"
+    default_message = "The object was changed by another request; reload it and try again."
+
+
+class PreconditionFailed(DomainError):
+    code = "precondition_failed"
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_message = "If-Match does not match the object's current version."
+
+
+class DomainAPIException(exceptions.APIException):
+    def __init__(self, error: DomainError):
+        self.status_code = error.status_code
+        super().__init__(detail=error.message, code=error.code)
+
+
+class FinTrackExceptionHandler(ExceptionHandler):
+    """drf-standardized-errors' handler, taught our domain errors and Django's validation."""
+
+    def convert_known_exceptions(self, exc):
+        if isinstance(exc, DomainError):
+            if exc.attr:
+                return exceptions.ValidationError({exc.attr: [exc.message]}, code=exc.code)
+            return DomainAPIException(exc)
+        if isinstance(exc, DjangoValidationError):
+            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+            return exceptions.ValidationError(detail)
+        return super().convert_known_exceptions(exc)

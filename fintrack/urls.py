@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from fintrack import views
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("customers.urls")),
+    path("", include("invoices.urls")),
+    path("", include("payments.urls")),
+    path("", include("audit.urls")),
+    path("", include("reports.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("", include("django_prometheus.urls")),
+]
+
+# API clients get the JSON error shape even for URLs no view matched.
+handler400 = "fintrack.views.bad_request"
+handler403 = "fintrack.views.permission_denied"
+handler404 = "fintrack.views.not_found"
+handler500 = "fintrack.views.server_error"

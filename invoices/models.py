@@ -1,0 +1,403 @@
+"""Invoices, their lines and the per-organization number series.
+
+Every lifecycle command locks the invoice row (`select_for_update`) inside
+`transaction.atomic()`, validates against the locked copy, and saves through
+`VersionedModel.save`, so a command never overwrites a change it did not see.
+Lock order everywhere: invoice, then its sequence row or its payments.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.db.models import Case, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Organization
+from customers.models import Customer
+from fintrack.exceptions import ConcurrentModification, InvalidStatus
+from fintrack.models import VersionedModel
+from fintrack.money import ZERO, quantize, validate_currency
+from invoices.exceptions import (
+    AmountTooLarge,
+    CustomerArchived,
+    InvalidDates,
+    InvoiceEmpty,
+    InvoiceHasPayments,
+    InvoiceNotEditable,
+)
+
+MONEY = {"max_digits": 19, "decimal_places": 4, "default": Decimal("0")}
+# Stored amounts have 15 integer digits; anything larger cannot be an invoice.
+MAX_AMOUNT = Decimal("1e14")
+HUNDRED = Decimal("100")
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+# Statuses reachable by each command, checked in one place (`_ensure_status`).
+RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
+REFUNDABLE_STATUSES = frozenset(
+    {InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID}
+)
+VOIDABLE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SENT})
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def with_is_overdue(self, today):
+        """Annotate `is_overdue` (spec 5.3) so it is always current and filterable in SQL."""
+        return self.annotate(
+            is_overdue=Case(
+                When(
+                    status__in=RECEIVABLE_STATUSES,
+                    balance_due__gt=0,
+                    due_date__lt=today,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
+class Invoice(VersionedModel):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invoices"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    # NULL until sent: drafts have no number, and NULLs never collide in the unique index.
+    number = models.CharField(max_length=32, null=True, blank=True, editable=False)  # noqa: DJ001
+    status = models.CharField(
+        max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, editable=False
+    )
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True, max_length=5000)
+    subtotal = models.DecimalField(**MONEY, editable=False)
+    discount_total = models.DecimalField(**MONEY, editable=False)
+    tax_total = models.DecimalField(**MONEY, editable=False)
+    total = models.DecimalField(**MONEY, editable=False)
+    amount_paid = models.DecimalField(**MONEY, editable=False)
+    balance_due = models.DecimalField(**MONEY, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paid_at = models.DateTimeField(null=True, blank=True, editable=False)
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    void_reason = models.CharField(max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InvoiceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "status", "due_date"]),
+            models.Index(fields=["organization", "issue_date"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="invoice_number_unique_per_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0),
+                name="invoice_totals_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0, amount_paid__lte=F("total")),
+                name="invoice_amount_paid_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_due=F("total") - F("amount_paid")),
+                name="invoice_balance_is_total_minus_paid",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | ~Q(status=InvoiceStatus.DRAFT),
+                name="invoice_draft_has_no_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True)
+                | Q(issue_date__isnull=True)
+                | Q(due_date__gte=F("issue_date")),
+                name="invoice_due_not_before_issue",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number or f"Draft #{self.pk}"
+
+    # --- predicates ---------------------------------------------------------------------
+
+    @property
+    def is_draft(self):
+        return self.status == InvoiceStatus.DRAFT
+
+    def can_send(self):
+        return self.is_draft
+
+    def can_void(self):
+        return self.status in VOIDABLE_STATUSES and not self.payments.exists()
+
+    def can_receive_payment(self):
+        return self.status in RECEIVABLE_STATUSES
+
+    # --- drafts -------------------------------------------------------------------------
+
+    @classmethod
+    def create_draft(cls, *, organization, customer, actor, lines=(), **fields):
+        """Create a draft with its lines and stored totals. The customer must be active."""
+        if customer.organization_id != organization.pk:
+            raise ValueError("customer belongs to another organization")
+        if customer.is_archived:
+            raise CustomerArchived(attr="customer")
+        fields.setdefault("currency", customer.currency)
+        with transaction.atomic():
+            invoice = cls(organization=organization, customer=customer, **fields)
+            invoice._check_dates()
+            invoice._history_user = actor
+            invoice.save()
+            invoice._replace_lines(lines, actor=actor)
+            invoice._store_totals(actor=actor)
+        return invoice
+
+    def update_draft(self, *, actor, lines=None, **fields):
+        """Change a draft's fields and, when `lines` is given, replace all its lines.
+
+        Refused with `invoice_not_editable` unless the locked row is still a draft, and with
+        `concurrent_modification` if it changed since this instance was read.
+        """
+        with transaction.atomic():
+            invoice = self.lock()
+            if not invoice.is_draft:
+                raise InvoiceNotEditable()
+            if invoice.version != self.version:
+                raise ConcurrentModification()
+            customer = fields.get("customer")
+            if customer is not None and customer.pk != invoice.customer_id and customer.is_archived:
+                raise CustomerArchived(attr="customer")
+            for name, value in fields.items():
+                setattr(invoice, name, value)
+            invoice._check_dates()
+            if lines is not None:
+                invoice._replace_lines(lines, actor=actor)
+            invoice._store_totals(actor=actor, force=True)
+        self.refresh_from_db()
+
+    def delete_draft(self, *, actor):
+        with transaction.atomic():
+            invoice = self.lock()
+            if not invoice.is_draft:
+                raise InvoiceNotEditable()
+            for line in invoice.lines.all():
+                line._history_user = actor
+                line.delete()
+            invoice._history_user = actor
+            invoice.delete()
+
+    def _replace_lines(self, lines, *, actor):
+        for line in self.lines.all():
+            line._history_user = actor
+            line.delete()
+        for position, data in enumerate(lines, start=1):
+            line = InvoiceLine(
+                invoice=self, organization_id=self.organization_id, position=position, **data
+            )
+            line.compute(self.currency)
+            line._history_user = actor
+            line.save()
+
+    def _store_totals(self, *, actor, force=False):
+        """Sum the rounded line figures (round per line, then sum) and save if changed."""
+        sums = self.lines.aggregate(
+            subtotal=Coalesce(Sum("amount"), ZERO),
+            discount_total=Coalesce(Sum("discount_amount"), ZERO),
+            tax_total=Coalesce(Sum("tax_amount"), ZERO),
+        )
+        total = sums["subtotal"] - sums["discount_total"] + sums["tax_total"]
+        if total >= MAX_AMOUNT:
+            raise AmountTooLarge(attr="lines")
+        changed = force
+        for name, value in {**sums, "total": total}.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                changed = True
+        self.balance_due = self.total - self.amount_paid
+        if changed:
+            self._history_user = actor
+            self.save()
+
+    def _check_dates(self):
+        if self.issue_date and self.due_date and self.due_date < self.issue_date:
+            raise InvalidDates(attr="due_date")
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def send(self, *, actor, on_sent=None):
+        """Draft -> sent: assign the next gapless number, default the dates.
+
+        `on_sent(invoice)` runs inside the same transaction after the number is assigned
+        (used to queue the e-mail with `transaction.on_commit`).
+        """
+        with transaction.atomic():
+            invoice = self.lock()
+            if not invoice.can_send():
+                raise InvalidStatus("Only a draft can be sent.")
+            if not invoice.lines.exists() or invoice.total <= 0:
+                raise InvoiceEmpty()
+            today = invoice.organization.today()
+            invoice.issue_date = invoice.issue_date or today
+            invoice.due_date = invoice.due_date or invoice.issue_date + timedelta(
+                days=invoice.customer.payment_terms_days
+            )
+            invoice._check_dates()
+            invoice.number = InvoiceSequence.next_number(invoice.organization)
+            invoice.status = InvoiceStatus.SENT
+            invoice.sent_at = timezone.now()
+            invoice._history_user = actor
+            invoice.save()
+            if on_sent is not None:
+                on_sent(invoice)
+        self.refresh_from_db()
+
+    def void(self, *, reason, actor):
+        """Draft or never-paid sent invoice -> void. A sent invoice keeps its number."""
+        with transaction.atomic():
+            invoice = self.lock()
+            if invoice.status == InvoiceStatus.VOID:
+                raise InvalidStatus("The invoice is already void.")
+            # Any payment row, even one later reversed, makes the invoice part of the books.
+            if invoice.status not in VOIDABLE_STATUSES or invoice.payments.exists():
+                raise InvoiceHasPayments()
+            invoice.status = InvoiceStatus.VOID
+            invoice.voided_at = timezone.now()
+            invoice.void_reason = reason or ""
+            invoice._history_user = actor
+            invoice.save()
+        self.refresh_from_db()
+
+    def apply_payments(self, *, actor):
+        """Recompute amount_paid, balance_due, status and paid_at from the payment rows.
+
+        Call with this invoice locked, in the transaction that wrote the payment row.
+        """
+        paid = self.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+        self.amount_paid = paid
+        self.balance_due = self.total - paid
+        if paid <= 0:
+            self.status = InvoiceStatus.SENT
+        elif paid < self.total:
+            self.status = InvoiceStatus.PARTIALLY_PAID
+        else:
+            self.status = InvoiceStatus.PAID
+        if self.status == InvoiceStatus.PAID:
+            self.paid_at = self.paid_at or timezone.now()
+        else:
+            self.paid_at = None
+        self._history_user = actor
+        self.save()
+
+
+class InvoiceLine(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=1)
+    description = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=19, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=19, decimal_places=4)
+    discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+    amount = models.DecimalField(**MONEY, editable=False)
+    discount_amount = models.DecimalField(**MONEY, editable=False)
+    tax_amount = models.DecimalField(**MONEY, editable=False)
+    total = models.DecimalField(**MONEY, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="line_unit_price_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="line_discount_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="line_tax_rate_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+    def compute(self, currency):
+        """Spec 5.2: each figure rounded half-up to the currency's minor unit, in order."""
+        self.amount = quantize(self.quantity * self.unit_price, currency)
+        if self.amount >= MAX_AMOUNT:
+            raise AmountTooLarge(attr="lines")
+        self.discount_amount = quantize(self.amount * self.discount_percent / HUNDRED, currency)
+        self.tax_amount = quantize(
+            (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, currency
+        )
+        self.total = self.amount - self.discount_amount + self.tax_amount
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number issued by an organization: a locked counter, never a DB
+    sequence, because sequences skip values on rollback and the series must be gapless."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="invoice_sequence"
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.organization}: {self.last_number}"
+
+    @classmethod
+    def next_number(cls, organization):
+        """Reserve the organization's next number. Call inside the sending transaction."""
+        cls.objects.get_or_create(organization=organization)
+        # Lock after the invoice row (lock order: invoice, then sequence); concurrent sends
+        # queue here and each sees the number the previous one committed.
+        sequence = cls.objects.select_for_update().get(organization=organization)
+        sequence.last_number += 1
+        sequence.save(update_fields=["last_number"])
+        return f"{organization.invoice_prefix}-{sequence.last_number:05d}"
+
+
+class InvoiceReminder(models.Model):
+    """One reminder stage (days relative to the due date) e-mailed for one invoice."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invoice_reminders"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    stage = models.SmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["invoice", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "stage"], name="reminder_once_per_stage")
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} day {self.stage:+d}"
