@@ -15,6 +15,7 @@ from fintrack.money import validate_currency
 from fintrack.validators import validate_country
 
 DEFAULT_REMINDER_DAYS = [-3, 0, 7, 14, 30]
+SYSTEM_ACTOR_EMAIL = "system@fintrack.invalid"
 
 
 def default_reminder_days():
@@ -63,6 +64,17 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email, password=None, **extra):
         extra.update(is_staff=True, is_superuser=True)
         return self._create(email, password, **extra)
+
+    def system_actor(self):
+        """The actor recorded for changes made by operators' commands and jobs.
+
+        An inactive user with no usable password: it can own history rows but never log in.
+        """
+        user, _ = self.get_or_create(
+            email=SYSTEM_ACTOR_EMAIL,
+            defaults={"name": "FinTrack system", "is_active": False, "password": "!"},
+        )
+        return user
 
     def get_by_natural_key(self, email):
         # Login is case-insensitive: "Ann@Example.com" finds "ann@example.com".
