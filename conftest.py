@@ -1,12 +1,21 @@
 """Fixtures shared by every app's tests: organizations, users per role, JWT API clients."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache: no test may inherit another's attempts."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

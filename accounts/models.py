@@ -6,11 +6,12 @@ from babel import Locale, UnknownLocaleError
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from accounts.exceptions import AlreadyMember, LastAdmin
 from fintrack.money import validate_currency
 from fintrack.validators import validate_country
 
@@ -184,3 +185,58 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.role}) in {self.organization}"
+
+    # --- lifecycle: every change runs under the organization's row lock -------------------
+    # Locking the organization row serializes all membership changes of one tenant, so the
+    # "at least one admin" count below is read after any concurrent change has committed:
+    # two admins demoting each other at once cannot both succeed.
+
+    @classmethod
+    def add(cls, *, organization, user, role, actor):
+        """Give `user` a role in `organization`; 409 `already_member` if they have one."""
+        with transaction.atomic():
+            Organization.objects.select_for_update().get(pk=organization.pk)
+            if cls.objects.filter(organization=organization, user=user).exists():
+                raise AlreadyMember()
+            membership = cls(organization=organization, user=user, role=role)
+            membership._history_user = actor
+            try:
+                # A savepoint, so a lost race on the unique constraint leaves the
+                # transaction usable and is reported as the same business error.
+                with transaction.atomic():
+                    membership.save()
+            except IntegrityError as error:
+                raise AlreadyMember() from error
+        return membership
+
+    def change_role(self, *, role, actor):
+        """Set a new role. Demoting the organization's last admin: 409 `last_admin`."""
+        with transaction.atomic():
+            membership = self._lock_with_organization()
+            if membership.role == role:
+                return
+            if membership.role == Role.ADMIN:
+                membership._ensure_another_admin()
+            membership.role = role
+            membership._history_user = actor
+            membership.save()
+        self.refresh_from_db()
+
+    def remove(self, *, actor):
+        """Delete the membership. Removing the organization's last admin: 409 `last_admin`."""
+        with transaction.atomic():
+            membership = self._lock_with_organization()
+            if membership.role == Role.ADMIN:
+                membership._ensure_another_admin()
+            membership._history_user = actor
+            membership.delete()
+
+    def _lock_with_organization(self):
+        # Lock order: organization first, then the membership (as in `add`).
+        Organization.objects.select_for_update().get(pk=self.organization_id)
+        return Membership.objects.select_for_update().get(pk=self.pk)
+
+    def _ensure_another_admin(self):
+        others = Membership.objects.filter(organization_id=self.organization_id, role=Role.ADMIN)
+        if not others.exclude(pk=self.pk).exists():
+            raise LastAdmin()

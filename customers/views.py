@@ -16,6 +16,13 @@ class CustomerViewSet(OrganizationViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
 
+    def filter_queryset(self, queryset):
+        # Filters (and the default "active only") shape lists; by id a customer stays
+        # readable whatever its state (spec 4: archived customers stay readable by id).
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def perform_create(self, serializer):
         serializer.save(organization=self.organization)
 

@@ -44,7 +44,9 @@ def resolve_membership(request) -> Membership:
         if found:
             raise OrganizationRequired()
         raise exceptions.PermissionDenied("You are not a member of any organization.")
-    membership = memberships.filter(organization_id=header).first() if header.isdigit() else None
+    # ASCII digits that fit a bigint only: "²" or a 500-digit id must be a 403, not a 500.
+    is_id = header.isascii() and header.isdigit() and len(header) <= 18
+    membership = memberships.filter(organization_id=header).first() if is_id else None
     if membership is None:
         raise exceptions.PermissionDenied("You are not a member of this organization.")
     return membership

@@ -15,6 +15,8 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")])
         kwargs.setdefault("coerce", lambda value: value in ("true", "1"))
+        # An absent value cleans to None (not ""), so `cleaned_data.get(...) is None` works.
+        kwargs.setdefault("empty_value", None)
         super().__init__(*args, **kwargs)
 
 

@@ -1,0 +1,154 @@
+"""Serializers of spec 2. Passwords are write-only everywhere and never rendered."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from accounts.models import Membership, Organization, Role, User
+from fintrack.money import CurrencyField
+
+# More reminders than this would e-mail a customer every few days; also bounds the payload.
+MAX_REMINDER_STAGES = 20
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name"]
+        read_only_fields = fields
+
+
+class OrganizationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class RegisteredOrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "base_currency"]
+        read_only_fields = fields
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+    name = serializers.CharField(max_length=150)
+    organization_name = serializers.CharField(max_length=200)
+    base_currency = CurrencyField()
+
+    def validate_email(self, value):
+        value = value.lower()
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError(
+                "A user with this e-mail address already exists.", code="unique"
+            )
+        return value
+
+    def validate(self, attrs):
+        # The unsaved user lets UserAttributeSimilarityValidator compare against e-mail/name.
+        candidate = User(email=attrs["email"], name=attrs["name"])
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": list(error.messages)}) from error
+        return attrs
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RegisterResponseSerializer(TokenPairSerializer):
+    user = UserSummarySerializer()
+    organization = RegisteredOrganizationSerializer()
+
+
+class LogoutInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class MeMembershipSerializer(serializers.ModelSerializer):
+    organization = OrganizationSummarySerializer()
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "role"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    memberships = MeMembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "memberships"]
+        read_only_fields = fields
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    """The current organization's settings; model validators check zone, locale, country."""
+
+    base_currency = CurrencyField()
+    reminder_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=-365, max_value=365),
+        max_length=MAX_REMINDER_STAGES,
+        help_text="Days relative to the due date on which reminders are sent.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "base_currency",
+            "invoice_prefix",
+            "payment_terms_days",
+            "reminder_days",
+            "time_zone",
+            "locale",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postal_code",
+            "region",
+            "country",
+            "tax_id",
+            "email",
+        ]
+
+    def validate_reminder_days(self, value):
+        if len(value) != len(set(value)):
+            raise serializers.ValidationError("Reminder days must be distinct.", code="invalid")
+        return sorted(value)
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        # Only the fields this request changed are written, so two admins editing different
+        # settings at the same time do not overwrite each other.
+        instance.save(update_fields=[*validated_data, "updated_at"])
+        return instance
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "created_at"]
+        read_only_fields = fields
+
+
+class MembershipCreateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MembershipUpdateInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)

@@ -1,0 +1,190 @@
+"""Authentication, the current organization's settings and its members (spec 2)."""
+
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView
+
+from accounts.exceptions import UserNotFound
+from accounts.models import Membership, Organization, Role, User
+from accounts.serializers import (
+    LogoutInputSerializer,
+    MembershipCreateInputSerializer,
+    MembershipSerializer,
+    MembershipUpdateInputSerializer,
+    MeSerializer,
+    OrganizationSerializer,
+    RegisterInputSerializer,
+    RegisterResponseSerializer,
+)
+from accounts.throttles import LoginThrottle
+from fintrack.api import ADMIN_ONLY, ALL_ROLES, OrganizationScopedMixin
+
+
+def token_pair(user) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class RegisterView(APIView):
+    """Sign up: a new user, their organization and their admin membership, all or nothing."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        request=RegisterInputSerializer, responses={201: RegisterResponseSerializer}, auth=[]
+    )
+    def post(self, request):
+        data = RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        try:
+            with transaction.atomic():
+                user, organization = self._create_all(fields)
+        except IntegrityError as error:
+            # Two sign-ups with one e-mail at once: the unique index decides, same 400.
+            raise exceptions.ValidationError(
+                {"email": ["A user with this e-mail address already exists."]}, code="unique"
+            ) from error
+        body = {
+            "user": {"id": user.pk, "email": user.email, "name": user.name},
+            "organization": {
+                "id": organization.pk,
+                "name": organization.name,
+                "base_currency": organization.base_currency,
+            },
+            **token_pair(user),
+        }
+        return Response(RegisterResponseSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _create_all(fields):
+        user = User(email=fields["email"], name=fields["name"])
+        user.set_password(fields["password"])
+        user.save()
+        # From here on the new user is the actor of their own sign-up in the history.
+        organization = Organization(
+            name=fields["organization_name"], base_currency=fields["base_currency"]
+        )
+        organization._history_user = user
+        organization.save()
+        membership = Membership(user=user, organization=organization, role=Role.ADMIN)
+        membership._history_user = user
+        membership.save()
+        return user, organization
+
+
+class LoginView(TokenObtainPairView):
+    """`{email, password}` -> `{access, refresh}`; e-mail is case-insensitive."""
+
+    throttle_classes = [LoginThrottle]
+
+
+class LogoutView(APIView):
+    """Blacklist one of the caller's refresh tokens."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=LogoutInputSerializer, responses={204: None})
+    def post(self, request):
+        data = LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+        except TokenError as error:
+            raise exceptions.ValidationError(
+                {"refresh": [str(error)]}, code="token_not_valid"
+            ) from error
+        if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
+            # Only your own sessions can be ended through this endpoint.
+            raise exceptions.ValidationError(
+                {"refresh": ["This token does not belong to you."]}, code="token_not_valid"
+            )
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(generics.RetrieveAPIView):
+    """The signed-in user and every organization they belong to (no X-Organization needed)."""
+
+    serializer_class = MeSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_object(self):
+        return User.objects.prefetch_related("memberships__organization").get(
+            pk=self.request.user.pk
+        )
+
+
+class OrganizationView(OrganizationScopedMixin, generics.RetrieveUpdateAPIView):
+    """The request's organization: any member reads it, admins change it."""
+
+    queryset = Organization.objects.all()
+    serializer_class = OrganizationSerializer
+    read_roles = ALL_ROLES
+    write_roles = ADMIN_ONLY
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        # A singleton resource: the object *is* the tenant the kernel resolved from
+        # X-Organization and the caller's membership (read in this request), so there is
+        # nothing else to look up or filter.
+        organization = self.request.organization
+        self.check_object_permissions(self.request, organization)
+        return organization
+
+    def perform_update(self, serializer):
+        serializer.instance._history_user = self.request.user
+        serializer.save()
+
+
+class MembershipViewSet(
+    OrganizationScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Members of the request's organization (admins only)."""
+
+    queryset = Membership.objects.select_related("user")
+    serializer_class = MembershipSerializer
+    read_roles = ADMIN_ONLY
+    write_roles = ADMIN_ONLY
+
+    @extend_schema(request=MembershipCreateInputSerializer, responses={201: MembershipSerializer})
+    def create(self, request):
+        data = MembershipCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # Inactive accounts (e.g. the system actor) cannot log in, so they are not offered.
+        user = User.objects.filter(
+            email__iexact=data.validated_data["email"], is_active=True
+        ).first()
+        if user is None:
+            raise UserNotFound(attr="email")
+        membership = Membership.add(
+            organization=self.organization,
+            user=user,
+            role=data.validated_data["role"],
+            actor=request.user,
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MembershipUpdateInputSerializer, responses={200: MembershipSerializer})
+    def partial_update(self, request, pk=None):
+        membership = self.get_object()
+        data = MembershipUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership.change_role(role=data.validated_data["role"], actor=request.user)
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        self.get_object().remove(actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

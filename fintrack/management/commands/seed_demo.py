@@ -1,0 +1,206 @@
+"""`manage.py seed_demo`: a demo organization to explore the API and the admin with.
+
+Everything is created through the same domain methods the API uses (create_draft, send,
+void, Payment.pay), so the demo data obeys every rule and has a full history, attributed
+to the system actor.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Membership, Organization, Role, User
+from customers.models import Customer
+from fintrack.money import format_plain
+from invoices.models import Invoice
+from payments.models import Payment
+
+ORGANIZATION_NAME = "Demo Trading Co"
+DOMAIN = "demo.fintrack.test"
+DEFAULT_PASSWORD = "fintrack-demo-2025"  # noqa: S105 - a documented demo credential
+USERS = [
+    (Role.ADMIN, f"admin@{DOMAIN}", "Ada Admin"),
+    (Role.FINANCE, f"finance@{DOMAIN}", "Fin Finance"),
+    (Role.VIEWER, f"viewer@{DOMAIN}", "Vic Viewer"),
+]
+
+
+def line(description, quantity, unit_price, tax_rate="0", discount_percent="0"):
+    return {
+        "description": description,
+        "quantity": Decimal(quantity),
+        "unit_price": Decimal(unit_price),
+        "tax_rate": Decimal(tax_rate),
+        "discount_percent": Decimal(discount_percent),
+    }
+
+
+class Command(BaseCommand):
+    help = (
+        f"Create the demo organization {ORGANIZATION_NAME!r} (USD) with one user per role, "
+        "customers and invoices in every status. Running it again changes nothing. "
+        "Demo users have a well-known password: do not run this on a production database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default=DEFAULT_PASSWORD,
+            help=f"Password given to the demo users when created (default: {DEFAULT_PASSWORD}).",
+        )
+
+    def handle(self, *args, password, **options):
+        emails = [email for _, email, _ in USERS]
+        if User.objects.filter(email__in=emails).exists():
+            self.stdout.write(
+                "Demo data already exists; nothing changed. Demo users: "
+                f"{', '.join(emails)} (password as printed when they were created; "
+                f"default {DEFAULT_PASSWORD!r})."
+            )
+            return
+        actor = User.objects.system_actor()
+        # All or nothing: a failure half-way leaves no partial demo that would then be
+        # mistaken for a complete one on the next run.
+        with transaction.atomic():
+            organization = self.create_organization(actor)
+            self.create_users(organization, password, actor)
+            customers = self.create_customers(organization, actor)
+            invoices = self.create_invoices(organization, customers, actor)
+        self.report(organization, password, customers, invoices)
+
+    # --- steps ----------------------------------------------------------------------------
+
+    def create_organization(self, actor):
+        organization = Organization(
+            name=ORGANIZATION_NAME,
+            base_currency="USD",
+            invoice_prefix="DEMO",
+            address_line1="1 Market Street",
+            city="San Francisco",
+            region="CA",
+            postal_code="94105",
+            country="US",
+            email=f"billing@{DOMAIN}",
+        )
+        organization.full_clean()
+        organization._history_user = actor
+        organization.save()
+        return organization
+
+    def create_users(self, organization, password, actor):
+        for role, email, name in USERS:
+            user = User(email=email, name=name)
+            user.set_password(password)
+            user._history_user = actor
+            user.save()
+            membership = Membership(user=user, organization=organization, role=role)
+            membership._history_user = actor
+            membership.save()
+
+    def create_customers(self, organization, actor):
+        specs = {
+            "northwind": {
+                "name": "Northwind Traders",
+                "email": "ap@northwind.example",
+                "country": "US",
+                "tax_id": "US-94-1234567",
+            },
+            "contoso": {
+                "name": "Contoso Ltd",
+                "email": "accounts@contoso.example",
+                "country": "GB",
+                "payment_terms_days": 14,
+            },
+            "fabrikam": {
+                "name": "Fabrikam GmbH",
+                "email": "buchhaltung@fabrikam.example",
+                "country": "DE",
+                "currency": "EUR",
+                "tax_id": "DE123456789",
+            },
+            # No e-mail: invoices to it can be sent, but not e-mailed (400 customer_no_email).
+            "walk_in": {"name": "Walk-in Customer", "phone": "+1 415 555 0100"},
+            "old_partner": {"name": "Old Partner Inc", "email": "finance@oldpartner.example"},
+        }
+        customers = {}
+        for key, fields in specs.items():
+            customer = Customer(organization=organization, **fields)
+            customer._history_user = actor
+            customer.save()
+            customers[key] = customer
+        return customers
+
+    def create_invoices(self, organization, customers, actor):
+        today = organization.today()
+        hardware = [line("Barcode scanner", "3", "129.00", tax_rate="8.5")]
+        consulting = [
+            line("Consulting (hours)", "12.5", "95.00"),
+            line("Travel", "1", "240.00", discount_percent="10"),
+        ]
+
+        def draft(customer, lines, **fields):
+            return Invoice.create_draft(
+                organization=organization, customer=customer, actor=actor, lines=lines, **fields
+            )
+
+        def sent(customer, lines, **fields):
+            invoice = draft(customer, lines, **fields)
+            invoice.send(actor=actor)
+            return invoice
+
+        invoices = {
+            "draft": draft(customers["northwind"], hardware, reference="PO-1001"),
+            "sent": sent(customers["contoso"], consulting),
+            # Issued 45 days ago with 30-day terms: 15 days past due today.
+            "overdue": sent(
+                customers["northwind"],
+                consulting,
+                issue_date=today - timedelta(days=45),
+                due_date=today - timedelta(days=15),
+            ),
+            "partially_paid": sent(customers["fabrikam"], hardware),
+            "paid": sent(customers["walk_in"], hardware),
+            "void": sent(customers["contoso"], hardware),
+            "archived_customer_paid": sent(customers["old_partner"], consulting),
+        }
+        self.pay(invoices["partially_paid"], Decimal("100.00"), "bank_transfer", actor)
+        self.pay(invoices["paid"], invoices["paid"].balance_due, "cash", actor)
+        self.pay(
+            invoices["archived_customer_paid"],
+            invoices["archived_customer_paid"].balance_due,
+            "cheque",
+            actor,
+        )
+        invoices["void"].void(reason="Issued to the wrong customer", actor=actor)
+        # Archived after its last invoice: it keeps its history but gets no new invoices.
+        customers["old_partner"].archive(actor=actor)
+        for invoice in invoices.values():
+            invoice.refresh_from_db()
+        return invoices
+
+    @staticmethod
+    def pay(invoice, amount, method, actor):
+        Payment.pay(
+            invoice, amount=amount, method=method, actor=actor, reference=f"DEMO-{invoice.pk}"
+        )
+
+    def report(self, organization, password, customers, invoices):
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {organization.name!r} (organization id {organization.pk})."
+            )
+        )
+        self.stdout.write("Log in with POST /api/v1/auth/token/ as:")
+        for role, email, _ in USERS:
+            self.stdout.write(f"  {role:<8} {email:<28} password: {password}")
+        self.stdout.write(f"{len(customers)} customers (1 archived, 1 without e-mail).")
+        today = organization.today()
+        for invoice in invoices.values():
+            overdue = " (overdue)" if invoice.status == "sent" and invoice.due_date < today else ""
+            self.stdout.write(
+                f"  {invoice.number or 'draft':<12} {invoice.status + overdue:<15} "
+                f"{invoice.customer.name:<20} "
+                f"{format_plain(invoice.total, invoice.currency)} {invoice.currency}"
+            )

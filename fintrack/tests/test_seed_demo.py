@@ -1,0 +1,125 @@
+"""seed_demo: a complete demo through the domain methods, and a second run changes nothing."""
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db.models import Sum
+
+from accounts.models import Organization, Role, User
+from customers.models import Customer
+from fintrack.management.commands.seed_demo import DEFAULT_PASSWORD, ORGANIZATION_NAME, USERS
+from invoices.models import Invoice, InvoiceStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def row_counts():
+    """Rows of every model, history tables included."""
+    return {
+        model._meta.label: model._base_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"accounts", "customers", "invoices", "payments"}
+    }
+
+
+@pytest.fixture
+def demo():
+    output = seed()
+    return Organization.objects.get(name=ORGANIZATION_NAME), output
+
+
+def test_creates_the_usd_demo_organization_and_prints_credentials(demo):
+    organization, output = demo
+    assert organization.base_currency == "USD"
+    for _, email, _ in USERS:
+        assert email in output
+    assert DEFAULT_PASSWORD in output
+
+
+def test_one_user_per_role(demo):
+    organization, _ = demo
+    roles = dict(organization.memberships.values_list("user__email", "role"))
+    assert roles == {
+        "admin@demo.fintrack.test": Role.ADMIN,
+        "finance@demo.fintrack.test": Role.FINANCE,
+        "viewer@demo.fintrack.test": Role.VIEWER,
+    }
+
+
+def test_customers_include_an_archived_one_and_one_without_email(demo):
+    organization, _ = demo
+    customers = Customer.objects.filter(organization=organization)
+    assert customers.count() >= 4
+    assert customers.filter(archived_at__isnull=False).count() == 1
+    assert customers.filter(email="").count() == 1
+
+
+def test_invoices_in_every_status_plus_an_overdue_one(demo):
+    organization, _ = demo
+    invoices = Invoice.objects.filter(organization=organization).with_is_overdue(
+        organization.today()
+    )
+    assert set(invoices.values_list("status", flat=True)) == set(InvoiceStatus.values)
+    overdue = invoices.filter(is_overdue=True)
+    assert overdue.count() == 1
+    assert overdue.get().status == InvoiceStatus.SENT
+
+
+def test_demo_money_is_consistent(demo):
+    organization, _ = demo
+    for invoice in Invoice.objects.filter(organization=organization):
+        paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or 0
+        assert invoice.amount_paid == paid
+        assert invoice.balance_due == invoice.total - invoice.amount_paid
+    numbers = sorted(
+        Invoice.objects.filter(organization=organization)
+        .exclude(number=None)
+        .values_list("number", flat=True)
+    )
+    assert numbers == [f"DEMO-{n:05d}" for n in range(1, len(numbers) + 1)]
+
+
+def test_history_is_attributed_to_the_system_actor(demo):
+    organization, _ = demo
+    actor = User.objects.system_actor()
+    invoice = Invoice.objects.filter(organization=organization, status=InvoiceStatus.PAID).first()
+    assert {row.history_user for row in invoice.history.all()} == {actor}
+    assert organization.history.get().history_user == actor
+
+
+def test_second_run_changes_nothing(demo):
+    before = row_counts()
+    output = seed()
+    assert "already exists" in output
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(("role", "email", "name"), USERS)
+def test_each_demo_user_can_log_in(demo, api, role, email, name):
+    organization, _ = demo
+    response = api().post("/api/v1/auth/token/", {"email": email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200, response.json()
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    me = client.get("/api/v1/auth/me/").json()
+    assert me["memberships"] == [
+        {"organization": {"id": organization.pk, "name": ORGANIZATION_NAME}, "role": role}
+    ]
+    assert client.get("/api/v1/invoices/").json()["count"] == 7
+
+
+def test_custom_password(api):
+    seed("--password", "another-demo-secret")
+    email = USERS[0][1]
+    response = api().post(
+        "/api/v1/auth/token/", {"email": email, "password": "another-demo-secret"}
+    )
+    assert response.status_code == 200
