@@ -1,5 +1,69 @@
-"""Invoice document actions (PDF download, reminder e-mail) mixed into InvoiceViewSet."""
+"""Invoice document actions (PDF download, reminder e-mail) mixed into InvoiceViewSet.
+
+They rely on the viewset they are mixed into for tenant scoping (`get_object`, so another
+organization's invoice is 404), roles (GET: any member; POST: admin and finance) and
+If-Match, and on its invoice serializer for the `remind` answer.
+"""
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+
+from invoices.pdf import pdf_filename, render_invoice_pdf
+from invoices.reminders import send_manual_reminder
+
+
+class PDFNegotiation(BaseContentNegotiation):
+    """The PDF download answers any `Accept` (a client asking for application/pdf must not
+    get 406 from the JSON-only API): the PDF is a plain HttpResponse, and the error bodies
+    this negotiation picks a renderer for stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
 
 class InvoiceDocumentActions:
     """Adds the `pdf` and `remind` actions to InvoiceViewSet."""
+
+    @extend_schema(
+        description="The invoice as a PDF attachment named `<number>.pdf` (drafts: "
+        "`draft-<id>.pdf`, watermarked DRAFT; void invoices are marked VOID). Money and "
+        "dates follow the organization's locale; every figure is the stored one.",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The invoice as a PDF attachment."
+            )
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=PDFNegotiation)
+    def pdf(self, request, pk=None):
+        """The invoice as a PDF (drafts watermarked DRAFT, void invoices VOID)."""
+        invoice = self.get_object()
+        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=pdf_filename(invoice)
+        )
+        return response
+
+    @extend_schema(
+        request=None,
+        description="E-mails the customer a payment reminder (plain text + HTML, PDF "
+        "attached) after the request commits. Only sent or partially paid invoices "
+        "(else 409 invalid_status); a customer without e-mail is 400 customer_no_email. "
+        "A manual reminder changes nothing on the invoice and is not a schedule stage: "
+        "the scheduled reminders of `send_reminders` still go out.",
+    )
+    @action(detail=True, methods=["post"])
+    def remind(self, request, pk=None):
+        """E-mail the customer a payment reminder with the PDF (sent or partially paid only)."""
+        invoice = self.get_object()
+        send_manual_reminder(invoice, actor=request.user)
+        invoice = self.get_queryset().get(pk=invoice.pk)
+        return Response(self.get_serializer(invoice).data)

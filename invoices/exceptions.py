@@ -29,3 +29,11 @@ class InvalidDates(DomainError):
 class AmountTooLarge(DomainError):
     code = "amount_too_large"
     default_message = "The amount is too large to be stored."
+
+
+class InvalidLine(DomainError):
+    code = "invalid_line"
+    default_message = "An invoice line has an invalid value."
+
+    def __init__(self, message=None, *, code=None, attr="lines"):
+        super().__init__(message, code=code, attr=attr)

@@ -1,9 +1,23 @@
-"""E-mailing invoices to customers. Messages leave only after the transaction commits."""
+"""E-mailing invoices to customers. Messages leave only after the transaction commits.
 
+A message is plain text with an HTML alternative and the invoice PDF attached. It is built
+after the commit from a fresh read of the invoice, so it shows what was committed (the
+number assigned by `send`, the balance after the latest payment).
+"""
+
+import logging
+
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
 
 from fintrack.exceptions import DomainError
+from invoices.pdf import LocaleFormatter, pdf_filename, render_invoice_pdf
+
+logger = logging.getLogger(__name__)
+
+KINDS = frozenset({"invoice", "reminder"})
 
 
 class CustomerHasNoEmail(DomainError):
@@ -12,21 +26,59 @@ class CustomerHasNoEmail(DomainError):
 
 
 def ensure_can_email(invoice):
+    """400 `customer_no_email` unless the invoice's customer has an e-mail address."""
     if not invoice.customer.email:
         raise CustomerHasNoEmail(attr="email")
 
 
 def queue_invoice_email(invoice, *, kind="invoice"):
-    """Send the invoice e-mail once the surrounding transaction commits (never on rollback)."""
+    """Send the invoice e-mail once the surrounding transaction commits (never on rollback).
+
+    Call inside the transaction that makes the change the message announces. Refuses a
+    customer without e-mail at once, so the caller's transaction rolls back with a 400.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown invoice e-mail kind {kind!r}")
     ensure_can_email(invoice)
-    transaction.on_commit(lambda: send_invoice_email(invoice.pk, kind=kind))
+    invoice_pk = invoice.pk
+    # robust: a mail server failure after the commit is logged instead of turning a
+    # committed, correct operation into an error response (the change cannot be undone).
+    transaction.on_commit(lambda: send_invoice_email(invoice_pk, kind=kind), robust=True)
+
+
+def build_invoice_email(invoice, *, kind="invoice") -> EmailMultiAlternatives:
+    """The message for `invoice` (with customer, organization, lines and payments readable)."""
+    organization, customer = invoice.organization, invoice.customer
+    fmt = LocaleFormatter(organization.locale, invoice.currency)
+    today = organization.today()
+    context = {
+        "invoice": invoice,
+        "organization": organization,
+        "customer": customer,
+        "total": fmt.money(invoice.total),
+        "balance_due": fmt.money(invoice.balance_due),
+        "due_date": fmt.date(invoice.due_date),
+        "days_overdue": (today - invoice.due_date).days if invoice.due_date else 0,
+    }
+    template = f"invoices/email/{kind}"
+    # Header values are one line: a newline in a name must not break the Subject header.
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{template}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[customer.email],
+        reply_to=[organization.email] if organization.email else None,
+    )
+    message.attach_alternative(render_to_string(f"{template}_body.html", context), "text/html")
+    message.attach(pdf_filename(invoice), render_invoice_pdf(invoice), "application/pdf")
+    return message
 
 
 def send_invoice_email(invoice_pk, *, kind="invoice"):
+    """Build and send the message now (runs from `on_commit`)."""
     from invoices.models import Invoice
 
     invoice = Invoice.objects.select_related("customer", "organization").get(pk=invoice_pk)
-    subject = f"Invoice {invoice.number} from {invoice.organization.name}"
-    body = f"Please find invoice {invoice.number} for {invoice.total} {invoice.currency}."
-    message = EmailMultiAlternatives(subject, body, to=[invoice.customer.email])
-    message.send()
+    build_invoice_email(invoice, kind=kind).send()
+    logger.info("Sent %s e-mail for invoice %s to %s", kind, invoice, invoice.customer.email)

@@ -7,7 +7,7 @@ Lock order everywhere: invoice, then its sequence row or its payments.
 """
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, localcontext
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
@@ -24,6 +24,7 @@ from invoices.exceptions import (
     AmountTooLarge,
     CustomerArchived,
     InvalidDates,
+    InvalidLine,
     InvoiceEmpty,
     InvoiceHasPayments,
     InvoiceNotEditable,
@@ -33,6 +34,12 @@ MONEY = {"max_digits": 19, "decimal_places": 4, "default": Decimal("0")}
 # Stored amounts have 15 integer digits; anything larger cannot be an invoice.
 MAX_AMOUNT = Decimal("1e14")
 HUNDRED = Decimal("100")
+# Line inputs are stored with 4 decimal places and at most 15 integer digits.
+LINE_INPUT_STEP = Decimal("0.0001")
+MAX_LINE_INPUT = Decimal("1e15")
+# Enough digits that quantity x unit_price x percent is exact; rounding happens only in
+# `quantize`, where the spec says it does.
+EXACT_PRECISION = 60
 
 
 class InvoiceStatus(models.TextChoices):
@@ -154,23 +161,36 @@ class Invoice(VersionedModel):
     def can_receive_payment(self):
         return self.status in RECEIVABLE_STATUSES
 
+    def overdue_on(self, today):
+        """Python twin of `with_is_overdue` for an instance read without the annotation."""
+        return (
+            self.status in RECEIVABLE_STATUSES
+            and self.balance_due > 0
+            and self.due_date is not None
+            and self.due_date < today
+        )
+
     # --- drafts -------------------------------------------------------------------------
 
     @classmethod
     def create_draft(cls, *, organization, customer, actor, lines=(), **fields):
-        """Create a draft with its lines and stored totals. The customer must be active."""
+        """Create a draft with its lines and stored totals. The customer must be active.
+
+        Totals are computed before the first save, so the invoice gets one history row.
+        """
         if customer.organization_id != organization.pk:
             raise ValueError("customer belongs to another organization")
         if customer.is_archived:
             raise CustomerArchived(attr="customer")
         fields.setdefault("currency", customer.currency)
+        invoice = cls(organization=organization, customer=customer, **fields)
+        invoice._check_dates()
+        built = invoice._build_lines(lines)
+        invoice._set_totals(built)
         with transaction.atomic():
-            invoice = cls(organization=organization, customer=customer, **fields)
-            invoice._check_dates()
             invoice._history_user = actor
             invoice.save()
-            invoice._replace_lines(lines, actor=actor)
-            invoice._store_totals(actor=actor)
+            invoice._save_lines(built, actor=actor)
         return invoice
 
     def update_draft(self, *, actor, lines=None, **fields):
@@ -186,14 +206,28 @@ class Invoice(VersionedModel):
             if invoice.version != self.version:
                 raise ConcurrentModification()
             customer = fields.get("customer")
-            if customer is not None and customer.pk != invoice.customer_id and customer.is_archived:
-                raise CustomerArchived(attr="customer")
+            if customer is not None and customer.pk != invoice.customer_id:
+                if customer.organization_id != invoice.organization_id:
+                    raise ValueError("customer belongs to another organization")
+                if customer.is_archived:
+                    raise CustomerArchived(attr="customer")
+            currency_changed = fields.get("currency", invoice.currency) != invoice.currency
             for name, value in fields.items():
                 setattr(invoice, name, value)
             invoice._check_dates()
             if lines is not None:
-                invoice._replace_lines(lines, actor=actor)
-            invoice._store_totals(actor=actor, force=True)
+                built = invoice._build_lines(lines)
+                invoice._delete_lines(actor=actor)
+            else:
+                built = list(invoice.lines.all())
+                # Kept lines were rounded for the old currency's minor unit.
+                for line in built if currency_changed else ():
+                    line.compute(invoice.currency)
+            invoice._set_totals(built)
+            invoice._history_user = actor
+            invoice.save()
+            if lines is not None or currency_changed:
+                invoice._save_lines(built, actor=actor)
         self.refresh_from_db()
 
     def delete_draft(self, *, actor):
@@ -201,43 +235,42 @@ class Invoice(VersionedModel):
             invoice = self.lock()
             if not invoice.is_draft:
                 raise InvoiceNotEditable()
-            for line in invoice.lines.all():
-                line._history_user = actor
-                line.delete()
+            invoice._delete_lines(actor=actor)
             invoice._history_user = actor
             invoice.delete()
 
-    def _replace_lines(self, lines, *, actor):
-        for line in self.lines.all():
-            line._history_user = actor
-            line.delete()
+    def _build_lines(self, lines):
+        """Unsaved, computed lines from dicts of line input (validated, nothing written)."""
+        built = []
         for position, data in enumerate(lines, start=1):
             line = InvoiceLine(
                 invoice=self, organization_id=self.organization_id, position=position, **data
             )
+            line.check_values()
             line.compute(self.currency)
+            built.append(line)
+        return built
+
+    def _save_lines(self, lines, *, actor):
+        for line in lines:
+            line.invoice = self
             line._history_user = actor
             line.save()
 
-    def _store_totals(self, *, actor, force=False):
-        """Sum the rounded line figures (round per line, then sum) and save if changed."""
-        sums = self.lines.aggregate(
-            subtotal=Coalesce(Sum("amount"), ZERO),
-            discount_total=Coalesce(Sum("discount_amount"), ZERO),
-            tax_total=Coalesce(Sum("tax_amount"), ZERO),
-        )
-        total = sums["subtotal"] - sums["discount_total"] + sums["tax_total"]
-        if total >= MAX_AMOUNT:
+    def _delete_lines(self, *, actor):
+        for line in self.lines.all():
+            line._history_user = actor
+            line.delete()
+
+    def _set_totals(self, lines):
+        """Spec 5.2: sum the already-rounded line figures (round per line, then sum)."""
+        self.subtotal = sum((line.amount for line in lines), ZERO)
+        self.discount_total = sum((line.discount_amount for line in lines), ZERO)
+        self.tax_total = sum((line.tax_amount for line in lines), ZERO)
+        self.total = self.subtotal - self.discount_total + self.tax_total
+        if max(self.subtotal, self.tax_total, self.total) >= MAX_AMOUNT:
             raise AmountTooLarge(attr="lines")
-        changed = force
-        for name, value in {**sums, "total": total}.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
-                changed = True
         self.balance_due = self.total - self.amount_paid
-        if changed:
-            self._history_user = actor
-            self.save()
 
     def _check_dates(self):
         if self.issue_date and self.due_date and self.due_date < self.issue_date:
@@ -259,9 +292,13 @@ class Invoice(VersionedModel):
                 raise InvoiceEmpty()
             today = invoice.organization.today()
             invoice.issue_date = invoice.issue_date or today
-            invoice.due_date = invoice.due_date or invoice.issue_date + timedelta(
-                days=invoice.customer.payment_terms_days
-            )
+            if invoice.due_date is None:
+                try:
+                    invoice.due_date = invoice.issue_date + timedelta(
+                        days=invoice.customer.payment_terms_days
+                    )
+                except OverflowError:  # an issue date at the end of the calendar
+                    raise InvalidDates("The due date would be past year 9999.") from None
             invoice._check_dates()
             invoice.number = InvoiceSequence.next_number(invoice.organization)
             invoice.status = InvoiceStatus.SENT
@@ -347,16 +384,47 @@ class InvoiceLine(models.Model):
     def __str__(self):
         return self.description
 
+    def check_values(self):
+        """Refuse line input the database constraints would reject, as a 400 on `lines`."""
+        for name in ("quantity", "unit_price", "discount_percent", "tax_rate"):
+            setattr(self, name, _as_decimal(getattr(self, name)))
+        values = (self.quantity, self.unit_price, self.discount_percent, self.tax_rate)
+        if not all(value.is_finite() and abs(value) < MAX_LINE_INPUT for value in values):
+            raise InvalidLine("Line numbers must be finite and below 10^15.")
+        if any(value != value.quantize(LINE_INPUT_STEP) for value in values):
+            raise InvalidLine("Line numbers have at most 4 decimal places.")
+        if not isinstance(self.description, str) or not 1 <= len(self.description.strip()) <= 500:
+            raise InvalidLine("A line description has 1 to 500 characters.")
+        if self.quantity <= 0 or self.unit_price < 0:
+            raise InvalidLine("Quantity must be above zero and unit price not negative.")
+        if not (0 <= self.discount_percent <= HUNDRED and 0 <= self.tax_rate <= HUNDRED):
+            raise InvalidLine("Discount and tax rates are percentages from 0 to 100.")
+
     def compute(self, currency):
         """Spec 5.2: each figure rounded half-up to the currency's minor unit, in order."""
-        self.amount = quantize(self.quantity * self.unit_price, currency)
-        if self.amount >= MAX_AMOUNT:
-            raise AmountTooLarge(attr="lines")
-        self.discount_amount = quantize(self.amount * self.discount_percent / HUNDRED, currency)
-        self.tax_amount = quantize(
-            (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, currency
-        )
-        self.total = self.amount - self.discount_amount + self.tax_amount
+        with localcontext() as context:
+            context.prec = EXACT_PRECISION
+            self.amount = quantize(self.quantity * self.unit_price, currency)
+            if self.amount >= MAX_AMOUNT:
+                raise AmountTooLarge(attr="lines")
+            self.discount_amount = quantize(self.amount * self.discount_percent / HUNDRED, currency)
+            # Tax is charged on the discounted amount, rounded on its own.
+            self.tax_amount = quantize(
+                (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, currency
+            )
+            self.total = self.amount - self.discount_amount + self.tax_amount
+
+
+def _as_decimal(value):
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidLine("Line numbers must be numbers.")
+    try:
+        # str() first: a float's binary expansion must never become money digits.
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidLine("Line numbers must be numbers.") from None
 
 
 class InvoiceSequence(models.Model):

@@ -1,0 +1,291 @@
+"""The invoice as a PDF document (ReportLab), formatted for the organization's locale (Babel).
+
+Every figure printed is a stored figure (line amounts, totals, amount paid, balance due):
+the document never recomputes money, so it always agrees with the API and the reports.
+"""
+
+from decimal import Decimal
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from invoices.models import InvoiceStatus
+
+FALLBACK_LOCALE = "en_US"
+# Thin and narrow no-break spaces (CLDR grouping in e.g. fr_FR) are not in the standard PDF
+# fonts' encoding; a plain no-break space looks the same and keeps amounts on one line.
+_UNPRINTABLE_SPACES = str.maketrans({"\u202f": "\u00a0", "\u2009": "\u00a0"})
+WATERMARKS = {InvoiceStatus.DRAFT: "DRAFT", InvoiceStatus.VOID: "VOID"}
+
+
+def pdf_filename(invoice) -> str:
+    """`<number>.pdf`; drafts have no number yet: `draft-<id>.pdf`."""
+    return f"{invoice.number}.pdf" if invoice.number else f"draft-{invoice.pk}.pdf"
+
+
+class LocaleFormatter:
+    """Money, numbers and dates as the organization's locale writes them."""
+
+    def __init__(self, locale_id: str, currency: str):
+        try:
+            self.locale = Locale.parse(locale_id or FALLBACK_LOCALE)
+        except (ValueError, UnknownLocaleError):
+            self.locale = Locale.parse(FALLBACK_LOCALE)
+        self.currency = currency
+
+    def money(self, amount) -> str:
+        # Stored amounts already have the currency's digits; Babel pads to exactly those.
+        text = format_currency(Decimal(amount), self.currency, locale=self.locale)
+        return text.translate(_UNPRINTABLE_SPACES)
+
+    def unit_price(self, amount) -> str:
+        # Unit prices may carry up to 4 decimals: print the digits that matter, at least the
+        # currency's, and never round a price the customer agreed to.
+        text = format_currency(
+            _trimmed(amount), self.currency, locale=self.locale, decimal_quantization=False
+        )
+        return text.translate(_UNPRINTABLE_SPACES)
+
+    def number(self, value) -> str:
+        text = format_decimal(_trimmed(value), locale=self.locale, decimal_quantization=False)
+        return text.translate(_UNPRINTABLE_SPACES)
+
+    def percent(self, value) -> str:
+        return f"{self.number(value)}\u00a0%"
+
+    def date(self, value) -> str:
+        return format_date(value, format="medium", locale=self.locale) if value else "—"
+
+    def country(self, code: str) -> str:
+        return self.locale.territories.get(code, code) if code else ""
+
+
+def _trimmed(value) -> Decimal:
+    """Drop trailing zeros (19.9900 -> 19.99) without turning 100 into 1E+2."""
+    value = Decimal(value)
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
+def render_invoice_pdf(invoice) -> bytes:
+    """Render `invoice` (with its lines and payments) to PDF bytes."""
+    organization = invoice.organization
+    fmt = LocaleFormatter(organization.locale, invoice.currency)
+    styles = _styles()
+    buffer = BytesIO()
+    title = f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}"
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        author=organization.name,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+    )
+    story = [
+        _header(invoice, title, fmt, styles),
+        Spacer(1, 8 * mm),
+        _lines_table(invoice, fmt, styles),
+        Spacer(1, 6 * mm),
+        _totals_table(invoice, fmt, styles),
+    ]
+    payments = _payments_table(invoice, fmt, styles)
+    if payments is not None:
+        story += [Spacer(1, 6 * mm), Paragraph("Payments received", styles["h3"]), payments]
+    if invoice.notes:
+        story += [Spacer(1, 6 * mm), Paragraph(_text(invoice.notes), styles["small"])]
+    if invoice.status == InvoiceStatus.VOID and invoice.void_reason:
+        story += [
+            Spacer(1, 4 * mm),
+            Paragraph(f"Void: {_text(invoice.void_reason)}", styles["small"]),
+        ]
+    watermark = WATERMARKS.get(invoice.status)
+    on_page = _watermark(watermark) if watermark else _no_watermark
+    document.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
+
+def _styles():
+    sheet = getSampleStyleSheet()
+    return {
+        "title": sheet["Title"],
+        "h3": sheet["Heading3"],
+        "normal": sheet["Normal"],
+        "small": ParagraphStyle("small", parent=sheet["Normal"], fontSize=8, leading=10),
+        "right": ParagraphStyle("right", parent=sheet["Normal"], alignment=TA_RIGHT),
+        "cell": ParagraphStyle("cell", parent=sheet["Normal"], fontSize=9, leading=11),
+    }
+
+
+def _text(value) -> str:
+    """Escape user text for ReportLab's mini-markup (a `<` in a name must not break it)."""
+    return escape(str(value)).replace("\n", "<br/>")
+
+
+def _address_block(heading, party, fmt, styles, *, email=""):
+    lines = [f"<b>{_text(party.name)}</b>"]
+    lines += [_text(value) for value in (party.address_line1, party.address_line2) if value]
+    city = " ".join(value for value in (party.postal_code, party.city) if value)
+    lines += [_text(value) for value in (city, party.region, fmt.country(party.country)) if value]
+    if party.tax_id:
+        lines.append(f"Tax ID: {_text(party.tax_id)}")
+    if email:
+        lines.append(_text(email))
+    return [Paragraph(heading, styles["h3"]), Paragraph("<br/>".join(lines), styles["normal"])]
+
+
+def _header(invoice, title, fmt, styles):
+    organization, customer = invoice.organization, invoice.customer
+    facts = [
+        ("Invoice number", invoice.number or "—"),
+        ("Status", invoice.get_status_display()),
+        ("Issue date", fmt.date(invoice.issue_date)),
+        ("Due date", fmt.date(invoice.due_date)),
+        ("Currency", invoice.currency),
+    ]
+    if invoice.reference:
+        facts.append(("Reference", invoice.reference))
+    facts_table = Table(
+        [
+            [Paragraph(label, styles["cell"]), Paragraph(_text(value), styles["cell"])]
+            for label, value in facts
+        ],
+        colWidths=[32 * mm, 45 * mm],
+    )
+    from_block = _address_block("From", organization, fmt, styles, email=organization.email)
+    to_block = _address_block("Bill to", customer, fmt, styles, email=customer.email)
+    table = Table(
+        [[Paragraph(_text(title), styles["title"]), ""], [from_block, to_block], [facts_table, ""]],
+        colWidths=[87 * mm, 87 * mm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("SPAN", (0, 0), (1, 0)),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _lines_table(invoice, fmt, styles):
+    rows = [["Description", "Qty", "Unit price", "Discount", "Tax", "Total"]]
+    for line in invoice.lines.all():
+        discount = fmt.percent(line.discount_percent)
+        if line.discount_amount:
+            discount = f"{discount}\n-{fmt.money(line.discount_amount)}"
+        tax = fmt.percent(line.tax_rate)
+        if line.tax_amount:
+            tax = f"{tax}\n{fmt.money(line.tax_amount)}"
+        rows.append(
+            [
+                Paragraph(_text(line.description), styles["cell"]),
+                fmt.number(line.quantity),
+                fmt.unit_price(line.unit_price),
+                discount,
+                tax,
+                fmt.money(line.total),
+            ]
+        )
+    table = Table(
+        rows, colWidths=[62 * mm, 16 * mm, 26 * mm, 24 * mm, 22 * mm, 24 * mm], repeatRows=1
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _totals_table(invoice, fmt, styles):
+    rows = [
+        ("Subtotal", invoice.subtotal),
+        ("Discount", -invoice.discount_total),
+        ("Tax", invoice.tax_total),
+        ("Total", invoice.total),
+        ("Paid", invoice.amount_paid),
+        ("Balance due", invoice.balance_due),
+    ]
+    table = Table(
+        [[label, fmt.money(value)] for label, value in rows],
+        colWidths=[40 * mm, 34 * mm],
+        hAlign="RIGHT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("FONT", (0, 3), (-1, 3), "Helvetica-Bold"),
+                ("FONT", (0, 5), (-1, 5), "Helvetica-Bold"),
+                ("LINEABOVE", (0, 3), (-1, 3), 0.8, colors.black),
+                ("LINEABOVE", (0, 5), (-1, 5), 0.8, colors.black),
+            ]
+        )
+    )
+    return table
+
+
+def _payments_table(invoice, fmt, styles):
+    payments = list(invoice.payments.order_by("received_on", "id"))
+    if not payments:
+        return None
+    rows = [["Date", "Kind", "Reference", "Amount"]]
+    rows += [
+        [
+            fmt.date(payment.received_on),
+            payment.get_kind_display(),
+            Paragraph(_text(payment.reference), styles["cell"]),
+            fmt.money(payment.amount),
+        ]
+        for payment in payments
+    ]
+    table = Table(rows, colWidths=[35 * mm, 30 * mm, 75 * mm, 34 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+            ]
+        )
+    )
+    return table
+
+
+def _no_watermark(canvas, document):
+    pass
+
+
+def _watermark(text):
+    def draw(canvas, document):
+        canvas.saveState()
+        canvas.setFont("Helvetica-Bold", 110)
+        canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
+        width, height = document.pagesize
+        canvas.translate(width / 2, height / 2)
+        canvas.rotate(45)
+        canvas.drawCentredString(0, -40, text)
+        canvas.restoreState()
+
+    return draw

@@ -1,0 +1,190 @@
+"""Invoice API shapes (spec 5.1). Writes go through `Invoice.create_draft` / `update_draft`.
+
+Everything the server computes (status, number, totals, payments, timestamps, version,
+is_overdue) is read-only: a client that sends it is ignored, never obeyed.
+"""
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.models import Customer
+from fintrack.money import CurrencyField, MoneyField
+from invoices.models import Invoice, InvoiceLine
+
+MAX_LINES = 500
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+
+
+def line_decimal(**kwargs):
+    # Same precision as the columns: at most 15 integer digits and 4 decimal places.
+    return serializers.DecimalField(max_digits=19, decimal_places=4, **kwargs)
+
+
+def percent(**kwargs):
+    return serializers.DecimalField(
+        max_digits=7, decimal_places=4, min_value=ZERO, max_value=HUNDRED, **kwargs
+    )
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    description = serializers.CharField(min_length=1, max_length=500)
+    quantity = line_decimal(help_text="Above zero, up to 4 decimal places.")
+    unit_price = line_decimal(min_value=ZERO, help_text="Zero or more, up to 4 decimal places.")
+    discount_percent = percent(default=ZERO)
+    tax_rate = percent(default=ZERO, help_text="Percent, 0 to 100.")
+    amount = MoneyField(currency_source="invoice.currency", read_only=True)
+    discount_amount = MoneyField(currency_source="invoice.currency", read_only=True)
+    tax_amount = MoneyField(currency_source="invoice.currency", read_only=True)
+    total = MoneyField(currency_source="invoice.currency", read_only=True)
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "id",
+            "description",
+            "quantity",
+            "unit_price",
+            "discount_percent",
+            "tax_rate",
+            "amount",
+            "discount_amount",
+            "tax_amount",
+            "total",
+        ]
+
+    def validate_quantity(self, value):
+        # DecimalField's min_value is inclusive; a line of zero units is meaningless.
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than 0.", code="min_value")
+        return value
+
+
+class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):
+    """A customer id, looked up only among the request organization's customers.
+
+    Another tenant's id is "does not exist" (400), so an invoice can never be filed into
+    someone else's books.
+    """
+
+    def get_queryset(self):
+        return Customer.objects.filter(organization=self.context["request"].organization)
+
+
+@extend_schema_field({"type": "boolean", "readOnly": True})
+class IsOverdueField(serializers.ReadOnlyField):
+    """The `is_overdue` annotation; computed in Python for an instance read without it."""
+
+    def get_attribute(self, instance):
+        if hasattr(instance, "is_overdue"):
+            return instance.is_overdue
+        return instance.overdue_on(instance.organization.today())
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    customer = OrganizationCustomerField()
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
+    lines = InvoiceLineSerializer(many=True, required=False, max_length=MAX_LINES)
+    subtotal = MoneyField(read_only=True)
+    discount_total = MoneyField(read_only=True)
+    tax_total = MoneyField(read_only=True)
+    total = MoneyField(read_only=True)
+    amount_paid = MoneyField(read_only=True)
+    balance_due = MoneyField(read_only=True)
+    is_overdue = IsOverdueField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "status",
+            "customer",
+            "customer_name",
+            "currency",
+            "issue_date",
+            "due_date",
+            "reference",
+            "notes",
+            "lines",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "balance_due",
+            "is_overdue",
+            "version",
+            "sent_at",
+            "paid_at",
+            "voided_at",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "number",
+            "status",
+            "version",
+            "sent_at",
+            "paid_at",
+            "voided_at",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_customer(self, customer):
+        unchanged = self.instance is not None and self.instance.customer_id == customer.pk
+        if customer.is_archived and not unchanged:
+            raise serializers.ValidationError(
+                "The customer is archived and cannot get new invoices.", code="customer_archived"
+            )
+        return customer
+
+    def validate(self, attrs):
+        issue_date = attrs.get("issue_date", getattr(self.instance, "issue_date", None))
+        due_date = attrs.get("due_date", getattr(self.instance, "due_date", None))
+        if issue_date and due_date and due_date < issue_date:
+            raise serializers.ValidationError(
+                {"due_date": "The due date cannot be before the issue date."},
+                code="invalid_dates",
+            )
+        return attrs
+
+    def create(self, validated_data):
+        request = self.context["request"]
+        return Invoice.create_draft(
+            organization=request.organization,
+            actor=request.user,
+            lines=validated_data.pop("lines", ()),
+            **validated_data,
+        )
+
+    def update(self, instance, validated_data):
+        # `lines`, when sent, replaces every line; when absent the lines are kept.
+        instance.update_draft(
+            actor=self.context["request"].user,
+            lines=validated_data.pop("lines", None),
+            **validated_data,
+        )
+        return instance
+
+
+class InvoiceSendInputSerializer(serializers.Serializer):
+    email = serializers.BooleanField(
+        default=False, help_text="Also e-mail the invoice to the customer (needs an e-mail)."
+    )
+
+
+class InvoiceVoidInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the invoice is voided (recommended; kept in the audit trail).",
+    )

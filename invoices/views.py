@@ -1,0 +1,113 @@
+"""The invoice endpoints (spec 5). Thin: every rule lives in an `Invoice` method."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from fintrack.api import OrganizationViewSet
+from fintrack.exports import ExportMixin
+from invoices.document_views import InvoiceDocumentActions
+from invoices.exceptions import InvoiceNotEditable
+from invoices.filters import InvoiceFilterSet
+from invoices.mail import ensure_can_email, queue_invoice_email
+from invoices.models import Invoice
+from invoices.serializers import (
+    InvoiceSendInputSerializer,
+    InvoiceSerializer,
+    InvoiceVoidInputSerializer,
+)
+
+CONFLICT = OpenApiResponse(
+    description="invalid_status, invoice_not_editable, invoice_has_payments or "
+    "concurrent_modification."
+)
+PRECONDITION_FAILED = OpenApiResponse(description="precondition_failed: stale If-Match.")
+WRITE_ERRORS = {409: CONFLICT, 412: PRECONDITION_FAILED}
+
+
+class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
+    """Invoices of the current organization. Only drafts can be edited or deleted."""
+
+    queryset = Invoice.objects.all()
+    serializer_class = InvoiceSerializer
+    filterset_class = InvoiceFilterSet
+
+    def get_queryset(self):
+        queryset = super().get_queryset().select_related("customer").prefetch_related("lines")
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        # "Today" is the organization's date, so overdue flips at its midnight, not UTC's.
+        return queryset.with_is_overdue(self.organization.today())
+
+    def reread(self, invoice):
+        """The invoice as the list shows it (with `is_overdue` and fresh lines)."""
+        return self.get_queryset().get(pk=invoice.pk)
+
+    def respond(self, invoice, status_code=status.HTTP_200_OK):
+        serializer = self.get_serializer(self.reread(invoice))
+        return Response(serializer.data, status=status_code)
+
+    @extend_schema(responses={201: InvoiceSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self.respond(serializer.save(), status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: InvoiceSerializer, **WRITE_ERRORS})
+    def update(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        # Refuse before validating: a non-draft is not editable whatever the body says.
+        if not invoice.is_draft:
+            raise InvoiceNotEditable()
+        serializer = self.get_serializer(
+            invoice, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        return self.respond(serializer.save())
+
+    @extend_schema(responses={200: InvoiceSerializer, **WRITE_ERRORS})
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    @extend_schema(responses={204: None, **WRITE_ERRORS})
+    def destroy(self, request, *args, **kwargs):
+        self.get_object().delete_draft(actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=InvoiceSendInputSerializer,
+        responses={200: InvoiceSerializer, **WRITE_ERRORS},
+        description="Draft -> sent: assigns the next number, defaults the dates. "
+        '`{"email": true}` also e-mails the customer; without a customer e-mail nothing changes.',
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        invoice = self.get_object()
+        data = InvoiceSendInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        on_sent = None
+        if data.validated_data["email"]:
+            # Checked first so a customer without e-mail leaves the invoice untouched; a
+            # non-draft is refused by send() itself with invalid_status.
+            if invoice.can_send():
+                ensure_can_email(invoice)
+
+            def on_sent(sent):
+                queue_invoice_email(sent)
+
+        invoice.send(actor=request.user, on_sent=on_sent)
+        return self.respond(invoice)
+
+    @extend_schema(
+        request=InvoiceVoidInputSerializer,
+        responses={200: InvoiceSerializer, **WRITE_ERRORS},
+        description="Voids a draft, or a sent invoice that never had a payment row.",
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        invoice = self.get_object()
+        data = InvoiceVoidInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invoice.void(reason=data.validated_data["reason"], actor=request.user)
+        return self.respond(invoice)
