@@ -40,3 +40,41 @@ class VersionedModel(models.Model):
     def lock(self):
         """Return this row re-read under `SELECT ... FOR UPDATE` (call inside atomic())."""
         return type(self)._base_manager.select_for_update().get(pk=self.pk)
+
+
+class IdempotencyKeyStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class IdempotencyKey(models.Model):
+    """One client-chosen `Idempotency-Key` (spec 11) and the response it produced.
+
+    The row is claimed by INSERT before the request runs: the unique (scope, key) constraint
+    makes the claim atomic, so two concurrent requests can never both do the work.
+    `scope` is the user and organization the key belongs to; `fingerprint` hashes the
+    method, path and body so a key reused for another request is detected.
+    """
+
+    scope = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=20,
+        choices=IdempotencyKeyStatus.choices,
+        default=IdempotencyKeyStatus.IN_PROGRESS,
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(blank=True, default=b"")
+    response_content_type = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key"], name="idempotency_key_unique_per_scope"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.key} ({self.status})"

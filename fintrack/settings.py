@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "simple_history",
     "django_prometheus",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Idempotency-Key on every POST (spec 11): replays a finished request's response.
+    "fintrack.idempotency.IdempotencyMiddleware",
     # Fallback actor for plain saves; DRF sets request.user on the same HttpRequest once
     # the JWT is authenticated, so API writes are attributed too (see audit/README).
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -201,6 +204,9 @@ SPECTACULAR_SETTINGS = {
     "organization when your user belongs to several.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets are served by this app (sidecar), not fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         name: f"drf_standardized_errors.openapi_serializers.{name}.choices"

@@ -1,12 +1,29 @@
 """Payments, refunds and reversals: immutable rows whose sum is an invoice's amount_paid."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from invoices.models import Invoice
+from fintrack.exceptions import InvalidStatus
+from fintrack.money import has_excess_digits
+from invoices.models import RECEIVABLE_STATUSES, REFUNDABLE_STATUSES, Invoice
+from payments.exceptions import (
+    AlreadyReversed,
+    DuplicateReference,
+    InvalidAmount,
+    InvalidMethod,
+    NotReversible,
+    Overpayment,
+    PaymentImmutable,
+    ReceivedInFuture,
+    RefundExceedsPaid,
+    ReversalExceedsPaid,
+    TooPrecise,
+)
 
 
 class PaymentKind(models.TextChoices):
@@ -23,7 +40,23 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PaymentQuerySet(models.QuerySet):
+    """Bulk writes would bypass `Payment.save`'s immutability and the history trail."""
+
+    def update(self, **kwargs):
+        raise PaymentImmutable()
+
+    def delete(self):
+        raise PaymentImmutable()
+
+
 class Payment(models.Model):
+    """One immutable money movement on an invoice.
+
+    Rows are only ever inserted, through `pay`, `refund` and `reverse`; a mistake is
+    corrected by a reversal, so the ledger keeps every event.
+    """
+
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="payments"
     )
@@ -49,6 +82,7 @@ class Payment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PaymentQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -70,3 +104,138 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount} {self.currency} on {self.invoice}"
+
+    # --- immutability -------------------------------------------------------------------
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PaymentImmutable()
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PaymentImmutable()
+
+    # --- commands -----------------------------------------------------------------------
+
+    @classmethod
+    def pay(cls, invoice, *, amount, method, actor, reference="", received_on=None, notes=""):
+        """Record money received. The invoice must be sent or partially paid and the
+        amount within its balance due. Returns the new row; the invoice is recomputed."""
+        with transaction.atomic():
+            # Lock order everywhere: the invoice first, then its payments. Every check
+            # below reads the locked copy, so concurrent payments queue here.
+            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            if invoice.status not in RECEIVABLE_STATUSES:
+                raise InvalidStatus("Only sent or partially paid invoices can receive payments.")
+            amount = _checked_amount(amount, invoice.currency)
+            if method not in PaymentMethod.values:
+                raise InvalidMethod(attr="method")
+            if amount > invoice.balance_due:
+                raise Overpayment(attr="amount")
+            today = invoice.organization.today()
+            received_on = received_on or today
+            if received_on > today:
+                raise ReceivedInFuture(attr="received_on")
+            payment = cls(
+                kind=PaymentKind.PAYMENT,
+                amount=amount,
+                method=method,
+                reference=reference or "",
+                received_on=received_on,
+                notes=notes or "",
+            )
+            return payment._record(invoice, actor=actor)
+
+    @classmethod
+    def refund(cls, invoice, *, amount, actor, reference="", reason=""):
+        """Return money to the customer: a negative row dated today, at most amount_paid."""
+        with transaction.atomic():
+            # Lock the invoice before reading amount_paid (same lock order as `pay`).
+            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            if invoice.status not in REFUNDABLE_STATUSES:
+                raise InvalidStatus("Draft and void invoices cannot be refunded.")
+            amount = _checked_amount(amount, invoice.currency)
+            if amount > invoice.amount_paid:
+                raise RefundExceedsPaid(attr="amount")
+            refund = cls(
+                kind=PaymentKind.REFUND,
+                amount=-amount,
+                reference=reference or "",
+                received_on=invoice.organization.today(),
+                reason=reason or "",
+            )
+            return refund._record(invoice, actor=actor)
+
+    def reverse(self, *, actor, reason=""):
+        """Cancel this payment with a reversal row of the opposite amount, dated today.
+
+        Only `payment` rows, each at most once (the unique `reverses` column is the real
+        guard), and never when refunds already returned the money it brought in.
+        """
+        with transaction.atomic():
+            # Invoice first, as everywhere; the original row is immutable so it needs no lock.
+            invoice = Invoice.objects.select_for_update().get(pk=self.invoice_id)
+            original = type(self).objects.get(pk=self.pk)
+            if original.kind != PaymentKind.PAYMENT:
+                raise NotReversible()
+            if type(self).objects.filter(reverses=original).exists():
+                raise AlreadyReversed()
+            if invoice.status not in REFUNDABLE_STATUSES:
+                raise InvalidStatus("Payments of draft or void invoices cannot be reversed.")
+            if invoice.amount_paid - original.amount < 0:
+                raise ReversalExceedsPaid()
+            reversal = type(self)(
+                kind=PaymentKind.REVERSAL,
+                amount=-original.amount,
+                method=original.method,
+                received_on=invoice.organization.today(),
+                reverses=original,
+                reason=reason or "",
+            )
+            return reversal._record(invoice, actor=actor)
+
+    def _record(self, invoice, *, actor):
+        """Insert this new row on the locked `invoice` and recompute the invoice from its rows."""
+        self.invoice = invoice
+        self.organization_id = invoice.organization_id
+        # A payment is always in its invoice's currency: there is no conversion here.
+        self.currency = invoice.currency
+        self.created_by = actor
+        self._history_user = actor
+        try:
+            # A savepoint, so a constraint violation leaves the outer transaction usable.
+            with transaction.atomic():
+                self.save()
+        except IntegrityError:
+            translated = self._translate_integrity_error()
+            if translated is None:
+                raise
+            raise translated from None
+        invoice.apply_payments(actor=actor)
+        return self
+
+    def _translate_integrity_error(self):
+        """The unique constraints are the real guards; name the one that fired."""
+        if self.reverses_id and type(self).objects.filter(reverses_id=self.reverses_id).exists():
+            return AlreadyReversed()
+        if (
+            self.reference
+            and type(self)
+            .objects.filter(invoice_id=self.invoice_id, reference=self.reference)
+            .exists()
+        ):
+            return DuplicateReference()
+        return None
+
+
+def _checked_amount(amount, currency) -> Decimal:
+    """A positive amount with no more digits than the currency has (never rounded)."""
+    try:
+        amount = Decimal(str(amount))
+    except InvalidOperation:
+        raise InvalidAmount(attr="amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidAmount(attr="amount")
+    if has_excess_digits(amount, currency):
+        raise TooPrecise(attr="amount")
+    return amount

@@ -1,0 +1,61 @@
+"""Stable error codes of spec 6 for payments, refunds and reversals."""
+
+from fintrack.exceptions import ConflictError, DomainError
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    default_message = "The amount must be greater than zero."
+
+
+class TooPrecise(DomainError):
+    code = "too_precise"
+    default_message = "The amount has more decimal places than the currency allows."
+
+
+class InvalidMethod(DomainError):
+    code = "invalid_choice"
+    default_message = "Unknown payment method."
+
+
+class Overpayment(DomainError):
+    code = "overpayment"
+    default_message = "The amount is more than the invoice's balance due."
+
+
+class ReceivedInFuture(DomainError):
+    code = "received_on_in_future"
+    default_message = "A payment cannot be received in the future."
+
+
+class DuplicateReference(ConflictError):
+    code = "duplicate_reference"
+    default_message = "This invoice already has a payment with this reference."
+
+
+class RefundExceedsPaid(DomainError):
+    code = "refund_exceeds_paid"
+    default_message = "The refund is more than the amount paid on the invoice."
+
+
+class NotReversible(DomainError):
+    code = "not_reversible"
+    default_message = "Only payments can be reversed, not refunds or reversals."
+
+
+class AlreadyReversed(ConflictError):
+    code = "already_reversed"
+    default_message = "This payment has already been reversed."
+
+
+class ReversalExceedsPaid(ConflictError):
+    code = "reversal_exceeds_paid"
+    default_message = (
+        "Reversing this payment would make the amount paid negative; refunds already "
+        "returned part of it."
+    )
+
+
+class PaymentImmutable(ConflictError):
+    code = "payment_immutable"
+    default_message = "Payment rows cannot be changed or deleted; record a reversal instead."

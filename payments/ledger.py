@@ -1,0 +1,321 @@
+"""The ledger invariants of spec 5 and 6, checked against what is stored.
+
+Sums are computed by the database (one annotated query for all invoices); the comparisons
+run in Python on `Decimal`s because SQLite does decimal arithmetic in binary floating
+point (0.1 + 0.2 != 0.3 there), which would report phantom violations.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from fintrack.money import ZERO, format_plain
+from invoices.exceptions import AmountTooLarge
+from invoices.models import Invoice, InvoiceLine, InvoiceSequence, InvoiceStatus
+from payments.models import Payment, PaymentKind
+
+DECIMAL = DecimalField(max_digits=19, decimal_places=4)
+NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+)-(?P<sequence>\d{5,})$")
+LINE_FIGURES = ("amount", "discount_amount", "tax_amount", "total")
+NUMBERED_STATUSES = frozenset(
+    {InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID}
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    organization: str
+    subject: str
+    rule: str
+    detail: str
+
+    def __str__(self):
+        return f"{self.organization}: {self.subject}: [{self.rule}] {self.detail}"
+
+
+def _sum_of(queryset, field):
+    """A correlated `SUM(field)` per invoice, 0 when it has no rows."""
+    total = queryset.filter(invoice=OuterRef("pk")).values("invoice").annotate(s=Sum(field))
+    return Coalesce(Subquery(total.values("s"), output_field=DECIMAL), Value(ZERO))
+
+
+def _count_of(queryset):
+    count = queryset.filter(invoice=OuterRef("pk")).values("invoice").annotate(c=Count("pk"))
+    return Coalesce(Subquery(count.values("c")), Value(0))
+
+
+class LedgerCheck:
+    """Collects every violation for the given organizations (a queryset)."""
+
+    def __init__(self, organizations):
+        self.organizations = {org.pk: org for org in organizations}
+        self.violations: list[Violation] = []
+        self.invoice_count = 0
+        self.payment_count = 0
+
+    def run(self) -> list[Violation]:
+        self.check_invoices()
+        self.check_lines()
+        self.check_payments()
+        self.check_numbering()
+        return self.violations
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _org(self, organization_id):
+        org = self.organizations[organization_id]
+        return f'organization {org.pk} "{org.name}"'
+
+    def _report(self, organization_id, subject, rule, detail):
+        self.violations.append(Violation(self._org(organization_id), subject, rule, detail))
+
+    @staticmethod
+    def _invoice_label(number, pk):
+        return f"invoice {number} (id {pk})" if number else f"invoice draft (id {pk})"
+
+    # --- rules --------------------------------------------------------------------------
+
+    def check_invoices(self):
+        invoices = (
+            Invoice.objects.filter(organization__in=self.organizations)
+            .annotate(
+                lines_subtotal=_sum_of(InvoiceLine.objects, "amount"),
+                lines_discount=_sum_of(InvoiceLine.objects, "discount_amount"),
+                lines_tax=_sum_of(InvoiceLine.objects, "tax_amount"),
+                payments_sum=_sum_of(Payment.objects, "amount"),
+                payment_rows=_count_of(Payment.objects),
+            )
+            .values(
+                "pk", "organization_id", "number", "status", "currency", "subtotal",
+                "discount_total", "tax_total", "total", "amount_paid", "balance_due",
+                "paid_at", "lines_subtotal", "lines_discount", "lines_tax",
+                "payments_sum", "payment_rows",
+            )
+            .order_by("organization_id", "pk")
+        )  # fmt: skip
+        for row in invoices.iterator(chunk_size=2000):
+            self.invoice_count += 1
+            self.check_invoice(row)
+
+    def check_invoice(self, row):
+        subject = self._invoice_label(row["number"], row["pk"])
+
+        def report(rule, detail):
+            self._report(row["organization_id"], subject, rule, detail)
+
+        def money(value):
+            return format_plain(value, row["currency"])
+
+        for field, lines_field in (
+            ("subtotal", "lines_subtotal"),
+            ("discount_total", "lines_discount"),
+            ("tax_total", "lines_tax"),
+        ):
+            if row[field] != row[lines_field]:
+                report(
+                    "totals_equal_sum_of_lines",
+                    f"{field} {money(row[field])} but its lines sum to {money(row[lines_field])}",
+                )
+        expected_total = row["subtotal"] - row["discount_total"] + row["tax_total"]
+        if row["total"] != expected_total:
+            report(
+                "total_is_subtotal_minus_discount_plus_tax",
+                f"total {money(row['total'])}, expected {money(expected_total)}",
+            )
+        paid, total = row["amount_paid"], row["total"]
+        if paid != row["payments_sum"]:
+            report(
+                "amount_paid_equals_sum_of_payments",
+                f"amount_paid {money(paid)} but its payments sum to {money(row['payments_sum'])}",
+            )
+        if not ZERO <= paid <= total:
+            report(
+                "amount_paid_within_total",
+                f"amount_paid {money(paid)} outside 0..{money(total)}",
+            )
+        if row["balance_due"] != total - paid:
+            report(
+                "balance_due_is_total_minus_amount_paid",
+                f"balance_due {money(row['balance_due'])}, expected {money(total - paid)}",
+            )
+        self.check_status(row, report, money)
+
+    def check_status(self, row, report, money):
+        status, paid, total = row["status"], row["amount_paid"], row["total"]
+        if status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            if row["payment_rows"]:
+                report(
+                    "no_payments_on_draft_or_void", f"{status} with {row['payment_rows']} row(s)"
+                )
+        else:
+            expected = (
+                InvoiceStatus.SENT
+                if paid <= 0
+                else InvoiceStatus.PARTIALLY_PAID
+                if paid < total
+                else InvoiceStatus.PAID
+            )
+            if status != expected:
+                report(
+                    "status_matches_amount_paid",
+                    f"status {status} with amount_paid {money(paid)} of {money(total)} "
+                    f"(expected {expected})",
+                )
+        if (status == InvoiceStatus.PAID) != (row["paid_at"] is not None):
+            report("paid_at_set_iff_paid", f"status {status}, paid_at {row['paid_at']}")
+        if status == InvoiceStatus.DRAFT and row["number"]:
+            report("draft_has_no_number", f"draft numbered {row['number']}")
+        if status in NUMBERED_STATUSES and not row["number"]:
+            report("sent_invoice_has_number", f"status {status} without a number")
+
+    def check_lines(self):
+        """Each stored line figure is what spec 5.2 computes from its inputs."""
+        lines = (
+            InvoiceLine.objects.filter(invoice__organization__in=self.organizations)
+            .select_related("invoice")
+            .only(
+                "pk", "quantity", "unit_price", "discount_percent", "tax_rate", *LINE_FIGURES,
+                "invoice__id", "invoice__number", "invoice__currency",
+                "invoice__organization_id",
+            )
+            .order_by("pk")
+        )  # fmt: skip
+        for line in lines.iterator(chunk_size=2000):
+            invoice = line.invoice
+            expected = InvoiceLine(
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                tax_rate=line.tax_rate,
+            )
+            try:
+                expected.compute(invoice.currency)
+            except AmountTooLarge:
+                expected = None
+            wrong = [
+                f"{field} {getattr(line, field)} (expected {getattr(expected, field)})"
+                for field in LINE_FIGURES
+                if expected is None or getattr(line, field) != getattr(expected, field)
+            ]
+            if wrong:
+                self._report(
+                    invoice.organization_id,
+                    f"{self._invoice_label(invoice.number, invoice.pk)} line {line.pk}",
+                    "line_figures_per_spec_5_2",
+                    ", ".join(wrong),
+                )
+
+    def check_payments(self):
+        payments = Payment.objects.filter(organization__in=self.organizations)
+        self.payment_count = payments.count()
+        mismatched = payments.exclude(currency=F("invoice__currency")) | payments.exclude(
+            organization_id=F("invoice__organization_id")
+        )
+        for payment in mismatched.select_related("invoice").distinct():
+            self._report(
+                payment.invoice.organization_id,
+                self._payment_label(payment),
+                "payment_matches_invoice",
+                f"payment {payment.currency}/org {payment.organization_id}, invoice "
+                f"{payment.invoice.currency}/org {payment.invoice.organization_id}",
+            )
+        reversals = payments.filter(kind=PaymentKind.REVERSAL).select_related("invoice", "reverses")
+        for reversal in reversals.iterator(chunk_size=2000):
+            original = reversal.reverses
+            if (
+                original is None
+                or original.kind != PaymentKind.PAYMENT
+                or original.invoice_id != reversal.invoice_id
+                or original.amount != -reversal.amount
+            ):
+                self._report(
+                    reversal.organization_id,
+                    self._payment_label(reversal),
+                    "reversal_cancels_a_payment_of_the_same_invoice",
+                    f"amount {reversal.amount} reverses "
+                    + (
+                        f"{original.kind} {original.pk} of invoice id {original.invoice_id} "
+                        f"amount {original.amount}"
+                        if original
+                        else "nothing"
+                    ),
+                )
+
+    def _payment_label(self, payment):
+        invoice = payment.invoice
+        return f"{self._invoice_label(invoice.number, invoice.pk)} {payment.kind} {payment.pk}"
+
+    def check_numbering(self):
+        """Per organization, numbers 1..last_number are each used exactly once.
+
+        The prefix is the part before the last dash; an organization may change its prefix
+        over time, so the series is the numeric part, continuing across prefixes.
+        """
+        last_numbers = dict(
+            InvoiceSequence.objects.filter(organization__in=self.organizations).values_list(
+                "organization_id", "last_number"
+            )
+        )
+        used = defaultdict(lambda: defaultdict(list))
+        numbered = (
+            Invoice.objects.filter(organization__in=self.organizations, number__isnull=False)
+            .values_list("organization_id", "pk", "number")
+            .order_by("organization_id", "pk")
+        )
+        for organization_id, pk, number in numbered.iterator(chunk_size=5000):
+            match = NUMBER_PATTERN.match(number)
+            if match is None:
+                self._report(
+                    organization_id,
+                    self._invoice_label(number, pk),
+                    "number_format",
+                    f"{number!r} is not <prefix>-<5+ digits>",
+                )
+                continue
+            used[organization_id][int(match["sequence"])].append(number)
+        for organization_id in self.organizations:
+            last = last_numbers.get(organization_id, 0)
+            numbers = used[organization_id]
+            missing = [n for n in range(1, last + 1) if n not in numbers]
+            if missing:
+                self._report(
+                    organization_id,
+                    "invoice numbering",
+                    "numbers_gapless",
+                    f"sequence is at {last} but number(s) {_ranges(missing)} are unused",
+                )
+            beyond = sorted(n for n in numbers if n > last or n < 1)
+            if beyond:
+                self._report(
+                    organization_id,
+                    "invoice numbering",
+                    "numbers_within_sequence",
+                    f"number(s) {_ranges(beyond)} beyond the sequence's last number {last}",
+                )
+            for sequence, names in sorted(numbers.items()):
+                if len(names) > 1:
+                    self._report(
+                        organization_id,
+                        "invoice numbering",
+                        "numbers_unique",
+                        f"sequence {sequence} used {len(names)} times: {', '.join(names)}",
+                    )
+
+
+def _ranges(numbers):
+    """[1, 2, 3, 7] -> "1-3, 7": a long gap stays one readable line."""
+    parts, start, previous = [], None, None
+    for number in numbers:
+        if start is None:
+            start = previous = number
+        elif number == previous + 1:
+            previous = number
+        else:
+            parts.append(f"{start}-{previous}" if start != previous else str(start))
+            start = previous = number
+    if start is not None:
+        parts.append(f"{start}-{previous}" if start != previous else str(start))
+    return ", ".join(parts)

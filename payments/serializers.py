@@ -1,0 +1,63 @@
+"""Payment rows out, pay/refund/reverse requests in.
+
+Input amounts are validated with the invoice's currency (`context["currency"]`): more
+digits than the currency has is a 400, never rounded.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from fintrack.money import ZERO, MoneyField
+from payments.models import Payment, PaymentMethod
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField(read_only=True, help_text="Negative for refunds and reversals.")
+    reversed_by = serializers.SerializerMethodField(help_text="The reversal's id, if reversed.")
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "invoice",
+            "kind",
+            "amount",
+            "currency",
+            "reference",
+            "method",
+            "received_on",
+            "reverses",
+            "reversed_by",
+            "reason",
+            "notes",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_reversed_by(self, payment) -> int | None:
+        # The reverse one-to-one raises when absent; the list selects it in the same query.
+        reversal = getattr(payment, "reversed_by", None)
+        return reversal.pk if reversal is not None else None
+
+
+class PaymentPayInputSerializer(serializers.Serializer):
+    amount = MoneyField(min_value=ZERO, help_text="More than 0, at most the balance due.")
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    received_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Defaults to today."
+    )
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class PaymentRefundInputSerializer(serializers.Serializer):
+    amount = MoneyField(min_value=ZERO, help_text="More than 0, at most the amount paid.")
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PaymentReverseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

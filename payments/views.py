@@ -1,0 +1,113 @@
+"""Thin views over `Payment.pay` / `refund` / `reverse`: validate input, call, render.
+
+Payment rows are immutable, so the payment endpoints are read-only plus the `reverse`
+action; PUT/PATCH/DELETE are 405 because no handler exists for them.
+"""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from fintrack.api import WRITE_ROLES, OrganizationScopedMixin
+from fintrack.exports import ExportMixin
+from invoices.models import Invoice
+from payments.filters import PaymentFilterSet
+from payments.models import Payment
+from payments.serializers import (
+    PaymentPayInputSerializer,
+    PaymentRefundInputSerializer,
+    PaymentReverseInputSerializer,
+    PaymentSerializer,
+)
+
+CREATED = {201: PaymentSerializer}
+
+
+def payment_queryset():
+    # `reversed_by` is a reverse one-to-one: joined here so lists stay one query.
+    return Payment.objects.select_related("reversed_by")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List payments, refunds and reversals"),
+    retrieve=extend_schema(summary="One payment row"),
+)
+class PaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """The organization's payment rows (payments, refunds, reversals), newest first."""
+
+    queryset = payment_queryset()
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilterSet
+    action_roles = {"reverse": WRITE_ROLES}
+
+    @extend_schema(
+        summary="Reverse a payment",
+        request=PaymentReverseInputSerializer,
+        responses={
+            **CREATED,
+            400: OpenApiResponse(description="`not_reversible`: only payments can be reversed"),
+            409: OpenApiResponse(description="`already_reversed` or `reversal_exceeds_paid`"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        payment = self.get_object()
+        data = PaymentReverseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reversal = payment.reverse(actor=request.user, **data.validated_data)
+        return Response(PaymentSerializer(reversal).data, status=status.HTTP_201_CREATED)
+
+
+class InvoicePaymentViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
+    """Payment actions addressed through their invoice: `invoices/{id}/pay|refund|payments/`.
+
+    The invoice comes from the tenant-scoped queryset, so another organization's invoice
+    is a 404 before any rule runs.
+    """
+
+    queryset = Invoice.objects.all()
+    serializer_class = PaymentSerializer
+
+    @extend_schema(
+        summary="Record a payment on an invoice",
+        request=PaymentPayInputSerializer,
+        responses={
+            **CREATED,
+            400: OpenApiResponse(description="Invalid amount, `overpayment`, future date"),
+            409: OpenApiResponse(description="`invalid_status` or `duplicate_reference`"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        invoice = self.get_object()
+        data = PaymentPayInputSerializer(data=request.data, context={"currency": invoice.currency})
+        data.is_valid(raise_exception=True)
+        payment = Payment.pay(invoice, actor=request.user, **data.validated_data)
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Refund part or all of what an invoice was paid",
+        request=PaymentRefundInputSerializer,
+        responses={
+            **CREATED,
+            400: OpenApiResponse(description="Invalid amount or `refund_exceeds_paid`"),
+            409: OpenApiResponse(description="`invalid_status` or `duplicate_reference`"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        invoice = self.get_object()
+        data = PaymentRefundInputSerializer(
+            data=request.data, context={"currency": invoice.currency}
+        )
+        data.is_valid(raise_exception=True)
+        refund = Payment.refund(invoice, actor=request.user, **data.validated_data)
+        return Response(PaymentSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="The invoice's payment rows", responses=PaymentSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def payments(self, request, pk=None):
+        invoice = self.get_object()
+        page = self.paginate_queryset(payment_queryset().filter(invoice=invoice))
+        return self.get_paginated_response(PaymentSerializer(page, many=True).data)
