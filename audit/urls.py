@@ -1,1 +1,16 @@
-urlpatterns = []
+from django.urls import path
+
+from audit.views import (
+    AuditEventListView,
+    CustomerHistoryView,
+    InvoiceHistoryView,
+    PaymentHistoryView,
+)
+
+# Plain paths: the invoice, customer and payment routers do not define `history`.
+urlpatterns = [
+    path("invoices/<int:pk>/history/", InvoiceHistoryView.as_view(), name="invoice-history"),
+    path("customers/<int:pk>/history/", CustomerHistoryView.as_view(), name="customer-history"),
+    path("payments/<int:pk>/history/", PaymentHistoryView.as_view(), name="payment-history"),
+    path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
+]
