@@ -1,0 +1,134 @@
+"""fintrack.money: minor units from Babel, half-up rounding, the API money fields."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rest_framework import serializers
+
+from fintrack.money import (
+    CurrencyField,
+    MoneyField,
+    format_plain,
+    has_excess_digits,
+    is_currency,
+    minor_units,
+    quantize,
+)
+
+
+@pytest.mark.parametrize(("currency", "digits"), [("USD", 2), ("EUR", 2), ("JPY", 0), ("KWD", 3)])
+def test_minor_units_come_from_iso_4217(currency, digits):
+    assert minor_units(currency) == digits
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("0.125", "USD", "0.13"),
+        ("0.135", "USD", "0.14"),
+        ("-0.125", "USD", "-0.13"),  # half away from zero
+        ("2.5", "JPY", "3"),
+        ("0.5", "JPY", "1"),
+        ("1.0005", "KWD", "1.001"),
+        ("1.0004999", "KWD", "1.000"),
+    ],
+)
+def test_quantize_rounds_half_up_not_half_even(amount, currency, expected):
+    assert str(quantize(Decimal(amount), currency)) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("10.5", "USD", "10.50"),
+        ("1050", "JPY", "1050"),
+        ("1.5", "KWD", "1.500"),
+        ("0", "USD", "0.00"),
+    ],
+)
+def test_format_plain_has_exactly_the_currencys_digits(amount, currency, expected):
+    assert format_plain(Decimal(amount), currency) == expected
+
+
+def test_format_plain_never_uses_exponent_notation():
+    assert format_plain(Decimal("1E+5"), "USD") == "100000.00"
+
+
+def test_has_excess_digits():
+    assert has_excess_digits(Decimal("1.001"), "USD")
+    assert not has_excess_digits(Decimal("1.10"), "USD")
+    assert has_excess_digits(Decimal("1.5"), "JPY")
+
+
+def test_only_real_iso_currencies_are_accepted():
+    assert is_currency("USD") and is_currency("KWD")
+    assert not is_currency("XXX")
+    assert not is_currency("ZZZ")
+    assert not is_currency("usd")
+
+
+@given(
+    st.decimals(min_value=-(10**12), max_value=10**12, places=6),
+    st.sampled_from(["USD", "JPY", "KWD"]),
+)
+def test_quantize_is_within_half_a_minor_unit(amount, currency):
+    rounded = quantize(amount, currency)
+    step = Decimal(1).scaleb(-minor_units(currency))
+    assert abs(rounded - amount) <= step / 2
+    assert rounded == rounded.quantize(step)
+
+
+class PaymentInput(serializers.Serializer):
+    amount = MoneyField(min_value=Decimal("0"))
+    currency = CurrencyField(required=False)
+
+
+def validate(data, currency="USD"):
+    serializer = PaymentInput(data=data, context={"currency": currency})
+    return serializer.is_valid(), serializer
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("10.50", "10.50"), (10, "10"), (19.99, "19.99")])
+def test_money_input_accepts_strings_and_numbers_exactly(raw, expected):
+    valid, serializer = validate({"amount": raw})
+    assert valid
+    assert serializer.validated_data["amount"] == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "currency"),
+    [
+        ("10.505", "USD"),  # never rounded silently
+        ("1.5", "JPY"),
+        ("0.0001", "KWD"),
+        ("0", "USD"),  # min_value is strictly greater
+        ("-1", "USD"),
+        ("abc", "USD"),
+        ("NaN", "USD"),
+        ("Infinity", "USD"),
+        (True, "USD"),
+        ([1], "USD"),
+        (None, "USD"),
+        ("1e20", "USD"),
+    ],
+)
+def test_money_input_refuses_what_it_cannot_take_exactly(raw, currency):
+    valid, serializer = validate({"amount": raw}, currency)
+    assert not valid
+    assert "amount" in serializer.errors
+
+
+def test_money_output_uses_the_instances_currency():
+    class Row(serializers.Serializer):
+        amount = MoneyField()
+
+    assert Row({"amount": Decimal("1050"), "currency": "JPY"}).data["amount"] == "1050"
+    assert Row({"amount": Decimal("1.5"), "currency": "KWD"}).data["amount"] == "1.500"
+
+
+def test_currency_field_upper_cases_and_refuses_unknown_codes():
+    assert validate({"amount": "1", "currency": "eur"})[1].validated_data["currency"] == "EUR"
+    valid, serializer = validate({"amount": "1", "currency": "ZZZ"})
+    assert not valid and serializer.errors["currency"][0].code == "unknown"

@@ -1,0 +1,171 @@
+"""Query parameters, response shapes (for the schema) and exchange-rate input/output."""
+
+from rest_framework import serializers
+
+from fintrack.money import CurrencyField
+from reports.models import RATE_DIGITS, ExchangeRate
+from reports.services.aging import COLUMNS as AGING_COLUMNS
+
+# --- query parameters -----------------------------------------------------------------
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    """`from` and `to` (inclusive ISO dates; `from` is a Python keyword, hence get_fields)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False, help_text="First day, inclusive.")
+        fields["to"] = serializers.DateField(required=False, help_text="Last day, inclusive.")
+        return fields
+
+    def validate(self, attrs):
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"to": ["Must not be before `from`."]})
+        return attrs
+
+
+class ConvertQueryMixin(serializers.Serializer):
+    convert_to = CurrencyField(
+        required=False,
+        help_text="Convert every amount into this currency at the rate of its own date.",
+    )
+
+
+class SummaryQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
+    pass
+
+
+class RevenueQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
+    interval = serializers.ChoiceField(choices=["month"], default="month")
+
+
+class AgingQuerySerializer(ConvertQueryMixin):
+    as_of = serializers.DateField(
+        required=False, help_text="Default: today in the organization's time zone."
+    )
+
+
+class StatementQuerySerializer(PeriodQuerySerializer):
+    currency = CurrencyField(required=False, help_text="Default: the customer's currency.")
+
+
+# --- response shapes (documentation: the services build the dicts) ---------------------
+
+Money = serializers.CharField  # a money string with the currency's digits
+
+
+class SummaryCountsSerializer(serializers.Serializer):
+    draft = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    partially_paid = serializers.IntegerField()
+    paid = serializers.IntegerField()
+    void = serializers.IntegerField()
+
+
+class SummaryCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    counts = SummaryCountsSerializer()
+    invoiced = Money()
+    collected = Money()
+    outstanding = Money()
+    overdue_count = serializers.IntegerField()
+    overdue_amount = Money()
+
+
+class SummarySerializer(serializers.Serializer):
+    currencies = SummaryCurrencySerializer(many=True)
+
+
+class AgingBucketsSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {column: Money() for column in AGING_COLUMNS}
+
+
+class AgingCustomerSerializer(AgingBucketsSerializer):
+    def get_fields(self):
+        return {
+            "customer": serializers.IntegerField(),
+            "customer_name": serializers.CharField(),
+            **super().get_fields(),
+        }
+
+
+class AgingCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    customers = AgingCustomerSerializer(many=True)
+    totals = AgingBucketsSerializer()
+
+
+class AgingSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    currencies = AgingCurrencySerializer(many=True)
+
+
+class RevenuePeriodSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="YYYY-MM")
+    invoiced = Money()
+    collected = Money()
+    refunded = Money()
+
+
+class RevenueCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    periods = RevenuePeriodSerializer(many=True)
+
+
+class RevenueSerializer(serializers.Serializer):
+    interval = serializers.CharField()
+    currencies = RevenueCurrencySerializer(many=True)
+
+
+class StatementLineSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    type = serializers.ChoiceField(choices=["invoice", "payment", "refund", "reversal"])
+    number = serializers.CharField(allow_null=True)
+    reference = serializers.CharField()
+    amount = Money(help_text="Signed effect on the balance.")
+    balance = Money()
+
+
+class StatementSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "customer": serializers.IntegerField(),
+            "currency": serializers.CharField(),
+            "from": serializers.DateField(allow_null=True),
+            "to": serializers.DateField(),
+            "opening_balance": Money(),
+            "lines": StatementLineSerializer(many=True),
+            "closing_balance": Money(),
+        }
+
+
+# --- exchange rates -------------------------------------------------------------------
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    base = CurrencyField()
+    quote = CurrencyField()
+    rate = serializers.DecimalField(
+        **RATE_DIGITS, min_value=0, help_text="How many `quote` one `base` buys (> 0)."
+    )
+    scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "base", "quote", "rate", "effective_date", "source", "scope", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_scope(self, rate) -> str:
+        """`organization` for the organization's own rate, `global` for an imported one."""
+        return "global" if rate.organization_id is None else "organization"
+
+    def validate_rate(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than 0.")
+        return value
+
+    def validate(self, attrs):
+        if attrs["base"] == attrs["quote"]:
+            raise serializers.ValidationError({"quote": ["Must differ from `base`."]})
+        return attrs

@@ -1,0 +1,152 @@
+"""Reports (spec 9) and exchange rates (spec 10). Views are thin: they validate the query,
+call one service and render JSON, CSV or XLSX."""
+
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, viewsets
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from customers.models import Customer
+from fintrack.api import ADMIN_ONLY, ALL_ROLES, OrganizationScopedMixin
+from fintrack.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
+from reports import export_rows, serializers
+from reports.exceptions import DuplicateRate
+from reports.filters import ExchangeRateFilterSet
+from reports.models import ExchangeRate
+from reports.services.aging import aging
+from reports.services.revenue import revenue
+from reports.services.statement import statement
+from reports.services.summary import summary
+
+
+class ReportView(ExportRenderingMixin, OrganizationScopedMixin, generics.GenericAPIView):
+    """Read-only for every member; `?format=csv|xlsx` downloads the same figures."""
+
+    read_roles = ALL_ROLES
+    renderer_classes = [JSONRenderer, *EXPORT_RENDERERS]
+    pagination_class = None
+    filter_backends = []
+    query_serializer_class = None
+    export_name = ""
+
+    def query(self):
+        params = self.query_serializer_class(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return params.validated_data
+
+    def respond(self, report, *, stem=None, on_date=None):
+        export_format = self.requested_export_format()
+        if export_format is None:
+            return Response(report)
+        columns, rows = export_rows.for_report(self.export_name, report)
+        stem = stem or self.export_name
+        filename = self.export_filename(stem, export_format, on_date)
+        return export_rows.response(export_format, columns, rows, filename, stem)
+
+
+class SummaryView(ReportView):
+    query_serializer_class = serializers.SummaryQuerySerializer
+    export_name = "summary"
+
+    @extend_schema(
+        parameters=[serializers.SummaryQuerySerializer, FORMAT_PARAMETER],
+        responses=serializers.SummarySerializer,
+    )
+    def get(self, request):
+        query = self.query()
+        return self.respond(
+            summary(
+                self.organization,
+                date_from=query.get("from"),
+                date_to=query.get("to"),
+                convert_to=query.get("convert_to"),
+            )
+        )
+
+
+class AgingView(ReportView):
+    query_serializer_class = serializers.AgingQuerySerializer
+    export_name = "aging"
+
+    @extend_schema(
+        parameters=[serializers.AgingQuerySerializer, FORMAT_PARAMETER],
+        responses=serializers.AgingSerializer,
+    )
+    def get(self, request):
+        query = self.query()
+        as_of = query.get("as_of") or self.organization.today()
+        report = aging(self.organization, as_of=as_of, convert_to=query.get("convert_to"))
+        return self.respond(report, on_date=as_of)
+
+
+class RevenueView(ReportView):
+    query_serializer_class = serializers.RevenueQuerySerializer
+    export_name = "revenue"
+
+    @extend_schema(
+        parameters=[serializers.RevenueQuerySerializer, FORMAT_PARAMETER],
+        responses=serializers.RevenueSerializer,
+    )
+    def get(self, request):
+        query = self.query()
+        return self.respond(
+            revenue(
+                self.organization,
+                date_from=query.get("from"),
+                date_to=query.get("to"),
+                convert_to=query.get("convert_to"),
+            )
+        )
+
+
+class CustomerStatementView(ReportView):
+    """A customer's statement; another organization's customer is 404."""
+
+    queryset = Customer.objects.all()
+    query_serializer_class = serializers.StatementQuerySerializer
+    export_name = "statement"
+
+    @extend_schema(
+        parameters=[serializers.StatementQuerySerializer, FORMAT_PARAMETER],
+        responses=serializers.StatementSerializer,
+    )
+    def get(self, request, pk):
+        customer = self.get_object()
+        query = self.query()
+        report = statement(
+            customer,
+            currency=query.get("currency") or customer.currency,
+            date_from=query.get("from"),
+            date_to=query.get("to") or self.organization.today(),
+        )
+        return self.respond(report, stem=f"statement-customer-{customer.pk}")
+
+
+class ExchangeRateViewSet(
+    OrganizationScopedMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Global rates plus the organization's own; only admins write (their own rows)."""
+
+    queryset = ExchangeRate.objects.all()
+    serializer_class = serializers.ExchangeRateSerializer
+    filterset_class = ExchangeRateFilterSet
+    read_roles = ALL_ROLES
+    write_roles = ADMIN_ONLY
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ExchangeRate.objects.none()
+        # Not the kernel's plain organization filter: global rows (NULL) are visible to
+        # every organization, its own rows only to itself.
+        return ExchangeRate.objects.visible_to(self.organization)
+
+    def perform_create(self, serializer):
+        try:
+            with transaction.atomic():
+                serializer.save(organization=self.organization, created_by=self.request.user)
+        except IntegrityError:
+            raise DuplicateRate() from None
