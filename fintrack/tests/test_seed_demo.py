@@ -123,3 +123,9 @@ def test_custom_password(api):
         "/api/v1/auth/token/", {"email": email, "password": "another-demo-secret"}
     )
     assert response.status_code == 200
+
+
+def test_demo_users_can_sign_in_to_the_admin(db, client):
+    call_command("seed_demo", stdout=StringIO())
+    assert client.login(email="finance@demo.fintrack.test", password=DEFAULT_PASSWORD)
+    assert client.get("/admin/invoices/invoice/").status_code == 200

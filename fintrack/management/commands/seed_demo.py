@@ -91,7 +91,8 @@ class Command(BaseCommand):
 
     def create_users(self, organization, password, actor):
         for role, email, name in USERS:
-            user = User(email=email, name=name)
+            # Staff, so each can also sign in to /admin/, where the role decides what they may do.
+            user = User(email=email, name=name, is_staff=True)
             user.set_password(password)
             user._history_user = actor
             user.save()
@@ -192,7 +193,7 @@ class Command(BaseCommand):
                 f"Created {organization.name!r} (organization id {organization.pk})."
             )
         )
-        self.stdout.write("Log in with POST /api/v1/auth/token/ as:")
+        self.stdout.write("Log in with POST /api/v1/auth/token/ or at /admin/ as:")
         for role, email, _ in USERS:
             self.stdout.write(f"  {role:<8} {email:<28} password: {password}")
         self.stdout.write(f"{len(customers)} customers (1 archived, 1 without e-mail).")
