@@ -61,20 +61,18 @@ class Customer(VersionedModel):
 
     def archive(self, *, actor):
         """Soft-delete: the customer leaves lists and gets no new invoices. Idempotent."""
-        with transaction.atomic():
-            customer = self.lock()
-            if customer.archived_at is None:
-                customer.archived_at = timezone.now()
-                customer._history_user = actor
-                customer.save()
-        self.refresh_from_db()
+        self._set_archived_at(timezone.now(), actor=actor)
 
     def restore(self, *, actor):
         """Undo `archive`. Idempotent."""
+        self._set_archived_at(None, actor=actor)
+
+    def _set_archived_at(self, when, *, actor):
         with transaction.atomic():
             customer = self.lock()
-            if customer.archived_at is not None:
-                customer.archived_at = None
+            # Only a real change is saved: no version bump, no history row for a repeat.
+            if customer.is_archived != (when is not None):
+                customer.archived_at = when
                 customer._history_user = actor
                 customer.save()
         self.refresh_from_db()

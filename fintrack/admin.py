@@ -177,10 +177,8 @@ class OrganizationScopedAdmin(OrganizationScopedAdminMixin, SimpleHistoryAdmin):
             self.message_user(request, done_message.format(count=done), messages.SUCCESS)
 
 
-class ReadOnlyOrganizationScopedAdmin(OrganizationScopedAdminMixin, admin.ModelAdmin):
-    """Scoped, view-only admin for rows only the system writes (counters, reminder log)."""
-
-    actions = None
+class ViewOnlyMixin:
+    """No add, change or delete: the rows are written by the system or by actions only."""
 
     def has_add_permission(self, request, *args):
         return False
@@ -192,19 +190,18 @@ class ReadOnlyOrganizationScopedAdmin(OrganizationScopedAdminMixin, admin.ModelA
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyOrganizationScopedAdmin(
+    ViewOnlyMixin, OrganizationScopedAdminMixin, admin.ModelAdmin
+):
+    """Scoped, view-only admin for rows only the system writes (counters, reminder log)."""
+
+    actions = None
+
+
+class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def form_action(form_class: type[forms.Form], *, description: str, single: bool = False):

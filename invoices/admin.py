@@ -9,6 +9,7 @@ from django.forms.models import BaseInlineFormSet
 from fintrack.admin import (
     OrganizationScopedAdmin,
     OrganizationScopedAdminMixin,
+    ReadOnlyInline,
     ReadOnlyOrganizationScopedAdmin,
     form_action,
 )
@@ -95,25 +96,13 @@ class InvoiceLineInline(OrganizationScopedAdminMixin, admin.TabularInline):
         return self._editable(request, obj)
 
 
-class PaymentInline(OrganizationScopedAdminMixin, admin.TabularInline):
+class PaymentInline(OrganizationScopedAdminMixin, ReadOnlyInline):
     """Payments are immutable rows: recorded, refunded and reversed through actions."""
 
     model = Payment
     fk_name = "invoice"
-    extra = 0
-    can_delete = False
-    show_change_link = True
     fields = ("kind", "amount", "method", "reference", "received_on", "reverses", "created_by")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class VoidForm(forms.Form):

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from fintrack.admin import OrganizationScopedAdmin, form_action
+from fintrack.admin import OrganizationScopedAdmin, ViewOnlyMixin, form_action
 from payments.models import Payment
 
 
@@ -10,7 +10,7 @@ class ReverseForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(OrganizationScopedAdmin):
+class PaymentAdmin(ViewOnlyMixin, OrganizationScopedAdmin):
     """Payment rows are immutable: no add, change or delete. They are recorded and refunded
     from the invoice admin's actions and reversed here, through the model methods."""
 
@@ -31,15 +31,6 @@ class PaymentAdmin(OrganizationScopedAdmin):
     search_fields = ("reference", "invoice__number", "invoice__customer__name")
     date_hierarchy = "received_on"
     actions = ["reverse"]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @form_action(ReverseForm, description="Reverse selected payments")
     def reverse(self, request, payment, data):
