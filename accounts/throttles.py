@@ -34,3 +34,14 @@ class LoginThrottle(SimpleRateThrottle):
         # Hashed: the e-mail is client input of any length, cache keys are not.
         pair = hashlib.sha256(f"{self.get_ident(request)}|{email}".encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": pair}
+
+
+class RegisterThrottle(LoginThrottle):
+    """Sign-ups at the login rate, but counted apart from logins: registering must not use
+    up the new account's login attempts."""
+
+    scope = "register"
+
+    def get_rate(self):
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        return rates.get(self.scope, rates[LoginThrottle.scope])

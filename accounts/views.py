@@ -22,7 +22,7 @@ from accounts.serializers import (
     RegisterInputSerializer,
     RegisterResponseSerializer,
 )
-from accounts.throttles import LoginThrottle
+from accounts.throttles import LoginThrottle, RegisterThrottle
 from fintrack.api import ADMIN_ONLY, ALL_ROLES, OrganizationScopedMixin
 
 
@@ -36,7 +36,7 @@ class RegisterView(APIView):
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [LoginThrottle]
+    throttle_classes = [RegisterThrottle]
 
     @extend_schema(
         request=RegisterInputSerializer, responses={201: RegisterResponseSerializer}, auth=[]

@@ -5,6 +5,7 @@ one to its status and stable `code` here, then drf-standardized-errors renders t
 error shape of spec 11.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, status
@@ -54,6 +55,25 @@ class DomainAPIException(exceptions.APIException):
         super().__init__(detail=error.message, code=error.code)
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is larger than the server accepts."
+
+
+def single_authentication_error(exc: exceptions.AuthenticationFailed):
+    """simplejwt puts a dict (`detail`, `code`, `messages`) in its 401s, which would be
+    rendered as several errors with internal keys as `attr`; keep one plain error."""
+    flat = exceptions.AuthenticationFailed(
+        str(exc.detail.get("detail", exc.default_detail)),
+        code=str(exc.detail.get("code", exc.default_code)),
+    )
+    # What DRF decided for the original: 401 with WWW-Authenticate (or 403 without).
+    flat.status_code = exc.status_code
+    flat.auth_header = getattr(exc, "auth_header", None)
+    return flat
+
+
 class FinTrackExceptionHandler(ExceptionHandler):
     """drf-standardized-errors' handler, taught our domain errors and Django's validation."""
 
@@ -62,6 +82,10 @@ class FinTrackExceptionHandler(ExceptionHandler):
             if exc.attr:
                 return exceptions.ValidationError({exc.attr: [exc.message]}, code=exc.code)
             return DomainAPIException(exc)
+        if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):
+            return single_authentication_error(exc)
+        if isinstance(exc, RequestDataTooBig):
+            return RequestTooLarge()
         if isinstance(exc, DjangoValidationError):
             detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
             return exceptions.ValidationError(detail)

@@ -108,6 +108,23 @@ class ExportRenderingMixin:
         on_date = on_date or self.request.organization.today()
         return f"{stem}-{on_date.isoformat()}.{export_format}"
 
+    def export_queryset(self, queryset, serializer, export_format, stem, chunk_size=500):
+        """The whole `queryset` as one file, with `serializer`'s fields as columns."""
+        queryset = without_nested_lists(serializer, queryset)
+        columns = serializer_columns(serializer)
+        # Chunked iteration keeps memory flat; prefetches run once per chunk.
+        rows = (
+            serializer_row(serializer, instance)
+            for instance in queryset.iterator(chunk_size=chunk_size)
+        )
+        return export_response(
+            export_format,
+            columns,
+            rows,
+            self.export_filename(stem, export_format),
+            title=stem,
+        )
+
 
 # --- columns and rows -----------------------------------------------------------------
 
@@ -147,6 +164,20 @@ def _is_nested_list(field):
 
 def _currency_key(name):
     return f"{name}@currency"
+
+
+def without_nested_lists(serializer, queryset):
+    """Drop the serializer's nested lists (no column shows them) and their prefetches, so
+    an export neither loads nor renders an invoice's lines only to throw them away."""
+    nested = [name for name, field in serializer.fields.items() if _is_nested_list(field)]
+    for name in nested:
+        del serializer.fields[name]
+    kept = [
+        lookup
+        for lookup in queryset._prefetch_related_lookups
+        if getattr(lookup, "prefetch_to", lookup) not in nested
+    ]
+    return queryset.prefetch_related(None).prefetch_related(*kept)
 
 
 def serializer_columns(serializer):
@@ -286,18 +317,7 @@ class ExportMixin(ExportRenderingMixin):
         if export_format is None:
             return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
-        serializer = self.get_serializer()
-        columns = serializer_columns(serializer)
-        # Chunked iteration keeps memory flat; prefetches run once per chunk.
-        rows = (
-            serializer_row(serializer, instance)
-            for instance in queryset.iterator(chunk_size=self.export_chunk_size)
-        )
         stem = self.export_name or f"{self.basename}s"
-        return export_response(
-            export_format,
-            columns,
-            rows,
-            self.export_filename(stem, export_format),
-            title=stem,
+        return self.export_queryset(
+            queryset, self.get_serializer(), export_format, stem, self.export_chunk_size
         )

@@ -20,13 +20,16 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.models import Membership
 from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
+from fintrack.views import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +39,6 @@ MAX_KEY_LENGTH = 255
 # Responses that describe a passing condition rather than the request: retrying the same
 # request later may succeed, so they are not pinned to the key.
 TRANSIENT_STATUSES = frozenset({429})
-
-
-def error_response(status: int, code: str, detail: str) -> JsonResponse:
-    """The one error shape of spec 11, for answers given before any view runs."""
-    body = {"type": "client_error", "errors": [{"code": code, "detail": detail, "attr": None}]}
-    return JsonResponse(body, status=status)
 
 
 def request_fingerprint(request) -> str:
@@ -62,9 +59,21 @@ def request_scope(request) -> str | None:
         authenticated = JWTAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
-    user = f"user:{authenticated[0].pk}" if authenticated else "anonymous"
-    organization = request.headers.get("X-Organization", "").strip()[:40]
-    return f"{user}|org:{organization}"
+    if not authenticated:
+        return f"anonymous|org:{request.headers.get('X-Organization', '').strip()[:40]}"
+    return f"user:{authenticated[0].pk}|org:{organization_of(request, authenticated[0])}"
+
+
+def organization_of(request, user) -> str:
+    """The organization the request acts in, as the API resolves it: the header, or the
+    user's only membership when the header is omitted (so both forms share one key)."""
+    header = request.headers.get("X-Organization", "").strip()[:40]
+    if header:
+        return header
+    memberships = list(
+        Membership.objects.filter(user=user).values_list("organization_id", flat=True)[:2]
+    )
+    return str(memberships[0]) if len(memberships) == 1 else ""
 
 
 class IdempotencyMiddleware:
@@ -85,7 +94,13 @@ class IdempotencyMiddleware:
         scope = request_scope(request)
         if scope is None:
             return self.get_response(request)
-        fingerprint = request_fingerprint(request)
+        try:
+            fingerprint = request_fingerprint(request)
+        except RequestDataTooBig:
+            # Same answer as the view would give (fintrack.exceptions.RequestTooLarge).
+            return error_response(
+                413, "request_too_large", "The request body is larger than the server accepts."
+            )
 
         record, answer = self._claim(scope, key, fingerprint)
         if answer is not None:

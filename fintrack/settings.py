@@ -118,12 +118,20 @@ SQLITE_DEFAULT = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     },
 }
+
+
+def database_from_url(url: str) -> dict:
+    """The database a `DATABASE_URL` names; a SQLite URL keeps the locking options above."""
+    if not url:
+        return SQLITE_DEFAULT
+    database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if database["ENGINE"] == SQLITE_DEFAULT["ENGINE"]:
+        database["OPTIONS"] = {**SQLITE_DEFAULT["OPTIONS"], **database.get("OPTIONS", {})}
+    return database
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
-    if DATABASE_URL
-    else SQLITE_DEFAULT
-}
+DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Login throttle counters live in the cache. One process can use its local memory; several
@@ -189,7 +197,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["fintrack.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "fintrack.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "fintrack.schema.AutoSchema",

@@ -19,23 +19,26 @@ def readyz(request):
     return JsonResponse({"status": "ok"})
 
 
-def _error(status, code, detail):
+def error_response(status: int, code: str, detail: str) -> JsonResponse:
+    """The one error shape of spec 11, for answers given outside DRF's exception handler."""
     body = {"type": "client_error" if status < 500 else "server_error"}
     body["errors"] = [{"code": code, "detail": detail, "attr": None}]
     return JsonResponse(body, status=status)
 
 
 def not_found(request, exception=None):
-    return _error(404, "not_found", "Not found.")
+    return error_response(404, "not_found", "Not found.")
 
 
 def server_error(request):
-    return _error(500, "error", "A server error occurred.")
+    return error_response(500, "error", "A server error occurred.")
 
 
 def bad_request(request, exception=None):
-    return _error(400, "bad_request", "Bad request.")
+    return error_response(400, "bad_request", "Bad request.")
 
 
 def permission_denied(request, exception=None):
-    return _error(403, "permission_denied", "You do not have permission to perform this action.")
+    return error_response(
+        403, "permission_denied", "You do not have permission to perform this action."
+    )

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -128,7 +128,9 @@ class Invoice(VersionedModel):
                 name="invoice_amount_paid_within_total",
             ),
             models.CheckConstraint(
-                condition=Q(balance_due=F("total") - F("amount_paid")),
+                # Rounded to the stored scale: SQLite keeps decimals as floating point, where
+                # 44764.56 - 22382.29 is not exactly 22382.27 (PostgreSQL is exact anyway).
+                condition=Q(balance_due=Round(F("total") - F("amount_paid"), 4)),
                 name="invoice_balance_is_total_minus_paid",
             ),
             models.CheckConstraint(

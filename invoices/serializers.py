@@ -72,6 +72,12 @@ class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Customer.objects.filter(organization=self.context["request"].organization)
 
+    def to_internal_value(self, data):
+        # The lookup would run int(4.7) == 4: a fractional id must not pick another customer.
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
 
 @extend_schema_field({"type": "boolean", "readOnly": True})
 class IsOverdueField(serializers.ReadOnlyField):

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from fintrack.api import WRITE_ROLES, OrganizationScopedMixin
-from fintrack.exports import ExportMixin
+from fintrack.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportMixin, ExportRenderingMixin
 from invoices.models import Invoice
 from payments.filters import PaymentFilterSet
 from payments.models import Payment
@@ -59,7 +59,7 @@ class PaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyMode
         return Response(PaymentSerializer(reversal).data, status=status.HTTP_201_CREATED)
 
 
-class InvoicePaymentViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
+class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, viewsets.GenericViewSet):
     """Payment actions addressed through their invoice: `invoices/{id}/pay|refund|payments/`.
 
     The invoice comes from the tenant-scoped queryset, so another organization's invoice
@@ -68,6 +68,13 @@ class InvoicePaymentViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
 
     queryset = Invoice.objects.all()
     serializer_class = PaymentSerializer
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        # The invoice's payment list is a payment list: it exports like `payments/`.
+        if getattr(self, "action", None) == "payments":
+            renderers += [renderer() for renderer in EXPORT_RENDERERS]
+        return renderers
 
     @extend_schema(
         summary="Record a payment on an invoice",
@@ -105,9 +112,17 @@ class InvoicePaymentViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
         refund = Payment.refund(invoice, actor=request.user, **data.validated_data)
         return Response(PaymentSerializer(refund).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="The invoice's payment rows", responses=PaymentSerializer(many=True))
+    @extend_schema(
+        summary="The invoice's payment rows",
+        parameters=[FORMAT_PARAMETER],
+        responses=PaymentSerializer(many=True),
+    )
     @action(detail=True, methods=["get"])
     def payments(self, request, pk=None):
         invoice = self.get_object()
-        page = self.paginate_queryset(payment_queryset().filter(invoice=invoice))
+        rows = payment_queryset().filter(invoice=invoice)
+        export_format = self.requested_export_format()
+        if export_format is not None:
+            return self.export_queryset(rows, PaymentSerializer(), export_format, "payments")
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(PaymentSerializer(page, many=True).data)

@@ -1,12 +1,14 @@
 from django.contrib import admin
 
+from fintrack.admin import ADMIN_ONLY, OrganizationScopedAdminMixin, organization_ids
 from reports.models import ExchangeRate
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(OrganizationScopedAdminMixin, admin.ModelAdmin):
     """Global rates come from `import_rates`; staff see them and their organizations' own
-    rows, and only superusers may change global ones."""
+    rows, write their organizations' rows as admins (the API's role matrix), and only
+    superusers may change global ones."""
 
     list_display = ["base", "quote", "rate", "effective_date", "organization", "source"]
     list_filter = ["base", "quote", "source", ("organization", admin.EmptyFieldListFilter)]
@@ -14,28 +16,30 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     date_hierarchy = "effective_date"
     readonly_fields = ["created_by", "created_at"]
     list_select_related = ["organization"]
+    write_roles = ADMIN_ONLY
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
+    def scope(self, queryset, org_ids):
         return queryset.filter(organization__isnull=True) | queryset.filter(
-            organization__memberships__user=request.user
+            organization__in=org_ids
         )
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "organization" and not request.user.is_superuser:
-            kwargs["queryset"] = db_field.related_model.objects.filter(
-                memberships__user=request.user
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def can_read(self, request, obj=None) -> bool:
+        # A global rate is readable by every member of any organization.
+        if obj is not None and obj.organization_id is None:
+            return request.user.is_superuser or bool(organization_ids(request))
+        return super().can_read(request, obj)
 
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.organization_id is None and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
+    def can_write(self, request, obj=None) -> bool:
+        if obj is not None and obj.organization_id is None:
+            return request.user.is_superuser
+        return super().can_write(request, obj)
 
-    has_delete_permission = has_change_permission
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        # An empty organization would make a global rate, which only superusers write.
+        if not request.user.is_superuser and "organization" in form.base_fields:
+            form.base_fields["organization"].required = True
+        return form
 
     def save_model(self, request, obj, form, change):
         if not change:

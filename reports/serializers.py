@@ -153,8 +153,19 @@ class ExchangeRateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExchangeRate
-        fields = ["id", "base", "quote", "rate", "effective_date", "source", "scope", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = [
+            "id",
+            "organization",
+            "base",
+            "quote",
+            "rate",
+            "effective_date",
+            "source",
+            "scope",
+            "created_at",
+        ]
+        # The spec's `organization` column: the request's organization's id, null if global.
+        read_only_fields = ["organization", "created_at"]
 
     def get_scope(self, rate) -> str:
         """`organization` for the organization's own rate, `global` for an imported one."""

@@ -219,6 +219,16 @@ def test_register_is_throttled_too(api):
     assert not User.objects.exists()
 
 
+def test_signing_up_does_not_use_up_the_login_attempts(api):
+    # Sign-up and login are counted apart: after registering, a client still gets its ten
+    # login attempts for the new account.
+    client = api()
+    assert client.post(REGISTER, sign_up(), REMOTE_ADDR="10.0.0.1").status_code == 201
+    for _ in range(10):
+        assert attempt(client, email="ann@example.com").status_code == 401
+    assert attempt(client, email="ann@example.com").status_code == 429
+
+
 # --- refresh and logout -----------------------------------------------------------------
 
 

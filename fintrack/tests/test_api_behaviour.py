@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, UserFactory
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from fintrack.tests.helpers import contains_key
 
@@ -190,3 +191,52 @@ def test_schema_documents_the_accounts_endpoints(api):
         "/api/v1/customers/",
     ]:
         assert path in schema["paths"], path
+
+
+# --- bad input is a 4xx, never a 500 -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/customers/", "/api/v1/auth/token/", "/api/v1/auth/register/"]
+)
+def test_json_nested_too_deep_is_400_parse_error(admin_api, path):
+    # Python's decoder gives up with RecursionError, which is not a ValueError.
+    body = "[" * 100_000 + "]" * 100_000
+    response = admin_api.post(path, data=body, content_type="application/json")
+    assert_error_shape(response, 400, "client_error", "parse_error")
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_IDEMPOTENCY_KEY": "big-1"}])
+def test_body_over_the_upload_limit_is_413(admin_api, settings, headers):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = admin_api.post("/api/v1/customers/", {"name": "x" * 2000}, **headers)
+    assert_error_shape(response, 413, "client_error", "request_too_large")
+    assert not Customer.objects.exists()
+
+
+def test_invalid_token_is_one_error_without_internal_attrs(api):
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION="Bearer forged")
+    response = client.get("/api/v1/customers/")
+    assert_error_shape(response, 401, "client_error", "token_not_valid")
+    assert len(response.json()["errors"]) == 1
+    assert response.json()["errors"][0]["attr"] is None
+    assert response.has_header("WWW-Authenticate")
+
+
+def test_reused_refresh_token_is_one_401_error(api, admin_user):
+    refresh = (
+        api()
+        .post("/api/v1/auth/token/", {"email": admin_user.email, "password": PASSWORD})
+        .json()["refresh"]
+    )
+    assert api().post("/api/v1/auth/token/refresh/", {"refresh": refresh}).status_code == 200
+    response = api().post("/api/v1/auth/token/refresh/", {"refresh": refresh})
+    assert_error_shape(response, 401, "client_error", "token_not_valid")
+    assert [error["attr"] for error in response.json()["errors"]] == [None]
+
+
+def test_malformed_authorization_header_is_one_401_error(api):
+    response = api().get("/api/v1/customers/", HTTP_AUTHORIZATION="Bearer")
+    assert_error_shape(response, 401, "client_error")
+    assert [error["attr"] for error in response.json()["errors"]] == [None]

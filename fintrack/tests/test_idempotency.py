@@ -244,3 +244,16 @@ def test_ten_concurrent_requests_with_one_key_pay_once(api, user_in, organizatio
         if response.status_code == 409:
             assert response.json()["errors"][0]["code"] == "idempotency_key_in_use"
     assert Invoice.objects.get(pk=invoice.pk).amount_paid == Decimal("10.00")
+
+
+def test_omitted_organization_header_shares_the_key_with_the_explicit_one(
+    api, finance_user, organization, invoice
+):
+    """With one membership the header is optional, and both forms mean the same
+    organization: the repeat is a replay, not a second payment."""
+    body = {"amount": "10.00", "method": "card"}
+    assert post(api(finance_user), pay_url(invoice), body).status_code == 201
+    response = post(api(finance_user, organization), pay_url(invoice), body)
+    assert response.status_code == 201
+    assert response["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1

@@ -95,3 +95,14 @@ def test_redis_url_makes_throttle_counters_shared_across_processes():
     if "Connection refused" in result.stderr or "Error 111" in result.stderr:
         pytest.skip("needs a Redis server at 127.0.0.1:6379 (CI machines run one)")
     assert result.stdout.split() == ["RedisCache", "ok"], result.stderr
+
+
+def test_sqlite_database_url_keeps_immediate_transactions_and_wal():
+    # Spec 1: concurrent SQLite writers serialize, also when SQLite is chosen by URL.
+    from fintrack.settings import database_from_url
+
+    options = database_from_url("sqlite:////tmp/fintrack-example.sqlite3")["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]
+    postgres = database_from_url("postgres://u:p@db:5432/fintrack")
+    assert "transaction_mode" not in postgres.get("OPTIONS", {})

@@ -113,6 +113,17 @@ def test_customer_of_another_organization_is_refused(finance_api, other_organiza
     assert not Invoice.objects.exists()
 
 
+@pytest.mark.parametrize("fraction", [0.7, 0.5, 0.01])
+def test_fractional_customer_id_is_400_not_truncated_to_another_customer(
+    finance_api, customer, fraction
+):
+    # int(4.7) is 4: a fractional id must not silently pick the customer it truncates to.
+    response = finance_api.post(URL, {"customer": customer.pk + fraction})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "customer"
+    assert not Invoice.objects.exists()
+
+
 def test_archived_customer_is_refused_with_customer_archived(finance_api, finance_user, customer):
     customer.archive(actor=finance_user)
     response = finance_api.post(URL, {"customer": customer.pk})

@@ -427,6 +427,19 @@ def test_invoice_payments_lists_only_that_invoice(finance_api, ledger):
     assert {row["id"] for row in response.json()["results"]} == {ids["card"], ids["refund"]}
 
 
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_invoice_payments_export_like_the_payment_list(finance_api, ledger, export_format):
+    first, _second, _ids = ledger
+    url = f"/api/v1/invoices/{first.pk}/payments/?format={export_format}"
+    response = finance_api.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="payments-')
+    if export_format == "csv":
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        assert lines[0].startswith("id,invoice,kind,amount,currency,")
+        assert len(lines) == 3  # header + the payment and the refund of this invoice
+
+
 def test_lists_run_in_constant_queries(
     finance_api, finance_user, organization, django_assert_max_num_queries
 ):

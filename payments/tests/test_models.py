@@ -57,6 +57,26 @@ def test_partial_then_full_payment_moves_status_and_sets_paid_at(invoice, actor)
     assert invoice.paid_at is not None
 
 
+@pytest.mark.parametrize(
+    ("total", "amounts"),
+    [
+        # Amounts whose difference is not exact in binary floating point (SQLite stores
+        # decimals that way): the balance check must still accept them.
+        ("44764.56", ["22382.29"]),
+        ("1000.00", ["0.10", "0.20", "333.33", "0.07"]),
+        ("9876543.21", ["1234567.89", "0.01"]),
+    ],
+)
+def test_balances_that_are_inexact_in_binary_are_accepted(organization, actor, total, amounts):
+    invoice = sent_invoice(organization, total=total)
+    for amount in amounts:
+        pay(invoice, amount, actor)
+    Payment.refund(invoice, amount=Decimal(amounts[0]), actor=actor)
+    invoice.refresh_from_db()
+    paid = sum(map(Decimal, amounts[1:]), Decimal("0"))
+    assert (invoice.amount_paid, invoice.balance_due) == (paid, Decimal(total) - paid)
+
+
 def test_refund_after_full_payment_clears_paid_at(invoice, actor):
     pay(invoice, "100.00", actor)
     Payment.refund(invoice, amount=Decimal("100.00"), actor=actor)

@@ -50,3 +50,47 @@ def test_only_superusers_may_change_a_global_rate(client, user_in, organization)
     superuser = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(superuser)
     assert client.get(f"{URL}{global_rate.pk}/change/").status_code == 200
+
+
+def test_staff_members_without_model_permissions_see_rates_and_admins_add_their_own(
+    client, user_in, organization
+):
+    """The back office follows the API's role matrix, not Django's model permissions."""
+    add(None, "1.1111")
+    add(organization, "2.2222")
+    admin_member = user_in(Role.ADMIN, organization, is_staff=True)
+    client.force_login(admin_member)
+    page = client.get(URL)
+    assert page.status_code == 200
+    assert "1.1111" in page.content.decode() and "2.2222" in page.content.decode()
+    assert client.get(f"{URL}add/").status_code == 200
+    global_attempt = client.post(
+        f"{URL}add/",
+        {"organization": "", "base": "GBP", "quote": "USD", "rate": "1.25",
+         "effective_date": "2025-01-02", "source": ""},
+    )  # fmt: skip
+    assert global_attempt.status_code == 200  # the form, with an error
+    assert not ExchangeRate.objects.filter(base="GBP").exists()
+    response = client.post(
+        f"{URL}add/",
+        {
+            "organization": organization.pk,
+            "base": "GBP",
+            "quote": "USD",
+            "rate": "1.25",
+            "effective_date": "2025-01-02",
+            "source": "",
+        },
+    )
+    assert response.status_code == 302
+    assert ExchangeRate.objects.get(base="GBP").created_by == admin_member
+
+
+def test_finance_staff_may_read_but_not_write_rates(client, user_in, organization):
+    rate = add(organization, "2.2222")
+    finance = user_in(Role.FINANCE, organization, is_staff=True)
+    client.force_login(finance)
+    assert client.get(URL).status_code == 200
+    assert client.get(f"{URL}add/").status_code == 403
+    client.post(f"{URL}{rate.pk}/delete/", {"post": "yes"})
+    assert ExchangeRate.objects.filter(pk=rate.pk).exists()

@@ -69,6 +69,7 @@ def test_admin_posts_the_organizations_own_rate(admin_api, admin_user, organizat
     response = admin_api.post(URL, body)
     assert response.status_code == 201, response.json()
     assert response.json()["scope"] == "organization"
+    assert response.json()["organization"] == organization.pk
     stored = ExchangeRate.objects.get(pk=response.json()["id"])
     assert (stored.organization, stored.base, stored.rate) == (
         organization,
@@ -122,3 +123,8 @@ def test_an_own_rate_may_share_the_day_of_a_global_one(admin_api):
     rate("EUR", "USD", "1.10", date(2025, 6, 2))
     body = {"base": "EUR", "quote": "USD", "rate": "1.3", "effective_date": "2025-06-02"}
     assert admin_api.post(URL, body).status_code == 201
+
+
+def test_global_rates_show_a_null_organization(viewer_api, rates):
+    rows = viewer_api.get(URL, {"date": "2025-02-01"}).json()["results"]
+    assert {row["organization"] for row in rows if row["scope"] == "global"} == {None}

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from reports.tests.factories import customer, pay, refund, sent
@@ -214,6 +216,13 @@ def test_invoice_list_csv_holds_the_whole_filtered_list_not_one_page(
         assert row[header.index("is_overdue")] == str(invoice["is_overdue"]).lower()
     # A name a spreadsheet would run as a formula is defused with a leading quote.
     assert rows[1][header.index("customer_name")].startswith("'=HYPERLINK")
+
+
+def test_invoice_list_export_never_loads_the_lines_it_does_not_show(viewer_api, many_invoices):
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer_api.get("/api/v1/invoices/", {"format": "csv"})
+        assert len(csv_rows(response)) == 31
+    assert not [query for query in queries if "invoices_invoiceline" in query["sql"]]
 
 
 def test_invoice_list_xlsx_opens_and_its_sums_match_the_json(viewer_api, many_invoices):
