@@ -12,6 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.exceptions import AlreadyMember, LastAdmin
+from fintrack.exceptions import ConcurrentModification
 from fintrack.money import validate_currency
 from fintrack.validators import validate_country
 
@@ -234,7 +235,12 @@ class Membership(models.Model):
     def _lock_with_organization(self):
         # Lock order: organization first, then the membership (as in `add`).
         Organization.objects.select_for_update().get(pk=self.organization_id)
-        return Membership.objects.select_for_update().get(pk=self.pk)
+        try:
+            return Membership.objects.select_for_update().get(pk=self.pk)
+        except Membership.DoesNotExist:
+            # Removed by a request that committed after this one read it: a lost race
+            # (409), not a 500.
+            raise ConcurrentModification() from None
 
     def _ensure_another_admin(self):
         others = Membership.objects.filter(organization_id=self.organization_id, role=Role.ADMIN)

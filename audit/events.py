@@ -192,11 +192,22 @@ def load_events(keys) -> list[Event]:
 
 
 def as_bound(value, organization, *, end: bool) -> datetime.datetime:
-    """A `since`/`until` value as an aware datetime.
+    """A `since`/`until` value as an aware UTC datetime.
 
     Naive values are read in the organization's time zone. A bare date covers the whole
     day: `since=<date>` starts at its midnight, `until=<date>` ends at the next midnight.
+    In UTC because PostgreSQL refuses offsets beyond ±15:59 that Python accepts (+17:41).
+    A bound past year 9999 or before year 1 (`until=9999-12-31`) is the edge of time: no
+    event lies beyond it, and an OverflowError would be a 500.
     """
+    try:
+        return _local_bound(value, organization, end=end).astimezone(datetime.UTC)
+    except OverflowError:
+        edge = datetime.datetime.max if value.year > 1 else datetime.datetime.min
+        return edge.replace(tzinfo=datetime.UTC)
+
+
+def _local_bound(value, organization, *, end: bool) -> datetime.datetime:
     if isinstance(value, datetime.datetime):
         if timezone.is_naive(value):
             value = value.replace(tzinfo=zoneinfo.ZoneInfo(organization.time_zone))

@@ -38,8 +38,16 @@ class VersionedModel(models.Model):
             return super().save(*args, **kwargs)
 
     def lock(self):
-        """Return this row re-read under `SELECT ... FOR UPDATE` (call inside atomic())."""
-        return type(self)._base_manager.select_for_update().get(pk=self.pk)
+        """Return this row re-read under `SELECT ... FOR UPDATE` (call inside atomic()).
+
+        A row deleted since this instance was read (e.g. a draft deleted while another
+        request was sending it) lost a race like a stale save does: `ConcurrentModification`
+        (409), never a `DoesNotExist` escaping as a 500.
+        """
+        try:
+            return type(self)._base_manager.select_for_update().get(pk=self.pk)
+        except type(self).DoesNotExist:
+            raise ConcurrentModification() from None
 
 
 class IdempotencyKeyStatus(models.TextChoices):

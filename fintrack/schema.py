@@ -1,6 +1,11 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
+from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.viewsets import ViewSetMixin
+from rest_framework_simplejwt.views import TokenViewBase
 
 from fintrack.api import ORGANIZATION_HEADER, OrganizationScopedMixin
 
@@ -13,11 +18,86 @@ IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
     "user and organization) replays the first response with `Idempotent-Replayed: true`; "
     "another path or body is 422 `idempotency_key_reused`; while the first is still "
     "running, 409 `idempotency_key_in_use`. Keys are kept 24 hours.",
+    # What IdempotencyMiddleware accepts (else 400 `invalid_idempotency_key`): 1-255
+    # characters Python calls printable (Latin-1, as headers are), no surrounding space.
+    pattern=r"^[^\x00-\x20\x7f-\xa0\xad](?:[^\x00-\x1f\x7f-\xa0\xad]{0,253}[^\x00-\x20\x7f-\xa0\xad])?$",
 )
 
 
+class ErrorSerializer(serializers.Serializer):
+    # Open strings on purpose: domain errors (`DomainError` with its own `code` and
+    # `attr`), simplejwt's 401 codes and `organization_required` are not in the per-field
+    # enums drf-standardized-errors would infer, and a documented enum the API breaks is
+    # worse than none. PRODUCT.md lists the codes.
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ClientErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = ErrorSerializer(many=True)
+
+
+class RequestValidationErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
+    errors = ErrorSerializer(many=True)
+
+
+# A 400 is either a validation error (a field, a filter, `organization_required`) or a
+# client error (malformed JSON, a `DomainError` without `attr`, a bad Idempotency-Key).
+ERROR_RESPONSE_400 = PolymorphicProxySerializer(
+    component_name="ErrorResponse400",
+    serializers={
+        ValidationErrorEnum.VALIDATION_ERROR.value: RequestValidationErrorResponseSerializer,
+        ClientErrorEnum.CLIENT_ERROR.value: ClientErrorResponseSerializer,
+    },
+    resource_type_field_name="type",
+)
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
-    """Documents the X-Organization header on every tenant-scoped endpoint."""
+    """Documents the X-Organization header on every tenant-scoped endpoint, and every error
+    status the kernel can answer with (drf-standardized-errors knows only DRF's own)."""
+
+    def _get_allowed_error_status_codes(self):
+        return [*super()._get_allowed_error_status_codes(), "409", "412", "413", "422"]
+
+    def _should_add_error_response(self, responses, status_code):
+        unsafe = self.method not in SAFE_METHODS
+        scoped = isinstance(self.view, OrganizationScopedMixin)
+        extra = {
+            # ConcurrentModification, InvalidStatus and every ConflictError; and
+            # `idempotency_key_in_use` on any POST.
+            "409": unsafe,
+            # If-Match is checked by `OrganizationScopedMixin.get_object()`.
+            "412": unsafe and scoped and self._reads_one_object(),
+            "413": self.method in BODY_METHODS,
+            "422": self.method == "POST",  # idempotency_key_reused
+        }
+        if not extra.get(status_code, True):
+            return False
+        return super()._should_add_error_response(responses, status_code)
+
+    def _reads_one_object(self):
+        if isinstance(self.view, ViewSetMixin):
+            return bool(getattr(self.view, "detail", False))
+        return True
+
+    def _should_add_http401_error_response(self):
+        # simplejwt's token views authenticate nobody, yet answer bad credentials or a
+        # bad refresh token with 401.
+        return isinstance(self.view, TokenViewBase) or super()._should_add_http401_error_response()
+
+    def _get_error_response_serializer(self, status_code):
+        if status_code == "400":
+            return ERROR_RESPONSE_400
+        if status_code in ("401", "409", "412", "413", "422"):
+            # 401 codes are simplejwt's (`token_not_valid`, `no_active_account`, ...).
+            return ClientErrorResponseSerializer
+        return super()._get_error_response_serializer(status_code)
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()

@@ -3,7 +3,7 @@
 Every lifecycle command locks the invoice row (`select_for_update`) inside
 `transaction.atomic()`, validates against the locked copy, and saves through
 `VersionedModel.save`, so a command never overwrites a change it did not see.
-Lock order everywhere: invoice, then its sequence row or its payments.
+Lock order everywhere: invoice, then its sequence row, its payments or its customer.
 """
 
 from datetime import timedelta
@@ -190,6 +190,9 @@ class Invoice(VersionedModel):
         built = invoice._build_lines(lines)
         invoice._set_totals(built)
         with transaction.atomic():
+            # Re-checked under the customer's lock: an archive that committed since
+            # `customer` was read must refuse the invoice, not be silently bypassed.
+            _lock_active_customer(customer)
             invoice._history_user = actor
             invoice.save()
             invoice._save_lines(built, actor=actor)
@@ -211,8 +214,8 @@ class Invoice(VersionedModel):
             if customer is not None and customer.pk != invoice.customer_id:
                 if customer.organization_id != invoice.organization_id:
                     raise ValueError("customer belongs to another organization")
-                if customer.is_archived:
-                    raise CustomerArchived(attr="customer")
+                # Lock order: the invoice (above), then the customer it moves to.
+                fields["customer"] = _lock_active_customer(customer)
             currency_changed = fields.get("currency", invoice.currency) != invoice.currency
             for name, value in fields.items():
                 setattr(invoice, name, value)
@@ -233,10 +236,15 @@ class Invoice(VersionedModel):
         self.refresh_from_db()
 
     def delete_draft(self, *, actor):
+        """Delete a draft and its lines; refused like `update_draft` (not a draft: 409
+        `invoice_not_editable`; changed since this instance was read: 409
+        `concurrent_modification`, so a delete never discards an edit it did not see)."""
         with transaction.atomic():
             invoice = self.lock()
             if not invoice.is_draft:
                 raise InvoiceNotEditable()
+            if invoice.version != self.version:
+                raise ConcurrentModification()
             invoice._delete_lines(actor=actor)
             invoice._history_user = actor
             invoice.delete()
@@ -415,6 +423,19 @@ class InvoiceLine(models.Model):
                 (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, currency
             )
             self.total = self.amount - self.discount_amount + self.tax_amount
+
+
+def _lock_active_customer(customer):
+    """`customer` re-read under its row lock; 400 `customer_archived` if it is archived.
+
+    `Customer.archive` takes the same lock, so an archive racing the new invoice is seen
+    here (the caller's copy may predate it) rather than leaving an archived customer with a
+    new invoice. Lock order: an existing invoice first, then its customer.
+    """
+    locked = customer.lock()
+    if locked.is_archived:
+        raise CustomerArchived(attr="customer")
+    return locked
 
 
 def _as_decimal(value):

@@ -124,7 +124,7 @@ class Payment(models.Model):
         with transaction.atomic():
             # Lock order everywhere: the invoice first, then its payments. Every check
             # below reads the locked copy, so concurrent payments queue here.
-            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            invoice = invoice.lock()
             if invoice.status not in RECEIVABLE_STATUSES:
                 raise InvalidStatus("Only sent or partially paid invoices can receive payments.")
             amount = _checked_amount(amount, invoice.currency)
@@ -151,7 +151,7 @@ class Payment(models.Model):
         """Return money to the customer: a negative row dated today, at most amount_paid."""
         with transaction.atomic():
             # Lock the invoice before reading amount_paid (same lock order as `pay`).
-            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            invoice = invoice.lock()
             if invoice.status not in REFUNDABLE_STATUSES:
                 raise InvalidStatus("Draft and void invoices cannot be refunded.")
             amount = _checked_amount(amount, invoice.currency)

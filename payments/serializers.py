@@ -4,7 +4,6 @@ Input amounts are validated with the invoice's currency (`context["currency"]`):
 digits than the currency has is a 400, never rounded.
 """
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -36,7 +35,8 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.INT)
+    # Nullable: most payments are never reversed (OpenApiTypes.INT documented it as always set).
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_reversed_by(self, payment) -> int | None:
         # The reverse one-to-one raises when absent; the list selects it in the same query.
         reversal = getattr(payment, "reversed_by", None)

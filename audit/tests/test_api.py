@@ -333,3 +333,31 @@ def test_invoice_lines_and_payment_events_are_scoped_by_their_organization(
     assert events["count"] == 1
     assert events["results"][0]["changes"]["total"] == [None, "59.9700"]
     assert Invoice.objects.get(pk=invoice.pk).status == "sent"
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        # +1 day / +1 µs past year 9999, or before year 1 once read in UTC: the bound is
+        # the edge of time, not an OverflowError (found by schemathesis).
+        ({"until": "9999-12-31"}, {"old", "new"}),
+        ({"until": "9999-12-31T23:59:59.999999+00:00"}, {"old", "new"}),
+        ({"until": "9999-12-31T23:59:59-23:00"}, {"old", "new"}),
+        ({"since": "0001-01-01T00:00:00+14:00"}, {"old", "new"}),
+        ({"since": "9999-12-31T23:59:59-23:59"}, set()),
+        # PostgreSQL refuses UTC offsets beyond ±15:59; Python accepts up to ±23:59.
+        ({"since": "0656-12-19T15:53:25+17:41"}, {"old", "new"}),
+        ({"since": "0001-01-01T00:00:00-23:59"}, {"old", "new"}),
+    ],
+)
+def test_audit_log_bounds_at_the_edges_of_time_are_not_a_500(
+    params, expected, admin_api, admin_user, organization
+):
+    old = CustomerFactory(organization=organization)
+    new = CustomerFactory(organization=organization)
+    names = {old.pk: "old", new.pk: "new"}
+
+    response = admin_api.get(EVENTS, {"model": "customer", **params})
+
+    assert response.status_code == 200, response.json()
+    assert {names[event["object_id"]] for event in response.json()["results"]} == expected

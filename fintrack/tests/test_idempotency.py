@@ -257,3 +257,41 @@ def test_omitted_organization_header_shares_the_key_with_the_explicit_one(
     assert response.status_code == 201
     assert response["Idempotent-Replayed"] == "true"
     assert Payment.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_key_sent_at_once_with_two_different_bodies_pays_once_and_refuses_the_other(
+    api, user_in, organization
+):
+    user = user_in(Role.FINANCE, organization)
+    for round_number in range(5):
+        invoice = sent_invoice(organization, total="100.00")
+        bodies = [{"amount": "10.00", "method": "card"}, {"amount": "20.00", "method": "card"}]
+        barrier = threading.Barrier(2)
+        responses = []
+
+        url, key = pay_url(invoice), f"key-{round_number}"
+
+        def worker(body, barrier=barrier, responses=responses, url=url, key=key):
+            try:
+                client = api(user)
+                barrier.wait()
+                responses.append(post(client, url, body, key=key))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        # Exactly one body did the work; the other is told the key belongs to another request
+        # (whether the first is still running or done), never a second payment.
+        assert sorted(r.status_code for r in responses) == [201, 422]
+        refused = next(r for r in responses if r.status_code == 422)
+        assert refused.json()["errors"][0]["code"] == "idempotency_key_reused"
+        paid = next(r for r in responses if r.status_code == 201).json()["amount"]
+        assert Payment.objects.filter(invoice=invoice).count() == 1
+        assert Invoice.objects.get(pk=invoice.pk).amount_paid == Decimal(paid)

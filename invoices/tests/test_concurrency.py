@@ -5,14 +5,22 @@ threads' connections unable to see the test's rows.
 """
 
 import threading
+from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
+from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
-from fintrack.exceptions import ConcurrentModification, InvalidStatus
-from invoices.models import Invoice, InvoiceStatus
-from invoices.tests.factories import InvoiceFactory
+from customers.tests.factories import CustomerFactory
+from fintrack.exceptions import ConcurrentModification, DomainError, InvalidStatus
+from invoices.exceptions import InvoiceNotEditable
+from invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from invoices.serializers import InvoiceSerializer
+from invoices.tests.factories import InvoiceFactory, line
+from invoices.views import InvoiceViewSet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -83,3 +91,203 @@ def test_concurrent_edits_of_one_draft_never_lose_an_update():
     assert all(isinstance(error, ConcurrentModification) for error in errors)
     draft.refresh_from_db()
     assert draft.version == 2
+
+
+URL = "/api/v1/invoices/"
+
+
+def assert_ledger_ok():
+    """verify_ledger raises CommandError (non-zero exit) on any violated invariant."""
+    call_command("verify_ledger", stdout=StringIO(), stderr=StringIO())
+
+
+def call_api(request):
+    """The response of `request()`, or "500" when the view raised (the test client re-raises
+    what the server would have answered with a 500)."""
+    try:
+        return request()
+    except Exception as error:  # any exception escaping a view is a 500
+        return f"500: {error!r}"
+
+
+def test_send_racing_an_update_never_changes_a_sent_invoices_lines():
+    organization = OrganizationFactory()
+    actor = UserFactory()
+    for _ in range(6):
+        draft = InvoiceFactory(organization=organization, lines=[line(unit_price="100.00")])
+        copies = [Invoice.objects.get(pk=draft.pk) for _ in range(2)]
+
+        def send_or_edit(index, copies=copies):
+            if index == 0:
+                copies[0].send(actor=actor)
+            else:
+                copies[1].update_draft(actor=actor, lines=[line(unit_price="300.00")])
+
+        errors = run_at_once(send_or_edit, [0, 1])
+
+        invoice = Invoice.objects.get(pk=draft.pk)
+        assert invoice.status == InvoiceStatus.SENT
+        prices = list(invoice.lines.values_list("unit_price", flat=True))
+        if errors:
+            # The send won: the edit is refused and the sent lines are the original ones.
+            assert len(errors) == 1
+            assert isinstance(errors[0], (InvoiceNotEditable, ConcurrentModification))
+            assert prices == [Decimal("100.00")]
+            assert invoice.total == Decimal("100.00")
+        else:
+            # The edit won: the invoice went out with the new lines and matching totals.
+            assert prices == [Decimal("300.00")]
+            assert invoice.total == Decimal("300.00")
+        # No line row was written after the invoice was sent.
+        assert not InvoiceLine.history.filter(
+            invoice_id=draft.pk, history_date__gt=invoice.sent_at
+        ).exists()
+    assert_ledger_ok()
+
+
+def both_read_then(first_action, monkeypatch):
+    """Patch `InvoiceViewSet.get_object` so both racing requests read the invoice, then the
+    `first_action` request runs to completion before the other one goes on (the
+    interleaving a real race produces when the first commits while the second is between
+    its read and its lock)."""
+    read = threading.Barrier(2, timeout=10)
+    first_done = threading.Event()
+    original_get_object = InvoiceViewSet.get_object
+
+    def get_object(self):
+        obj = original_get_object(self)
+        read.wait()
+        if self.action != first_action:
+            assert first_done.wait(timeout=10)
+        return obj
+
+    monkeypatch.setattr(InvoiceViewSet, "get_object", get_object)
+    return first_done
+
+
+@pytest.mark.parametrize("first", ["send", "destroy"])
+def test_send_racing_a_delete_is_never_a_500(api, organization, user_in, monkeypatch, first):
+    user = user_in(Role.FINANCE, organization)
+    draft = InvoiceFactory(organization=organization)
+    first_done = both_read_then(first, monkeypatch)
+    responses = {}
+
+    def request(name):
+        client = api(user)
+        try:
+            if name == "send":
+                responses[name] = call_api(lambda: client.post(f"{URL}{draft.pk}/send/", {}))
+            else:
+                responses[name] = call_api(lambda: client.delete(f"{URL}{draft.pk}/"))
+        finally:
+            if name == first:
+                first_done.set()
+
+    run_at_once(request, ["send", "destroy"])
+
+    send, delete = responses["send"], responses["destroy"]
+    assert not isinstance(send, str), send
+    assert not isinstance(delete, str), delete
+    if first == "send":
+        assert (send.status_code, delete.status_code) == (200, 409)
+        assert delete.json()["errors"][0]["code"] == "invoice_not_editable"
+        assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.SENT
+    else:
+        # The draft is gone: the send lost the race and says so, as any lost write does.
+        assert delete.status_code == 204
+        assert send.status_code in {404, 409}
+        assert not Invoice.objects.filter(pk=draft.pk).exists()
+        organization.refresh_from_db()
+        assert not hasattr(organization, "invoice_sequence")
+
+
+def test_twenty_first_ever_sends_through_the_api_get_consecutive_numbers(
+    api, organization, user_in
+):
+    """The organization has no InvoiceSequence row yet: 20 sends race to create it."""
+    user = user_in(Role.FINANCE, organization)
+    drafts = [InvoiceFactory(organization=organization).pk for _ in range(20)]
+    responses = []
+
+    def send(pk):
+        responses.append(call_api(lambda: api(user).post(f"{URL}{pk}/send/", {})))
+
+    run_at_once(send, drafts)
+
+    assert not [r for r in responses if isinstance(r, str)], responses
+    assert sorted(r.status_code for r in responses) == [200] * 20
+    numbers = sorted(r.json()["number"] for r in responses)
+    assert numbers == [f"INV-{n:05d}" for n in range(1, 21)]
+    organization.refresh_from_db()
+    assert organization.invoice_sequence.last_number == 20
+    assert_ledger_ok()
+
+
+def test_archiving_a_customer_while_an_invoice_is_created_for_it_refuses_the_invoice(
+    api, organization, user_in, monkeypatch
+):
+    user = user_in(Role.FINANCE, organization)
+    customer = CustomerFactory(organization=organization, currency="USD")
+    archived = threading.Event()
+    original_validate = InvoiceSerializer.validate_customer
+
+    def validate_customer_then_wait_for_the_archive(self, value):
+        value = original_validate(self, value)  # the customer is still active here
+        assert archived.wait(timeout=10)
+        return value
+
+    monkeypatch.setattr(
+        InvoiceSerializer, "validate_customer", validate_customer_then_wait_for_the_archive
+    )
+    responses = {}
+
+    def request(name):
+        client = api(user)
+        try:
+            if name == "create":
+                body = {
+                    "customer": customer.pk,
+                    "lines": [{"description": "X", "quantity": "1", "unit_price": "10.00"}],
+                }
+                responses[name] = call_api(lambda: client.post(URL, body))
+            else:
+                responses[name] = call_api(
+                    lambda: client.delete(f"/api/v1/customers/{customer.pk}/")
+                )
+        finally:
+            if name == "archive":
+                archived.set()
+
+    run_at_once(request, ["create", "archive"])
+
+    assert responses["archive"].status_code == 204
+    create = responses["create"]
+    assert not isinstance(create, str), create
+    assert create.status_code == 400, create.json()
+    assert create.json()["errors"][0]["code"] == "customer_archived"
+    assert not Invoice.objects.filter(customer=customer).exists()
+
+
+def test_moving_a_draft_to_a_customer_archived_meanwhile_is_refused(organization):
+    actor = UserFactory()
+    draft = InvoiceFactory(organization=organization)
+    target = CustomerFactory(organization=organization, currency=draft.currency)
+    stale_target = type(target).objects.get(pk=target.pk)
+    archived = threading.Event()
+    results = {}
+
+    def work(name):
+        if name == "archive":
+            target.archive(actor=actor)
+            archived.set()
+            return
+        assert archived.wait(timeout=10)
+        try:
+            Invoice.objects.get(pk=draft.pk).update_draft(actor=actor, customer=stale_target)
+        except DomainError as error:
+            results["update"] = error
+
+    assert run_at_once(work, ["archive", "update"]) == []
+    assert results["update"].code == "customer_archived"
+    draft.refresh_from_db()
+    assert draft.customer_id != target.pk

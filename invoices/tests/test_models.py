@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.db.models import F
 
 from accounts.tests.factories import OrganizationFactory, UserFactory
 from customers.tests.factories import CustomerFactory
@@ -166,6 +167,15 @@ def test_delete_draft_removes_it_and_its_lines(organization, actor):
     invoice.delete_draft(actor=actor)
     assert not Invoice.objects.exists()
     assert not InvoiceLine.objects.exists()
+
+
+def test_deleting_a_stale_draft_is_refused_and_keeps_the_newer_edit(organization, actor):
+    invoice = InvoiceFactory(organization=organization)
+    stale = Invoice.objects.get(pk=invoice.pk)
+    invoice.update_draft(actor=actor, notes="edited meanwhile")
+    with pytest.raises(ConcurrentModification):
+        stale.delete_draft(actor=actor)
+    assert Invoice.objects.get(pk=invoice.pk).notes == "edited meanwhile"
 
 
 def test_sent_invoice_can_be_neither_edited_nor_deleted(organization, actor):
@@ -351,3 +361,21 @@ def test_overdue_twin_matches_the_sql_annotation(organization, actor):
     assert annotated == {overdue.pk: True, current.pk: False, draft.pk: False}
     for invoice in (overdue, current, draft):
         assert invoice.overdue_on(today) == annotated[invoice.pk]
+
+
+def test_is_overdue_needs_a_positive_balance_due(organization):
+    today = organization.today()
+    invoice = InvoiceFactory(
+        organization=organization,
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=1),
+        sent=True,
+    )
+    # The commands never leave a receivable status with nothing owed (status follows
+    # amount_paid), so shape such a row directly: it pins spec 5.3's third condition in
+    # both the SQL annotation and its Python twin.
+    Invoice.objects.filter(pk=invoice.pk).update(amount_paid=F("total"), balance_due=0)
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.SENT
+    assert Invoice.objects.with_is_overdue(today).get(pk=invoice.pk).is_overdue is False
+    assert invoice.overdue_on(today) is False

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from customers.tests.factories import CustomerFactory
+from invoices import reminders
 from invoices.models import InvoiceReminder
 from invoices.reminders import latest_due_stage
 from invoices.tests.document_factories import draft_invoice, pay, sent_invoice
@@ -117,6 +118,39 @@ def test_dry_run_sends_nothing_and_records_nothing(organization, mailoutbox, run
     assert "1 reminder(s) would be sent" in output
     assert mailoutbox == []
     assert not InvoiceReminder.objects.exists()
+
+
+def test_dry_run_does_not_plan_a_stage_already_recorded_or_passed(organization, mailoutbox, run):
+    invoice = sent_invoice(organization, due_date=DUE)
+    run(DUE + timedelta(days=20))
+    assert stages(invoice) == [14]
+    # Stage +14 is recorded and the earlier ones were passed over: nothing is due again,
+    # neither on the same day nor on an older --as-of.
+    for day in (DUE + timedelta(days=20), DUE + timedelta(days=8)):
+        output = run(day, "--dry-run")
+        assert "would send" not in output
+        assert "0 reminder(s) would be sent" in output
+    assert "already sent elsewhere: 0" in run(DUE + timedelta(days=20))
+    assert len(mailoutbox) == 1
+
+
+def test_a_stage_passed_by_another_run_after_planning_is_not_sent(
+    organization, mailoutbox, run, monkeypatch
+):
+    invoice = sent_invoice(organization, due_date=DUE)
+    planned = reminders.plan_reminders
+
+    def plan_then_another_run_records_a_later_stage(**kwargs):
+        plans = planned(**kwargs)
+        # Between this plan (stage +14) and its send, a run with a later --as-of sent +30.
+        InvoiceReminder.objects.create(organization=organization, invoice=invoice, stage=30)
+        return plans
+
+    monkeypatch.setattr(reminders, "plan_reminders", plan_then_another_run_records_a_later_stage)
+    output = run(DUE + timedelta(days=20))
+    assert "already sent elsewhere: 1" in output
+    assert stages(invoice) == [30]
+    assert mailoutbox == []
 
 
 def test_as_of_selects_the_day_the_schedule_is_evaluated_for(organization, mailoutbox, run):

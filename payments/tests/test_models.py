@@ -174,6 +174,28 @@ def test_reverse_cancels_the_payment_once(invoice, actor):
         payment.reverse(actor=actor)
 
 
+def test_second_reversal_past_the_check_is_stopped_by_the_unique_reverses_constraint(
+    invoice, actor
+):
+    payment = pay(invoice, "40.00", actor)
+    pay(invoice, "30.00", actor)
+    payment.reverse(actor=actor)
+    # A racing second reversal that passed the existence check: the DB constraint on
+    # `reverses` refuses it and the error still reads already_reversed, not a 500.
+    duplicate = Payment(
+        kind=PaymentKind.REVERSAL,
+        amount=Decimal("-40.00"),
+        method=payment.method,
+        received_on=invoice.issue_date,
+        reverses=payment,
+    )
+    with transaction.atomic(), pytest.raises(AlreadyReversed):
+        duplicate._record(invoice.lock(), actor=actor)
+    invoice.refresh_from_db()
+    assert invoice.amount_paid == Decimal("30.00")
+    assert Payment.objects.filter(kind=PaymentKind.REVERSAL).count() == 1
+
+
 def test_reversing_a_refund_or_reversal_is_not_reversible(invoice, actor):
     payment = pay(invoice, "40.00", actor)
     refund = Payment.refund(invoice, amount=Decimal("10.00"), actor=actor)

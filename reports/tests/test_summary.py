@@ -1,7 +1,9 @@
 from datetime import date
 
 import pytest
+from django.db.models import F
 
+from invoices.models import Invoice
 from reports.tests.factories import customer, draft, pay, sent, void
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,14 @@ def test_summary_counts_every_status_but_sums_only_sent_partially_paid_and_paid(
         "overdue_count": 1,
         "overdue_amount": "100.00",
     }
+
+
+def test_summary_overdue_needs_a_positive_balance_due(viewer_api, books):
+    # Unreachable through the commands (a receivable status always owes something), so the
+    # row is shaped directly: it pins spec 5.3's `balance_due > 0` in the summary's SQL.
+    Invoice.objects.filter(pk=books.pk).update(amount_paid=F("total"), balance_due=0)
+    usd = by_currency(viewer_api.get(URL).json())["USD"]
+    assert (usd["overdue_count"], usd["overdue_amount"]) == (0, "0.00")
 
 
 def test_summary_is_per_currency_with_that_currencys_digits(viewer_api, books):

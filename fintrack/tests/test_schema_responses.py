@@ -1,0 +1,75 @@
+"""The OpenAPI schema documents the responses the API really gives (found by schemathesis)."""
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def schema(api):
+    return api().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def responses(schema, method, path):
+    return schema["paths"][path][method]["responses"]
+
+
+def component(schema, response):
+    ref = response["content"]["application/json"]["schema"]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def test_400_documents_validation_and_client_errors_with_open_codes(schema):
+    # A bad `?format=` is a validation error on a GET without a FilterSet, and an invalid
+    # Idempotency-Key is a client error whose code is not `parse_error`.
+    for method, path in [
+        ("get", "/api/v1/customers/{id}/statement/"),
+        ("post", "/api/v1/customers/"),
+    ]:
+        mapping = component(schema, responses(schema, method, path)["400"])["discriminator"]
+        assert set(mapping["mapping"]) == {"validation_error", "client_error"}
+    error = schema["components"]["schemas"]["Error"]["properties"]
+    assert "enum" not in error["code"] and error["attr"]["nullable"] is True
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("delete", "/api/v1/members/{id}/", "409"),  # last_admin
+        ("post", "/api/v1/invoices/{id}/remind/", "409"),  # invalid_status
+        ("patch", "/api/v1/customers/{id}/", "412"),  # stale If-Match
+        ("post", "/api/v1/customers/", "422"),  # idempotency_key_reused
+        ("post", "/api/v1/auth/token/refresh/", "401"),  # token_not_valid
+        ("post", "/api/v1/auth/token/", "401"),  # no_active_account
+    ],
+)
+def test_kernel_error_statuses_are_documented(schema, method, path, status):
+    assert status in responses(schema, method, path)
+
+
+def test_401_codes_are_not_limited_to_drfs_two(schema):
+    body = component(schema, responses(schema, "get", "/api/v1/auth/me/")["401"])
+    assert body == schema["components"]["schemas"]["ClientErrorResponse"]
+
+
+def test_no_412_where_no_object_is_read(schema):
+    assert "412" not in responses(schema, "post", "/api/v1/customers/")
+    assert "409" not in responses(schema, "get", "/api/v1/customers/")
+
+
+def test_payment_reversed_by_is_nullable(schema):
+    field = schema["components"]["schemas"]["Payment"]["properties"]["reversed_by"]
+    assert field["type"] == "integer" and field["nullable"] is True
+
+
+@pytest.mark.parametrize(
+    "key, valid",
+    [("order-42", True), ("x" * 255, True), ("", False), (" a", False), ("x" * 256, False)],
+)
+def test_idempotency_key_pattern_matches_what_the_middleware_accepts(schema, key, valid):
+    [header] = [
+        parameter
+        for parameter in schema["paths"]["/api/v1/customers/"]["post"]["parameters"]
+        if parameter["name"] == "Idempotency-Key"
+    ]
+    assert bool(re.fullmatch(header["schema"]["pattern"], key)) is valid
