@@ -196,7 +196,9 @@ class Membership(models.Model):
     def add(cls, *, organization, user, role, actor):
         """Give `user` a role in `organization`; 409 `already_member` if they have one."""
         with transaction.atomic():
-            Organization.objects.select_for_update().get(pk=organization.pk)
+            # NO KEY: serializes membership changes without blocking the organization's
+            # invoice and payment inserts (their foreign keys take KEY SHARE locks).
+            Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
             if cls.objects.filter(organization=organization, user=user).exists():
                 raise AlreadyMember()
             membership = cls(organization=organization, user=user, role=role)
@@ -234,7 +236,7 @@ class Membership(models.Model):
 
     def _lock_with_organization(self):
         # Lock order: organization first, then the membership (as in `add`).
-        Organization.objects.select_for_update().get(pk=self.organization_id)
+        Organization.objects.select_for_update(no_key=True).get(pk=self.organization_id)
         try:
             return Membership.objects.select_for_update().get(pk=self.pk)
         except Membership.DoesNotExist:

@@ -5,6 +5,7 @@ Every tenant-owned endpoint derives from `OrganizationViewSet` (or mixes in
 re-written: objects of another organization are 404 and never listed.
 """
 
+from django.db import transaction
 from django.db.models import Model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -112,12 +113,31 @@ class OrganizationScopedMixin:
         queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
             return queryset.none()
-        return queryset.filter(**{self.organization_field: self.request.organization})
+        queryset = queryset.filter(**{self.organization_field: self.request.organization})
+        if getattr(self, "_lock_for_if_match", False):
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in request.META:
+            # If-Match is checked on the row locked in get_object and the lock is held to
+            # the end of the request, so no other write lands between check and change.
+            # Errors still roll back: DRF's handler marks this block for rollback.
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_object(self):
-        obj = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS:
-            self.check_if_match(obj)
+        if self.request.method in permissions.SAFE_METHODS:
+            return super().get_object()
+        self._lock_for_if_match = if_match_versions(self.request) is not None and hasattr(
+            self.get_queryset().model, "version"
+        )
+        try:
+            obj = super().get_object()
+        finally:
+            self._lock_for_if_match = False
+        self.check_if_match(obj)
         return obj
 
     def check_if_match(self, obj: Model):

@@ -6,6 +6,7 @@ threads' connections unable to see the test's rows.
 
 import threading
 from decimal import Decimal
+from functools import partial
 from io import StringIO
 
 import pytest
@@ -291,3 +292,34 @@ def test_moving_a_draft_to_a_customer_archived_meanwhile_is_refused(organization
     assert results["update"].code == "customer_archived"
     draft.refresh_from_db()
     assert draft.customer_id != target.pk
+
+
+@pytest.mark.parametrize("rounds", range(4))
+def test_writes_with_the_same_if_match_let_exactly_one_through(api, organization, user_in, rounds):
+    """Both clients saw version 1: whichever writes first wins, the other gets 412 — the
+    precondition is checked on the locked row, so a send cannot act on an edit it never saw
+    (and an edit cannot slip in after a send was checked)."""
+    user = user_in(Role.FINANCE, organization)
+    draft = InvoiceFactory(organization=organization)
+    responses = {}
+
+    def write(name):
+        client = api(user)
+        url = f"{URL}{draft.pk}/"
+        if name == "send":
+            send = partial(client.post, f"{url}send/", {}, HTTP_IF_MATCH='"1"')
+            responses[name] = call_api(send)
+        else:
+            edit = partial(client.patch, url, {"notes": name}, HTTP_IF_MATCH='"1"')
+            responses[name] = call_api(edit)
+
+    run_at_once(write, ["send", "edit"])
+
+    statuses = sorted(response.status_code for response in responses.values())
+    assert statuses == [200, 412], responses
+    invoice = Invoice.objects.get(pk=draft.pk)
+    # The winner is the only write: either sent with the original notes, or edited draft.
+    if responses["send"].status_code == 200:
+        assert (invoice.status, invoice.notes, invoice.version) == ("sent", draft.notes, 2)
+    else:
+        assert (invoice.status, invoice.notes, invoice.version) == ("draft", "edit", 2)
