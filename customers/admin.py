@@ -1,11 +1,10 @@
-from django import forms
 from django.contrib import admin
 
 from customers.models import Customer
-from fintrack.admin import OrganizationScopedAdmin
+from fintrack.admin import OrganizationScopedAdmin, VersionedAdminForm
 
 
-class CustomerAdminForm(forms.ModelForm):
+class CustomerAdminForm(VersionedAdminForm):
     class Meta:
         model = Customer
         fields = (

@@ -43,6 +43,25 @@ def organization_ids(request, roles=ALL_ROLES) -> set[int]:
     return {org_id for org_id, role in member_roles(request).items() if role in roles}
 
 
+class VersionedAdminForm(forms.ModelForm):
+    """Carries the version the staff member loaded: saving the page after someone else
+    changed the row is refused (`concurrent_modification`) instead of overwriting them."""
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and cleaned.get("loaded_version") is not None:
+            # VersionedModel.save (and update_draft) compare this with the locked row.
+            self.instance.version = cleaned["loaded_version"]
+        return cleaned
+
+
 class OrganizationScopedAdminMixin:
     """Tenant scoping and role checks for a ModelAdmin (or an inline).
 

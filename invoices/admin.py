@@ -11,6 +11,7 @@ from fintrack.admin import (
     OrganizationScopedAdminMixin,
     ReadOnlyInline,
     ReadOnlyOrganizationScopedAdmin,
+    VersionedAdminForm,
     form_action,
 )
 from fintrack.exceptions import DomainError
@@ -22,7 +23,7 @@ LINE_INPUT_FIELDS = ("description", "quantity", "unit_price", "discount_percent"
 DRAFT_FIELDS = ("customer", "currency", "issue_date", "due_date", "reference", "notes")
 
 
-class InvoiceAdminForm(forms.ModelForm):
+class InvoiceAdminForm(VersionedAdminForm):
     class Meta:
         model = Invoice
         fields = ("organization", *DRAFT_FIELDS)

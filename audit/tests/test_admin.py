@@ -600,3 +600,65 @@ def test_superuser_creates_a_user_with_a_hashed_password(client):
     user = User.objects.get(email="new@example.com")
     assert user.check_password("a-Long-pass-phrase-42")
     assert not hasattr(user.history.get(), "password")
+
+
+def test_saving_a_customer_page_loaded_before_another_change_is_refused(client_a, world_a):
+    customer = world_a[Customer]
+    page = client_a.get(url(Customer, "change", customer.pk))
+    loaded = page.context["adminform"].form["loaded_version"].value()
+    # Meanwhile someone else changes the customer.
+    Customer.objects.get(pk=customer.pk).save()
+    data = {
+        "organization": customer.organization_id,
+        "name": "Overwritten",
+        "currency": customer.currency,
+        "payment_terms_days": customer.payment_terms_days,
+        "loaded_version": loaded,
+    }
+    response = client_a.post(url(Customer, "change", customer.pk), data)
+    assert response.status_code == 302
+    assert any("changed by another request" in message for message in messages_of(response))
+    customer.refresh_from_db()
+    assert (customer.name, customer.version) == (world_a[Customer].name, 2)
+    # Reloaded, the page carries the new version and saves.
+    data["loaded_version"] = (
+        client_a.get(url(Customer, "change", customer.pk))
+        .context["adminform"]
+        .form["loaded_version"]
+        .value()
+    )
+    assert client_a.post(url(Customer, "change", customer.pk), data).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.version) == ("Overwritten", 3)
+
+
+def test_saving_a_draft_page_loaded_before_another_change_is_refused(client_a, world_a):
+    draft = world_a[Invoice]
+    loaded = (
+        client_a.get(url(Invoice, "change", draft.pk))
+        .context["adminform"]
+        .form["loaded_version"]
+        .value()
+    )
+    draft.update_draft(actor=world_a[User], reference="FROM-API")
+    line = draft.lines.get()
+    data = {
+        **empty_inlines(),
+        "customer": draft.customer_id,
+        "currency": draft.currency,
+        "reference": "FROM-ADMIN",
+        "loaded_version": loaded,
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "1",
+        "lines-0-id": line.pk,
+        "lines-0-invoice": draft.pk,
+        "lines-0-description": line.description,
+        "lines-0-quantity": str(line.quantity),
+        "lines-0-unit_price": str(line.unit_price),
+        "lines-0-discount_percent": "0",
+        "lines-0-tax_rate": "0",
+    }
+    response = client_a.post(url(Invoice, "change", draft.pk), data)
+    assert any("changed by another request" in message for message in messages_of(response))
+    draft.refresh_from_db()
+    assert draft.reference == "FROM-API"
