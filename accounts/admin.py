@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import Membership, Organization, User
-from fintrack.admin import ADMIN_ONLY, OrganizationScopedAdmin, organization_ids
+from accounts.models import ADMIN_ONLY, Membership, Organization, User
+from fintrack.admin import OrganizationScopedAdmin, organization_ids
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):

@@ -165,6 +165,12 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# The role matrix of spec 2, used by the API and the admin alike.
+ALL_ROLES = frozenset(Role.values)
+WRITE_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
+ADMIN_ONLY = frozenset({Role.ADMIN})
+
+
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(

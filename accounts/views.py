@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts.exceptions import UserNotFound
-from accounts.models import Membership, Organization, Role, User
+from accounts.models import ADMIN_ONLY, ALL_ROLES, Membership, Organization, Role, User
 from accounts.serializers import (
     LogoutInputSerializer,
     MembershipCreateInputSerializer,
@@ -23,7 +23,7 @@ from accounts.serializers import (
     RegisterResponseSerializer,
 )
 from accounts.throttles import LoginThrottle, RegisterThrottle
-from fintrack.api import ADMIN_ONLY, ALL_ROLES, OrganizationScopedMixin
+from fintrack.api import OrganizationScopedMixin
 
 
 def token_pair(user) -> dict:

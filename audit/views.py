@@ -4,10 +4,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 
+from accounts.models import ADMIN_ONLY, ALL_ROLES
 from audit.events import SOURCES, EventFilter, as_bound, event_index, load_events, object_events
 from audit.serializers import AuditEventQuerySerializer, AuditEventSerializer
 from customers.models import Customer
-from fintrack.api import ADMIN_ONLY, ALL_ROLES, OrganizationScopedMixin
+from fintrack.api import OrganizationScopedMixin
 from fintrack.pagination import Pagination
 from invoices.models import Invoice
 from payments.models import Payment

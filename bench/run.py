@@ -333,19 +333,15 @@ def float_exact(total, paid):
 
 def apply_moves(invoice, moves):
     """What `Invoice.apply_payments` derives from the rows, for rows not yet inserted."""
-    from invoices.models import InvoiceStatus
+    from invoices.models import InvoiceStatus, status_for_amount_paid
 
     if invoice.status == InvoiceStatus.VOID:
         return
     paid = sum(amount if kind == "payment" else -amount for kind, amount, _ in moves)
     invoice.amount_paid = paid
     invoice.balance_due = invoice.total - paid
-    if paid <= 0:
-        invoice.status = InvoiceStatus.SENT
-    elif paid < invoice.total:
-        invoice.status = InvoiceStatus.PARTIALLY_PAID
-    else:
-        invoice.status = InvoiceStatus.PAID
+    invoice.status = status_for_amount_paid(paid, invoice.total)
+    if invoice.status == InvoiceStatus.PAID:
         last_day = max(day for _, _, day in moves)
         invoice.paid_at = datetime.combine(last_day, datetime.min.time(), UTC)
 

@@ -7,22 +7,7 @@ from fintrack.admin import OrganizationScopedAdmin, VersionedAdminForm
 class CustomerAdminForm(VersionedAdminForm):
     class Meta:
         model = Customer
-        fields = (
-            "organization",
-            "name",
-            "email",
-            "phone",
-            "tax_id",
-            "address_line1",
-            "address_line2",
-            "city",
-            "postal_code",
-            "region",
-            "country",
-            "currency",
-            "payment_terms_days",
-            "notes",
-        )
+        fields = ("organization", *Customer.INPUT_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

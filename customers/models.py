@@ -17,6 +17,23 @@ class CustomerQuerySet(models.QuerySet):
 class Customer(VersionedModel):
     """Someone an organization bills. Archiving hides it but keeps its invoices."""
 
+    # What a client (API or admin) may set; everything else is derived or system-set.
+    INPUT_FIELDS = (
+        "name",
+        "email",
+        "phone",
+        "tax_id",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postal_code",
+        "region",
+        "country",
+        "currency",
+        "payment_terms_days",
+        "notes",
+    )
+
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="customers"
     )

@@ -19,12 +19,9 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import Membership, Organization, Role, User
+from accounts.models import ALL_ROLES, WRITE_ROLES, Membership, Organization, User
 from fintrack.exceptions import DomainError
 
-ALL_ROLES = frozenset(Role.values)
-WRITE_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
-ADMIN_ONLY = frozenset({Role.ADMIN})
 ACTION_FORM_TEMPLATE = "fintrack_admin/action_form.html"
 
 

@@ -11,12 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, permissions, viewsets
 
-from accounts.models import Membership, Role
+from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
 from fintrack.exceptions import PreconditionFailed
-
-ALL_ROLES = frozenset(Role.values)
-WRITE_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
-ADMIN_ONLY = frozenset({Role.ADMIN})
 
 ORGANIZATION_HEADER = OpenApiParameter(
     "X-Organization",

@@ -52,10 +52,18 @@ class InvoiceStatus(models.TextChoices):
 
 # Statuses reachable by each command, checked in one place (`_ensure_status`).
 RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
-REFUNDABLE_STATUSES = frozenset(
-    {InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID}
-)
+# Issued and live: numbered, refundable, and the invoices every report figure counts.
+BOOKED_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
 VOIDABLE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SENT})
+
+
+def status_for_amount_paid(amount_paid, total):
+    """Spec 5.3: a booked invoice's status follows from what it has been paid."""
+    if amount_paid <= 0:
+        return InvoiceStatus.SENT
+    if amount_paid < total:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.PAID
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -343,12 +351,7 @@ class Invoice(VersionedModel):
         paid = self.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
         self.amount_paid = paid
         self.balance_due = self.total - paid
-        if paid <= 0:
-            self.status = InvoiceStatus.SENT
-        elif paid < self.total:
-            self.status = InvoiceStatus.PARTIALLY_PAID
-        else:
-            self.status = InvoiceStatus.PAID
+        self.status = status_for_amount_paid(paid, self.total)
         if self.status == InvoiceStatus.PAID:
             self.paid_at = self.paid_at or timezone.now()
         else:

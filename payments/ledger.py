@@ -14,15 +14,19 @@ from django.db.models.functions import Coalesce
 
 from fintrack.money import ZERO, format_plain
 from invoices.exceptions import AmountTooLarge
-from invoices.models import Invoice, InvoiceLine, InvoiceSequence, InvoiceStatus
+from invoices.models import (
+    BOOKED_STATUSES,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceStatus,
+    status_for_amount_paid,
+)
 from payments.models import Payment, PaymentKind
 
 DECIMAL = DecimalField(max_digits=19, decimal_places=4)
 NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+)-(?P<sequence>\d{5,})$")
 LINE_FIGURES = ("amount", "discount_amount", "tax_amount", "total")
-NUMBERED_STATUSES = frozenset(
-    {InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID}
-)
 
 
 @dataclass(frozen=True)
@@ -151,13 +155,7 @@ class LedgerCheck:
                     "no_payments_on_draft_or_void", f"{status} with {row['payment_rows']} row(s)"
                 )
         else:
-            expected = (
-                InvoiceStatus.SENT
-                if paid <= 0
-                else InvoiceStatus.PARTIALLY_PAID
-                if paid < total
-                else InvoiceStatus.PAID
-            )
+            expected = status_for_amount_paid(paid, total)
             if status != expected:
                 report(
                     "status_matches_amount_paid",
@@ -168,7 +166,7 @@ class LedgerCheck:
             report("paid_at_set_iff_paid", f"status {status}, paid_at {row['paid_at']}")
         if status == InvoiceStatus.DRAFT and row["number"]:
             report("draft_has_no_number", f"draft numbered {row['number']}")
-        if status in NUMBERED_STATUSES and not row["number"]:
+        if status in BOOKED_STATUSES and not row["number"]:
             report("sent_invoice_has_number", f"status {status} without a number")
 
     def check_lines(self):

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Organization
 from fintrack.exceptions import InvalidStatus
 from fintrack.money import has_excess_digits
-from invoices.models import RECEIVABLE_STATUSES, REFUNDABLE_STATUSES, Invoice
+from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
 from payments.exceptions import (
     AlreadyReversed,
     DuplicateReference,
@@ -152,7 +152,7 @@ class Payment(models.Model):
         with transaction.atomic():
             # Lock the invoice before reading amount_paid (same lock order as `pay`).
             invoice = invoice.lock()
-            if invoice.status not in REFUNDABLE_STATUSES:
+            if invoice.status not in BOOKED_STATUSES:
                 raise InvalidStatus("Draft and void invoices cannot be refunded.")
             amount = _checked_amount(amount, invoice.currency)
             if amount > invoice.amount_paid:
@@ -180,7 +180,7 @@ class Payment(models.Model):
                 raise NotReversible()
             if type(self).objects.filter(reverses=original).exists():
                 raise AlreadyReversed()
-            if invoice.status not in REFUNDABLE_STATUSES:
+            if invoice.status not in BOOKED_STATUSES:
                 raise InvalidStatus("Payments of draft or void invoices cannot be reversed.")
             if invoice.amount_paid - original.amount < 0:
                 raise ReversalExceedsPaid()

@@ -9,7 +9,8 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fintrack.api import WRITE_ROLES, OrganizationScopedMixin
+from accounts.models import WRITE_ROLES
+from fintrack.api import OrganizationScopedMixin
 from fintrack.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportMixin, ExportRenderingMixin
 from invoices.models import Invoice
 from payments.filters import PaymentFilterSet

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from fintrack.admin import ADMIN_ONLY, OrganizationScopedAdminMixin, organization_ids
+from accounts.models import ADMIN_ONLY
+from fintrack.admin import OrganizationScopedAdminMixin, organization_ids
 from reports.models import ExchangeRate
 
 

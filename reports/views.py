@@ -7,8 +7,9 @@ from rest_framework import generics, mixins, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from accounts.models import ADMIN_ONLY, ALL_ROLES
 from customers.models import Customer
-from fintrack.api import ADMIN_ONLY, ALL_ROLES, OrganizationScopedMixin
+from fintrack.api import OrganizationScopedMixin
 from fintrack.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
 from reports import export_rows, serializers
 from reports.exceptions import DuplicateRate

@@ -7,10 +7,9 @@ from django.db.models import Case, CharField, F, OuterRef, Subquery, Sum, Value,
 from django.db.models.functions import Coalesce
 
 from fintrack.money import ZERO, quantize
-from invoices.models import Invoice
+from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
 from reports.services.common import (
-    BOOKED_STATUSES,
     MONEY_OUTPUT,
     Converter,
     money,

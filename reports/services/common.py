@@ -7,11 +7,8 @@ from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
 from fintrack.money import ZERO, format_plain, quantize
-from invoices.models import InvoiceStatus
 from reports.services.rates import RateBook
 
-# Drafts and void invoices are in no report figure (spec 9), only in summary counts.
-BOOKED_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 MONEY_OUTPUT = DecimalField(max_digits=19, decimal_places=4)
 
 

@@ -6,9 +6,9 @@ from django.db.models import F, Q
 from django.db.models.functions import TruncMonth
 
 from fintrack.money import ZERO, quantize
-from invoices.models import Invoice
+from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment, PaymentKind
-from reports.services.common import BOOKED_STATUSES, Converter, money, money_sum, zero_money
+from reports.services.common import Converter, money, money_sum, zero_money
 
 FIGURES = ("invoiced", "collected", "refunded")
 

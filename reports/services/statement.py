@@ -4,9 +4,9 @@ from django.db.models import CharField as TextField
 from django.db.models import F, IntegerField, Value
 
 from fintrack.money import ZERO
-from invoices.models import Invoice
+from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
-from reports.services.common import BOOKED_STATUSES, MONEY_OUTPUT, money, money_sum
+from reports.services.common import MONEY_OUTPUT, money, money_sum
 
 
 def statement(customer, *, currency, date_from=None, date_to):

@@ -5,8 +5,8 @@ from collections import defaultdict
 from django.db.models import Count, Q
 
 from fintrack.money import ZERO
-from invoices.models import RECEIVABLE_STATUSES, Invoice, InvoiceStatus
-from reports.services.common import BOOKED_STATUSES, Converter, money, money_sum
+from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice, InvoiceStatus
+from reports.services.common import Converter, money, money_sum
 
 AMOUNTS = ("invoiced", "collected", "outstanding", "overdue_amount")
 
