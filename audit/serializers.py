@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.events import ACTIONS, SOURCES
+from fintrack.dates import validate_date_in_range
 
 
 class EventUserSerializer(serializers.Serializer):
@@ -36,9 +37,13 @@ class AuditEventSerializer(serializers.Serializer):
 
 @extend_schema_field(OpenApiTypes.DATETIME)
 class DateOrDateTimeField(serializers.Field):
-    """An ISO 8601 datetime or date; anything else is a 400."""
+    """An ISO 8601 datetime or date in the accepted range; anything else is a 400."""
 
     default_error_messages = {"invalid": "Use an ISO 8601 date or datetime."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_date_in_range)
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or len(data) > 64:

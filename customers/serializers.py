@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from customers.models import Customer
-from fintrack.money import CurrencyField
+from fintrack.money import CurrencyField, is_currency
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -21,3 +21,18 @@ class CustomerSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["archived_at", "version", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        # A new customer without a currency takes the organization's, which ISO may have
+        # withdrawn since the organization chose it: checked like a currency sent.
+        if self.instance is None and "currency" not in attrs:
+            base_currency = self.context["request"].organization.base_currency
+            if not is_currency(base_currency):
+                raise serializers.ValidationError(
+                    {
+                        "currency": f"The organization's {base_currency!r} is not an active ISO "
+                        "4217 currency; give the customer's currency."
+                    },
+                    code="unsupported_currency",
+                )
+        return attrs

@@ -5,6 +5,7 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from fintrack.dates import validate_date_in_range
 from fintrack.money import CURRENCY_CHOICES
 
 
@@ -20,7 +21,17 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class DateFilter(django_filters.DateFilter):
+    """A date within the accepted range (else 400 `date_out_of_range`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [validate_date_in_range])
+        super().__init__(*args, **kwargs)
+
+
 class CurrencyFilter(django_filters.ChoiceFilter):
+    """Any code a stored row may carry, withdrawn ones included: filtering is reading."""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", CURRENCY_CHOICES)
         super().__init__(*args, **kwargs)

@@ -1,125 +1,251 @@
-"""Money: ISO 4217 minor units from Babel, half-up rounding, and the API's money field.
+"""Money: ISO 4217 minor units, the one number grammar, half-up rounding, the API's fields.
 
-Amounts are `Decimal` everywhere; floats never enter (a JSON number is parsed from its
-text, not through a binary float).
+Amounts are `Decimal` everywhere; floats never enter (the JSON parser reads a number from
+the digits the client wrote, see `fintrack.parsers`).
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
+import iso4217
 from babel.numbers import get_currency_precision, list_currencies
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fintrack.exceptions import DomainError
+
 ZERO = Decimal("0")
-# Codes Babel knows that are not real money: test, no-currency and precious-metal units.
-NON_MONEY_CODES = frozenset({"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XSU", "XUA"})
-CURRENCIES = frozenset(code for code in list_currencies() if code not in NON_MONEY_CODES)
-CURRENCY_CHOICES = sorted((code, code) for code in CURRENCIES)
+
+# ISO 4217's current table (the pinned `iso4217` package), code -> minor unit. Codes the
+# table lists without a minor unit (gold XAU, the SDR XDR, test XTS, no currency XXX...)
+# are units of account, not money a document can be in.
+ISO_MINOR_UNITS = {
+    currency.code: currency.exponent
+    for currency in iso4217.Currency
+    if currency.exponent is not None
+}
+# What a new customer, invoice or organization may be in.
+CURRENCIES = frozenset(ISO_MINOR_UNITS)
+# Exchange rates also carry codes ISO has withdrawn (DEM, FRF, BGN...) that CLDR still
+# lists, because historic rate files contain them; so may any filter that reads stored rows.
+KNOWN_CURRENCIES = CURRENCIES | (
+    frozenset(list_currencies()) - {currency.code for currency in iso4217.Currency}
+)
+CURRENCY_CHOICES = sorted((code, code) for code in KNOWN_CURRENCIES)
+
+# The one grammar of a number the API reads (spec 3): ASCII digits and an optional
+# fraction. Python's Decimal() also takes "1_000", full-width or Arabic-Indic digits,
+# " 5", "+5" and "1e3".
+NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+class UnsupportedCurrency(DomainError):
+    code = "unsupported_currency"
+    default_message = "New documents take only active ISO 4217 currencies with a minor unit."
+
+    def __init__(self, message=None, *, code=None, attr="currency"):
+        super().__init__(message, code=code, attr=attr)
 
 
 def is_currency(code: str) -> bool:
+    """Whether a new document may be in `code`: active in ISO 4217, with a minor unit."""
     return code in CURRENCIES
 
 
 def validate_currency(code: str) -> None:
     if not is_currency(code):
+        raise ValidationError(
+            f"{code!r} is not an active ISO 4217 currency with a minor unit.", code="invalid"
+        )
+
+
+def validate_rate_currency(code: str) -> None:
+    if code not in KNOWN_CURRENCIES:
         raise ValidationError(f"{code!r} is not an ISO 4217 currency code.", code="invalid")
 
 
+def document_minor_unit(code: str) -> int:
+    """The minor unit a new document in `code` is computed with, stored on the document.
+
+    Raises `UnsupportedCurrency` for a code no new document may be in.
+    """
+    if not is_currency(code):
+        raise UnsupportedCurrency(f"{code!r} is not an active ISO 4217 currency.")
+    return ISO_MINOR_UNITS[code]
+
+
 def minor_units(currency: str) -> int:
-    """Digits after the decimal point for `currency` (USD 2, JPY 0, KWD 3)."""
+    """Digits after the decimal point for `currency` (USD 2, JPY 0, KWD 3, IQD 3).
+
+    A code ISO has withdrawn (on exchange rates, or on documents made before) falls back to
+    CLDR's digits, so reading old rows never fails; documents use their stored minor unit.
+    """
+    if currency in ISO_MINOR_UNITS:
+        return ISO_MINOR_UNITS[currency]
     return get_currency_precision(currency)
 
 
-def exponent(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-minor_units(currency))
+def _digits(unit: str | int) -> int:
+    """`unit` is a currency code (its minor unit) or a minor unit stored on a document."""
+    return unit if isinstance(unit, int) else minor_units(unit)
 
 
-def quantize(amount: Decimal, currency: str) -> Decimal:
-    """Round to the currency's minor unit, half away from zero as invoices expect.
+def exponent(unit: str | int) -> Decimal:
+    return Decimal(1).scaleb(-_digits(unit))
+
+
+def quantize(amount: Decimal, unit: str | int) -> Decimal:
+    """Round to the minor unit, half away from zero as invoices expect.
 
     Python's default context rounds half-even; finance rounds 0.125 to 0.13.
     """
-    return Decimal(amount).quantize(exponent(currency), rounding=ROUND_HALF_UP)
+    return Decimal(amount).quantize(exponent(unit), rounding=ROUND_HALF_UP)
 
 
-def has_excess_digits(amount: Decimal, currency: str) -> bool:
-    return amount != amount.quantize(exponent(currency), rounding=ROUND_HALF_UP)
+def has_excess_digits(amount: Decimal, unit: str | int) -> bool:
+    """Non-zero digits beyond the minor unit ("10.0" JPY is fine, "10.5" JPY is not)."""
+    return amount != amount.quantize(exponent(unit), rounding=ROUND_HALF_UP)
 
 
-def format_plain(amount: Decimal, currency: str) -> str:
-    """The API's money string: exactly the currency's digits, no grouping ("1050", "1.500")."""
-    return f"{quantize(amount, currency):f}"
+def format_plain(amount: Decimal, unit: str | int) -> str:
+    """The API's money string: exactly the minor unit's digits, no grouping ("1050", "1.500")."""
+    return f"{quantize(amount, unit):f}"
+
+
+class NotANumber(ValueError):
+    """Input outside the number grammar."""
+
+
+def parse_decimal(value) -> Decimal:
+    """The one reading of a number from outside: text matching `NUMBER` (no sign, exponent,
+    grouping, spaces or non-ASCII digits), or a number whose text does.
+
+    A JSON number arrives as an `int` or a `Decimal` of the digits the client wrote; a float
+    (from Python callers) is read from its shortest repr, never from its binary expansion.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
+        raise NotANumber("not a number")
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:  # an integer too long to print
+        raise NotANumber("too many digits") from None
+    if not NUMBER.fullmatch(text):
+        raise NotANumber(f"{text[:40]!r} is not plain digits with an optional fraction")
+    return Decimal(text)
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "10.50"})
 class MoneyField(serializers.Field):
     """Money as a string with exactly the currency's digits.
 
-    The currency comes from the object being rendered (`currency_source`, default the
-    `currency` attribute) or, on input, from the serializer's context `currency`. Input
-    accepts a string or a number; with `strict` (the default) more digits than the currency
-    allows are refused, never rounded.
+    On output the digits come from the object: its stored minor unit (`minor_unit_source`,
+    for invoices and what belongs to them) or else its currency (`currency_source`, default
+    the `currency` attribute). Input follows the one number grammar (else `invalid_amount`);
+    with `strict` (the default) non-zero digits beyond the context's `minor_unit` (or its
+    `currency`'s) are refused with `too_precise`, never rounded.
     """
 
     default_error_messages = {
-        "invalid": "A valid amount is required.",
+        "invalid_amount": "An amount is plain digits with an optional decimal point (10.50).",
+        "not_positive": "Must be greater than {min_value}.",
         "max_digits": "Amounts may have at most 15 digits before the decimal point.",
         "too_precise": "{currency} amounts have at most {digits} decimal places.",
-        "min_value": "Must be greater than {min_value}.",
     }
 
-    def __init__(self, *, currency_source="currency", strict=True, min_value=None, **kwargs):
+    def __init__(
+        self,
+        *,
+        currency_source="currency",
+        minor_unit_source=None,
+        strict=True,
+        min_value=None,
+        **kwargs,
+    ):
         self.currency_source = currency_source
+        self.minor_unit_source = minor_unit_source
         self.strict = strict
         self.min_value = min_value
         super().__init__(**kwargs)
 
-    def currency_for(self, instance) -> str:
+    @staticmethod
+    def _lookup(instance, path):
         value = instance
-        for part in self.currency_source.split("."):
+        for part in path.split("."):
             value = value[part] if isinstance(value, dict) else getattr(value, part)
         return value
 
+    def currency_for(self, instance) -> str:
+        return self._lookup(instance, self.currency_source)
+
     def get_attribute(self, instance):
-        self._rendering_currency = self.currency_for(instance)
+        if self.minor_unit_source:
+            self._rendering_unit = self._lookup(instance, self.minor_unit_source)
+        else:
+            self._rendering_unit = self.currency_for(instance)
         return super().get_attribute(instance)
 
     def to_representation(self, value):
-        return format_plain(Decimal(value), self._rendering_currency)
+        return format_plain(Decimal(value), self._rendering_unit)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (str, int, float, Decimal)):
-            self.fail("invalid")
         try:
-            # str() of a JSON number keeps the digits the client wrote.
-            amount = Decimal(str(data).strip())
-        except InvalidOperation:
-            self.fail("invalid")
-        if not amount.is_finite():
-            self.fail("invalid")
+            amount = parse_decimal(data)
+        except NotANumber:
+            self.fail("invalid_amount")
         if amount.adjusted() >= 15:
             self.fail("max_digits")
         if self.min_value is not None and amount <= self.min_value:
-            self.fail("min_value", min_value=self.min_value)
+            # A code of the amount's own: zero is as unusable as "-1" (spec 6: amount > 0).
+            raise serializers.ValidationError(
+                self.error_messages["not_positive"].format(min_value=self.min_value),
+                code="invalid_amount",
+            )
         currency = self.context.get("currency")
-        if self.strict and currency and has_excess_digits(amount, currency):
-            self.fail("too_precise", currency=currency, digits=minor_units(currency))
+        unit = self.context.get("minor_unit", currency)
+        if self.strict and unit is not None and has_excess_digits(amount, unit):
+            self.fail("too_precise", currency=currency or "These", digits=_digits(unit))
         return amount
 
 
+class DecimalField(serializers.DecimalField):
+    """DRF's DecimalField reading only the one number grammar (line quantities, prices,
+    percentages, exchange rates); DRF then checks digits, places and bounds."""
+
+    def to_internal_value(self, data):
+        try:
+            value = parse_decimal(data)
+        except NotANumber:
+            self.fail("invalid")
+        return self.quantize(self.validate_precision(value))
+
+
 class CurrencyField(serializers.CharField):
-    """An ISO 4217 code; unknown codes are a 400."""
+    """An ISO 4217 code, checked only when it is set or changed.
 
-    default_error_messages = {"unknown": "{code!r} is not an ISO 4217 currency code."}
+    By default a code a new document may be in (`is_currency`); with `withdrawn=True` also
+    a code ISO has withdrawn that CLDR still lists (exchange rates, report parameters).
+    A value equal to the one the instance already has is taken as is: a document whose
+    currency ISO withdrew later stays editable.
+    """
 
-    def __init__(self, **kwargs):
+    default_error_messages = {
+        "unknown": "{code!r} is not an ISO 4217 currency code.",
+        "unsupported_currency": "{code!r} is not an active ISO 4217 currency with a minor unit.",
+    }
+
+    def __init__(self, *, withdrawn=False, **kwargs):
         kwargs.setdefault("max_length", 3)
+        self.accepted = KNOWN_CURRENCIES if withdrawn else CURRENCIES
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         code = super().to_internal_value(data).upper()
-        if not is_currency(code):
+        instance = getattr(self.parent, "instance", None)
+        if instance is not None and code == getattr(instance, self.source, None):
+            return code
+        if code not in KNOWN_CURRENCIES:
             self.fail("unknown", code=code)
+        if code not in self.accepted:
+            self.fail("unsupported_currency", code=code)
         return code

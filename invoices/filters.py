@@ -4,7 +4,12 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 
-from fintrack.filters import CurrencyFilter, MultipleChoiceCSVFilter, StrictBooleanFilter
+from fintrack.filters import (
+    CurrencyFilter,
+    DateFilter,
+    MultipleChoiceCSVFilter,
+    StrictBooleanFilter,
+)
 from invoices.models import Invoice, InvoiceStatus
 
 MAX_ID = 2**63 - 1
@@ -44,10 +49,10 @@ class InvoiceFilterSet(django_filters.FilterSet):
     customer = IdFilter(field_name="customer_id")
     currency = CurrencyFilter()
     overdue = StrictBooleanFilter(field_name="is_overdue")
-    issued_from = django_filters.DateFilter(field_name="issue_date", lookup_expr="gte")
-    issued_to = django_filters.DateFilter(field_name="issue_date", lookup_expr="lte")
-    due_from = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    due_to = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    issued_from = DateFilter(field_name="issue_date", lookup_expr="gte")
+    issued_to = DateFilter(field_name="issue_date", lookup_expr="lte")
+    due_from = DateFilter(field_name="due_date", lookup_expr="gte")
+    due_to = DateFilter(field_name="due_date", lookup_expr="lte")
     search = django_filters.CharFilter(
         method="filter_search", max_length=200, help_text="Number, customer name or reference."
     )

@@ -49,7 +49,7 @@ def queue_invoice_email(invoice, *, kind="invoice"):
 def build_invoice_email(invoice, *, kind="invoice") -> EmailMultiAlternatives:
     """The message for `invoice` (with customer, organization, lines and payments readable)."""
     organization, customer = invoice.organization, invoice.customer
-    fmt = LocaleFormatter(organization.locale, invoice.currency)
+    fmt = LocaleFormatter(organization.locale, invoice.currency, invoice.minor_unit)
     today = organization.today()
     context = {
         "invoice": invoice,

@@ -7,7 +7,7 @@ Lock order everywhere: invoice, then its sequence row, its payments or its custo
 """
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, localcontext
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
@@ -19,7 +19,14 @@ from accounts.models import Organization
 from customers.models import Customer
 from fintrack.exceptions import ConcurrentModification, InvalidStatus
 from fintrack.models import VersionedModel
-from fintrack.money import ZERO, quantize, validate_currency
+from fintrack.money import (
+    ZERO,
+    NotANumber,
+    document_minor_unit,
+    parse_decimal,
+    quantize,
+    validate_currency,
+)
 from invoices.exceptions import (
     AmountTooLarge,
     CustomerArchived,
@@ -94,6 +101,9 @@ class Invoice(VersionedModel):
         max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, editable=False
     )
     currency = models.CharField(max_length=3, validators=[validate_currency])
+    # The ISO 4217 minor unit the figures were computed with, fixed when the currency is set:
+    # a later change of ISO's table never changes an existing invoice (spec 3).
+    minor_unit = models.PositiveSmallIntegerField(editable=False)
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     reference = models.CharField(max_length=100, blank=True)
@@ -126,6 +136,10 @@ class Invoice(VersionedModel):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
+            ),
+            # Amounts are stored with 4 decimal places; ISO's largest minor unit is 4 (CLF).
+            models.CheckConstraint(
+                condition=Q(minor_unit__lte=4), name="invoice_minor_unit_fits_storage"
             ),
             models.CheckConstraint(
                 condition=Q(subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0),
@@ -194,6 +208,8 @@ class Invoice(VersionedModel):
             raise CustomerArchived(attr="customer")
         fields.setdefault("currency", customer.currency)
         invoice = cls(organization=organization, customer=customer, **fields)
+        # Also when defaulted from the customer: a new document takes only an active code.
+        invoice.minor_unit = document_minor_unit(invoice.currency)
         invoice._check_dates()
         built = invoice._build_lines(lines)
         invoice._set_totals(built)
@@ -227,6 +243,8 @@ class Invoice(VersionedModel):
             currency_changed = fields.get("currency", invoice.currency) != invoice.currency
             for name, value in fields.items():
                 setattr(invoice, name, value)
+            if currency_changed:
+                invoice.minor_unit = document_minor_unit(invoice.currency)
             invoice._check_dates()
             if lines is not None:
                 built = invoice._build_lines(lines)
@@ -235,7 +253,7 @@ class Invoice(VersionedModel):
                 built = list(invoice.lines.all())
                 # Kept lines were rounded for the old currency's minor unit.
                 for line in built if currency_changed else ():
-                    line.compute(invoice.currency)
+                    line.compute(invoice.minor_unit)
             invoice._set_totals(built)
             invoice._history_user = actor
             invoice.save()
@@ -265,7 +283,7 @@ class Invoice(VersionedModel):
                 invoice=self, organization_id=self.organization_id, position=position, **data
             )
             line.check_values()
-            line.compute(self.currency)
+            line.compute(self.minor_unit)
             built.append(line)
         return built
 
@@ -402,8 +420,8 @@ class InvoiceLine(models.Model):
         for name in ("quantity", "unit_price", "discount_percent", "tax_rate"):
             setattr(self, name, _as_decimal(getattr(self, name)))
         values = (self.quantity, self.unit_price, self.discount_percent, self.tax_rate)
-        if not all(value.is_finite() and abs(value) < MAX_LINE_INPUT for value in values):
-            raise InvalidLine("Line numbers must be finite and below 10^15.")
+        if not all(value < MAX_LINE_INPUT for value in values):
+            raise InvalidLine("Line numbers must be below 10^15.")
         if any(value != value.quantize(LINE_INPUT_STEP) for value in values):
             raise InvalidLine("Line numbers have at most 4 decimal places.")
         if not isinstance(self.description, str) or not 1 <= len(self.description.strip()) <= 500:
@@ -413,17 +431,19 @@ class InvoiceLine(models.Model):
         if not (0 <= self.discount_percent <= HUNDRED and 0 <= self.tax_rate <= HUNDRED):
             raise InvalidLine("Discount and tax rates are percentages from 0 to 100.")
 
-    def compute(self, currency):
-        """Spec 5.2: each figure rounded half-up to the currency's minor unit, in order."""
+    def compute(self, minor_unit):
+        """Spec 5.2: each figure rounded half-up to the invoice's stored minor unit, in order."""
         with localcontext() as context:
             context.prec = EXACT_PRECISION
-            self.amount = quantize(self.quantity * self.unit_price, currency)
+            self.amount = quantize(self.quantity * self.unit_price, minor_unit)
             if self.amount >= MAX_AMOUNT:
                 raise AmountTooLarge(attr="lines")
-            self.discount_amount = quantize(self.amount * self.discount_percent / HUNDRED, currency)
+            self.discount_amount = quantize(
+                self.amount * self.discount_percent / HUNDRED, minor_unit
+            )
             # Tax is charged on the discounted amount, rounded on its own.
             self.tax_amount = quantize(
-                (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, currency
+                (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, minor_unit
             )
             self.total = self.amount - self.discount_amount + self.tax_amount
 
@@ -442,15 +462,10 @@ def _lock_active_customer(customer):
 
 
 def _as_decimal(value):
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InvalidLine("Line numbers must be numbers.")
     try:
-        # str() first: a float's binary expansion must never become money digits.
-        return Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidLine("Line numbers must be numbers.") from None
+        return parse_decimal(value)
+    except NotANumber:
+        raise InvalidLine("Line numbers are plain digits with an optional fraction.") from None
 
 
 class InvoiceSequence(models.Model):

@@ -4,13 +4,14 @@ Every figure printed is a stored figure (line amounts, totals, amount paid, bala
 the document never recomputes money, so it always agrees with the API and the reports.
 """
 
+import copy
 from decimal import Decimal
 from io import BytesIO
 from xml.sax.saxutils import escape
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -35,25 +36,31 @@ def pdf_filename(invoice) -> str:
 class LocaleFormatter:
     """Money, numbers and dates as the organization's locale writes them."""
 
-    def __init__(self, locale_id: str, currency: str):
+    def __init__(self, locale_id: str, currency: str, minor_unit: int):
         try:
             self.locale = Locale.parse(locale_id or FALLBACK_LOCALE)
         except (ValueError, UnknownLocaleError):
             self.locale = Locale.parse(FALLBACK_LOCALE)
         self.currency = currency
+        # The locale's currency pattern with the invoice's stored minor unit: Babel's own
+        # digits are CLDR's display precision, which differs from ISO 4217 (IQD, LAK...).
+        self.pattern = copy.copy(self.locale.currency_formats["standard"])
+        self.pattern.frac_prec = (minor_unit, minor_unit)
+
+    def _currency(self, amount, **options) -> str:
+        text = self.pattern.apply(
+            amount, self.locale, currency=self.currency, currency_digits=False, **options
+        )
+        return text.translate(_UNPRINTABLE_SPACES)
 
     def money(self, amount) -> str:
-        # Stored amounts already have the currency's digits; Babel pads to exactly those.
-        text = format_currency(Decimal(amount), self.currency, locale=self.locale)
-        return text.translate(_UNPRINTABLE_SPACES)
+        # Stored amounts already have the invoice's digits; the pattern pads to exactly those.
+        return self._currency(Decimal(amount))
 
     def unit_price(self, amount) -> str:
         # Unit prices may carry up to 4 decimals: print the digits that matter, at least the
-        # currency's, and never round a price the customer agreed to.
-        text = format_currency(
-            _trimmed(amount), self.currency, locale=self.locale, decimal_quantization=False
-        )
-        return text.translate(_UNPRINTABLE_SPACES)
+        # invoice's, and never round a price the customer agreed to.
+        return self._currency(_trimmed(amount), decimal_quantization=False)
 
     def number(self, value) -> str:
         text = format_decimal(_trimmed(value), locale=self.locale, decimal_quantization=False)
@@ -78,7 +85,7 @@ def _trimmed(value) -> Decimal:
 def render_invoice_pdf(invoice) -> bytes:
     """Render `invoice` (with its lines and payments) to PDF bytes."""
     organization = invoice.organization
-    fmt = LocaleFormatter(organization.locale, invoice.currency)
+    fmt = LocaleFormatter(organization.locale, invoice.currency, invoice.minor_unit)
     styles = _styles()
     buffer = BytesIO()
     title = f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}"

@@ -10,7 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
-from fintrack.money import CurrencyField, MoneyField
+from fintrack.dates import DateField
+from fintrack.money import CurrencyField, DecimalField, MoneyField
 from invoices.models import Invoice, InvoiceLine
 
 MAX_LINES = 500
@@ -20,12 +21,19 @@ HUNDRED = Decimal("100")
 
 def line_decimal(**kwargs):
     # Same precision as the columns: at most 15 integer digits and 4 decimal places.
-    return serializers.DecimalField(max_digits=19, decimal_places=4, **kwargs)
+    return DecimalField(max_digits=19, decimal_places=4, **kwargs)
 
 
 def percent(**kwargs):
-    return serializers.DecimalField(
-        max_digits=7, decimal_places=4, min_value=ZERO, max_value=HUNDRED, **kwargs
+    return DecimalField(max_digits=7, decimal_places=4, min_value=ZERO, max_value=HUNDRED, **kwargs)
+
+
+def invoice_money(prefix=""):
+    """A read-only invoice figure, rendered with the minor unit the invoice stored."""
+    return MoneyField(
+        currency_source=f"{prefix}currency",
+        minor_unit_source=f"{prefix}minor_unit",
+        read_only=True,
     )
 
 
@@ -35,10 +43,10 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     unit_price = line_decimal(min_value=ZERO, help_text="Zero or more, up to 4 decimal places.")
     discount_percent = percent(default=ZERO)
     tax_rate = percent(default=ZERO, help_text="Percent, 0 to 100.")
-    amount = MoneyField(currency_source="invoice.currency", read_only=True)
-    discount_amount = MoneyField(currency_source="invoice.currency", read_only=True)
-    tax_amount = MoneyField(currency_source="invoice.currency", read_only=True)
-    total = MoneyField(currency_source="invoice.currency", read_only=True)
+    amount = invoice_money(prefix="invoice.")
+    discount_amount = invoice_money(prefix="invoice.")
+    tax_amount = invoice_money(prefix="invoice.")
+    total = invoice_money(prefix="invoice.")
 
     class Meta:
         model = InvoiceLine
@@ -74,7 +82,7 @@ class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):
 
     def to_internal_value(self, data):
         # The lookup would run int(4.7) == 4: a fractional id must not pick another customer.
-        if isinstance(data, float) and not data.is_integer():
+        if isinstance(data, float | Decimal) and data % 1:
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 
@@ -93,13 +101,15 @@ class InvoiceSerializer(serializers.ModelSerializer):
     customer = OrganizationCustomerField()
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
+    issue_date = DateField(required=False, allow_null=True)
+    due_date = DateField(required=False, allow_null=True)
     lines = InvoiceLineSerializer(many=True, required=False, max_length=MAX_LINES)
-    subtotal = MoneyField(read_only=True)
-    discount_total = MoneyField(read_only=True)
-    tax_total = MoneyField(read_only=True)
-    total = MoneyField(read_only=True)
-    amount_paid = MoneyField(read_only=True)
-    balance_due = MoneyField(read_only=True)
+    subtotal = invoice_money()
+    discount_total = invoice_money()
+    tax_total = invoice_money()
+    total = invoice_money()
+    amount_paid = invoice_money()
+    balance_due = invoice_money()
     is_overdue = IsOverdueField()
 
     class Meta:

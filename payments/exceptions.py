@@ -28,6 +28,14 @@ class ReceivedInFuture(DomainError):
     default_message = "A payment cannot be received in the future."
 
 
+class ReceivedBeforeIssue(DomainError):
+    code = "received_before_issue"
+    default_message = (
+        "A payment cannot be received before its invoice's issue date; money received "
+        "earlier is a customer receipt."
+    )
+
+
 class DuplicateReference(ConflictError):
     code = "duplicate_reference"
     default_message = "This invoice already has a payment with this reference."

@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
 
-from fintrack.filters import MultipleChoiceCSVFilter
+from fintrack.filters import DateFilter, MultipleChoiceCSVFilter
 from payments.models import Payment, PaymentKind, PaymentMethod
 
 
@@ -22,8 +22,8 @@ class PaymentFilterSet(django_filters.FilterSet):
     customer = IdFilter(field_name="invoice__customer_id")
     kind = MultipleChoiceCSVFilter(choices=PaymentKind.choices)
     method = MultipleChoiceCSVFilter(choices=PaymentMethod.choices)
-    received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
-    received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")
+    received_from = DateFilter(field_name="received_on", lookup_expr="gte")
+    received_to = DateFilter(field_name="received_on", lookup_expr="lte")
     ordering = django_filters.OrderingFilter(fields=["received_on", "created_at", "amount"])
 
     class Meta:

@@ -93,7 +93,7 @@ class LedgerCheck:
                 payment_rows=_count_of(Payment.objects),
             )
             .values(
-                "pk", "organization_id", "number", "status", "currency", "subtotal",
+                "pk", "organization_id", "number", "status", "minor_unit", "subtotal",
                 "discount_total", "tax_total", "total", "amount_paid", "balance_due",
                 "paid_at", "lines_subtotal", "lines_discount", "lines_tax",
                 "payments_sum", "payment_rows",
@@ -111,7 +111,7 @@ class LedgerCheck:
             self._report(row["organization_id"], subject, rule, detail)
 
         def money(value):
-            return format_plain(value, row["currency"])
+            return format_plain(value, row["minor_unit"])
 
         for field, lines_field in (
             ("subtotal", "lines_subtotal"),
@@ -176,7 +176,7 @@ class LedgerCheck:
             .select_related("invoice")
             .only(
                 "pk", "quantity", "unit_price", "discount_percent", "tax_rate", *LINE_FIGURES,
-                "invoice__id", "invoice__number", "invoice__currency",
+                "invoice__id", "invoice__number", "invoice__minor_unit",
                 "invoice__organization_id",
             )
             .order_by("pk")
@@ -190,7 +190,7 @@ class LedgerCheck:
                 tax_rate=line.tax_rate,
             )
             try:
-                expected.compute(invoice.currency)
+                expected.compute(invoice.minor_unit)
             except AmountTooLarge:
                 expected = None
             wrong = [

@@ -1,6 +1,6 @@
 """Payments, refunds and reversals: immutable rows whose sum is an invoice's amount_paid."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from fintrack.exceptions import InvalidStatus
-from fintrack.money import has_excess_digits
+from fintrack.money import NotANumber, has_excess_digits, parse_decimal
 from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
 from payments.exceptions import (
     AlreadyReversed,
@@ -19,6 +19,7 @@ from payments.exceptions import (
     NotReversible,
     Overpayment,
     PaymentImmutable,
+    ReceivedBeforeIssue,
     ReceivedInFuture,
     RefundExceedsPaid,
     ReversalExceedsPaid,
@@ -119,15 +120,16 @@ class Payment(models.Model):
 
     @classmethod
     def pay(cls, invoice, *, amount, method, actor, reference="", received_on=None, notes=""):
-        """Record money received. The invoice must be sent or partially paid and the
-        amount within its balance due. Returns the new row; the invoice is recomputed."""
+        """Record money received. The invoice must be sent or partially paid, the amount
+        within its balance due, and `received_on` (default today) between the invoice's issue
+        date and today. Returns the new row; the invoice is recomputed."""
         with transaction.atomic():
             # Lock order everywhere: the invoice first, then its payments. Every check
             # below reads the locked copy, so concurrent payments queue here.
             invoice = invoice.lock()
             if invoice.status not in RECEIVABLE_STATUSES:
                 raise InvalidStatus("Only sent or partially paid invoices can receive payments.")
-            amount = _checked_amount(amount, invoice.currency)
+            amount = _checked_amount(amount, invoice.minor_unit)
             if method not in PaymentMethod.values:
                 raise InvalidMethod(attr="method")
             if amount > invoice.balance_due:
@@ -136,6 +138,9 @@ class Payment(models.Model):
             received_on = received_on or today
             if received_on > today:
                 raise ReceivedInFuture(attr="received_on")
+            # Money received before the invoice existed is a customer receipt, not a payment.
+            if received_on < invoice.issue_date:
+                raise ReceivedBeforeIssue(attr="received_on")
             payment = cls(
                 kind=PaymentKind.PAYMENT,
                 amount=amount,
@@ -154,7 +159,7 @@ class Payment(models.Model):
             invoice = invoice.lock()
             if invoice.status not in BOOKED_STATUSES:
                 raise InvalidStatus("Draft and void invoices cannot be refunded.")
-            amount = _checked_amount(amount, invoice.currency)
+            amount = _checked_amount(amount, invoice.minor_unit)
             if amount > invoice.amount_paid:
                 raise RefundExceedsPaid(attr="amount")
             refund = cls(
@@ -228,14 +233,15 @@ class Payment(models.Model):
         return None
 
 
-def _checked_amount(amount, currency) -> Decimal:
-    """A positive amount with no more digits than the currency has (never rounded)."""
+def _checked_amount(amount, minor_unit) -> Decimal:
+    """A positive amount in the number grammar with no non-zero digits beyond the invoice's
+    stored minor unit (never rounded)."""
     try:
-        amount = Decimal(str(amount))
-    except InvalidOperation:
+        amount = parse_decimal(amount)
+    except NotANumber:
         raise InvalidAmount(attr="amount") from None
-    if not amount.is_finite() or amount <= 0:
+    if amount <= 0:
         raise InvalidAmount(attr="amount")
-    if has_excess_digits(amount, currency):
+    if has_excess_digits(amount, minor_unit):
         raise TooPrecise(attr="amount")
     return amount

@@ -1,18 +1,23 @@
 """Payment rows out, pay/refund/reverse requests in.
 
-Input amounts are validated with the invoice's currency (`context["currency"]`): more
-digits than the currency has is a 400, never rounded.
+Input amounts are validated with the invoice's stored minor unit (`context["minor_unit"]`):
+more digits than it has is a 400, never rounded. Rows render with that minor unit too.
 """
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fintrack.dates import DateField
 from fintrack.money import ZERO, MoneyField
 from payments.models import Payment, PaymentMethod
 
 
 class PaymentSerializer(serializers.ModelSerializer):
-    amount = MoneyField(read_only=True, help_text="Negative for refunds and reversals.")
+    amount = MoneyField(
+        minor_unit_source="invoice.minor_unit",
+        read_only=True,
+        help_text="Negative for refunds and reversals.",
+    )
     reversed_by = serializers.SerializerMethodField(help_text="The reversal's id, if reversed.")
 
     class Meta:
@@ -47,7 +52,7 @@ class PaymentPayInputSerializer(serializers.Serializer):
     amount = MoneyField(min_value=ZERO, help_text="More than 0, at most the balance due.")
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    received_on = serializers.DateField(
+    received_on = DateField(
         required=False, allow_null=True, default=None, help_text="Defaults to today."
     )
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

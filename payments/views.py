@@ -26,8 +26,14 @@ CREATED = {201: PaymentSerializer}
 
 
 def payment_queryset():
-    # `reversed_by` is a reverse one-to-one: joined here so lists stay one query.
-    return Payment.objects.select_related("reversed_by")
+    # `reversed_by` is a reverse one-to-one and `invoice` gives the stored minor unit:
+    # joined here so lists stay one query.
+    return Payment.objects.select_related("reversed_by", "invoice")
+
+
+def money_context(invoice):
+    """Amounts are checked against the invoice's stored minor unit, not today's table."""
+    return {"currency": invoice.currency, "minor_unit": invoice.minor_unit}
 
 
 @extend_schema_view(
@@ -89,7 +95,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
         invoice = self.get_object()
-        data = PaymentPayInputSerializer(data=request.data, context={"currency": invoice.currency})
+        data = PaymentPayInputSerializer(data=request.data, context=money_context(invoice))
         data.is_valid(raise_exception=True)
         payment = Payment.pay(invoice, actor=request.user, **data.validated_data)
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
@@ -106,9 +112,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         invoice = self.get_object()
-        data = PaymentRefundInputSerializer(
-            data=request.data, context={"currency": invoice.currency}
-        )
+        data = PaymentRefundInputSerializer(data=request.data, context=money_context(invoice))
         data.is_valid(raise_exception=True)
         refund = Payment.refund(invoice, actor=request.user, **data.validated_data)
         return Response(PaymentSerializer(refund).data, status=status.HTTP_201_CREATED)

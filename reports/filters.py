@@ -1,13 +1,13 @@
 import django_filters
 
-from fintrack.filters import CurrencyFilter
+from fintrack.filters import CurrencyFilter, DateFilter
 from reports.models import ExchangeRate
 
 
 class ExchangeRateFilterSet(django_filters.FilterSet):
     base = CurrencyFilter()
     quote = CurrencyFilter()
-    date = django_filters.DateFilter(
+    date = DateFilter(
         method="filter_in_effect",
         help_text="Only the rates in effect on this date: per pair the latest "
         "effective_date on or before it (the organization's own rows win).",

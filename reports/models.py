@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accounts.models import Organization
-from fintrack.money import validate_currency
+from fintrack.money import validate_rate_currency
 
 RATE_DIGITS = {"max_digits": 20, "decimal_places": 10}
 
@@ -50,8 +50,8 @@ class ExchangeRate(models.Model):
         blank=True,
         related_name="exchange_rates",
     )
-    base = models.CharField(max_length=3, validators=[validate_currency])
-    quote = models.CharField(max_length=3, validators=[validate_currency])
+    base = models.CharField(max_length=3, validators=[validate_rate_currency])
+    quote = models.CharField(max_length=3, validators=[validate_rate_currency])
     rate = models.DecimalField(**RATE_DIGITS)
     effective_date = models.DateField()
     source = models.CharField(max_length=100, blank=True)

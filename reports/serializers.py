@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from fintrack.money import CurrencyField
+from fintrack.dates import DateField
+from fintrack.money import CurrencyField, DecimalField
 from reports.models import RATE_DIGITS, ExchangeRate
 from reports.services.aging import COLUMNS as AGING_COLUMNS
 
@@ -14,8 +15,8 @@ class PeriodQuerySerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False, help_text="First day, inclusive.")
-        fields["to"] = serializers.DateField(required=False, help_text="Last day, inclusive.")
+        fields["from"] = DateField(required=False, help_text="First day, inclusive.")
+        fields["to"] = DateField(required=False, help_text="Last day, inclusive.")
         return fields
 
     def validate(self, attrs):
@@ -26,6 +27,7 @@ class PeriodQuerySerializer(serializers.Serializer):
 
 class ConvertQueryMixin(serializers.Serializer):
     convert_to = CurrencyField(
+        withdrawn=True,
         required=False,
         help_text="Convert every amount into this currency at the rate of its own date.",
     )
@@ -40,13 +42,13 @@ class RevenueQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
 
 
 class AgingQuerySerializer(ConvertQueryMixin):
-    as_of = serializers.DateField(
-        required=False, help_text="Default: today in the organization's time zone."
-    )
+    as_of = DateField(required=False, help_text="Default: today in the organization's time zone.")
 
 
 class StatementQuerySerializer(PeriodQuerySerializer):
-    currency = CurrencyField(required=False, help_text="Default: the customer's currency.")
+    currency = CurrencyField(
+        withdrawn=True, required=False, help_text="Default: the customer's currency."
+    )
 
 
 # --- response shapes (documentation: the services build the dicts) ---------------------
@@ -144,11 +146,13 @@ class StatementSerializer(serializers.Serializer):
 
 
 class ExchangeRateSerializer(serializers.ModelSerializer):
-    base = CurrencyField()
-    quote = CurrencyField()
-    rate = serializers.DecimalField(
+    # Historic rates may be in codes ISO has since withdrawn (DEM, FRF...).
+    base = CurrencyField(withdrawn=True)
+    quote = CurrencyField(withdrawn=True)
+    rate = DecimalField(
         **RATE_DIGITS, min_value=0, help_text="How many `quote` one `base` buys (> 0)."
     )
+    effective_date = DateField()
     scope = serializers.SerializerMethodField()
 
     class Meta:

@@ -7,7 +7,9 @@ from customers.tests.factories import CustomerFactory
 from invoices.models import Invoice
 
 
-def draft_invoice(organization, *, total="100.00", currency=None, actor=None, customer=None):
+def draft_invoice(
+    organization, *, total="100.00", currency=None, actor=None, customer=None, **fields
+):
     """A draft whose single line makes its total exactly `total`."""
     actor = actor or User.objects.system_actor()
     customer = customer or CustomerFactory(
@@ -19,12 +21,16 @@ def draft_invoice(organization, *, total="100.00", currency=None, actor=None, cu
         actor=actor,
         currency=currency or customer.currency,
         lines=[{"description": "Services", "quantity": Decimal("1"), "unit_price": Decimal(total)}],
+        **fields,
     )
 
 
-def sent_invoice(organization, *, total="100.00", currency=None, actor=None, customer=None):
+def sent_invoice(
+    organization, *, total="100.00", currency=None, actor=None, customer=None, **fields
+):
+    """`fields` go to the draft, e.g. an `issue_date` before payments received earlier."""
     invoice = draft_invoice(
-        organization, total=total, currency=currency, actor=actor, customer=customer
+        organization, total=total, currency=currency, actor=actor, customer=customer, **fields
     )
     invoice.send(actor=actor or User.objects.system_actor())
     return invoice

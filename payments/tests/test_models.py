@@ -150,7 +150,8 @@ def test_refund_more_than_paid_is_refused(invoice, actor):
         Payment.refund(invoice, amount=Decimal("50.01"), actor=actor)
 
 
-def test_refund_is_negative_and_dated_today(invoice, actor, organization):
+def test_refund_is_negative_and_dated_today(actor, organization):
+    invoice = sent_invoice(organization, issue_date=organization.today() - timedelta(days=3))
     pay(invoice, "50.00", actor, received_on=organization.today() - timedelta(days=3))
     refund = Payment.refund(invoice, amount=Decimal("20.00"), actor=actor, reason="goodwill")
     assert (refund.kind, refund.amount, refund.received_on) == (

@@ -17,11 +17,12 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 
-from fintrack.money import is_currency
+from fintrack.dates import EARLIEST, LATEST
+from fintrack.money import KNOWN_CURRENCIES, NotANumber, parse_decimal
 from reports.models import RATE_DIGITS, ExchangeRate
 
 THRESHOLD = Decimal("0.000001")
@@ -52,17 +53,22 @@ class ImportResult:
 
 def parse_date(text, where):
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         raise RateFileError(f"{where}: {text!r} is not a YYYY-MM-DD date.") from None
+    if not EARLIEST <= day <= LATEST:
+        raise RateFileError(f"{where}: {text!r} is outside {EARLIEST} to {LATEST}.")
+    return day
 
 
 def parse_rate(text, where):
     try:
-        rate = Decimal((text or "").strip())
-    except InvalidOperation:
-        raise RateFileError(f"{where}: {text!r} is not a number.") from None
-    if not rate.is_finite() or rate <= 0 or rate >= MAX_RATE:
+        rate = parse_decimal((text or "").strip())
+    except NotANumber:
+        raise RateFileError(
+            f"{where}: the rate {text!r} must be positive, in plain digits (1.0876)."
+        ) from None
+    if rate <= 0 or rate >= MAX_RATE:
         raise RateFileError(f"{where}: the rate {text!r} must be positive and below {MAX_RATE}.")
     if rate != rate.quantize(Decimal(1).scaleb(-RATE_DIGITS["decimal_places"])):
         raise RateFileError(f"{where}: the rate {text!r} has more than 10 decimal places.")
@@ -72,7 +78,8 @@ def parse_rate(text, where):
 def parse_quote(day, base, quote, rate, where):
     base, quote = (base or "").strip().upper(), (quote or "").strip().upper()
     for code in (base, quote):
-        if not is_currency(code):
+        # Withdrawn codes too: the ECB's history since 1999 has them.
+        if code not in KNOWN_CURRENCIES:
             raise RateFileError(f"{where}: {code!r} is not an ISO 4217 currency code.")
     if base == quote:
         raise RateFileError(f"{where}: base and quote are both {base}.")

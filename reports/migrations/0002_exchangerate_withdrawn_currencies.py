@@ -1,0 +1,27 @@
+import django.db.models
+from django.db import migrations
+
+import fintrack.money
+
+
+class Migration(migrations.Migration):
+    """Exchange rates also accept codes ISO 4217 has withdrawn that CLDR still lists."""
+
+    dependencies = [("reports", "0001_initial")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="exchangerate",
+            name="base",
+            field=django.db.models.CharField(
+                max_length=3, validators=[fintrack.money.validate_rate_currency]
+            ),
+        ),
+        migrations.AlterField(
+            model_name="exchangerate",
+            name="quote",
+            field=django.db.models.CharField(
+                max_length=3, validators=[fintrack.money.validate_rate_currency]
+            ),
+        ),
+    ]
