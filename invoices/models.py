@@ -432,7 +432,11 @@ class InvoiceLine(models.Model):
             raise InvalidLine("Discount and tax rates are percentages from 0 to 100.")
 
     def compute(self, minor_unit):
-        """Spec 5.2: each figure rounded half-up to the invoice's stored minor unit, in order."""
+        """Spec 5.2: each figure rounded half-up to the minor unit, in order.
+
+        `minor_unit` is the invoice's stored one (or a currency code, for a check of a line
+        before its invoice exists).
+        """
         with localcontext() as context:
             context.prec = EXACT_PRECISION
             self.amount = quantize(self.quantity * self.unit_price, minor_unit)

@@ -82,7 +82,7 @@ class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):
 
     def to_internal_value(self, data):
         # The lookup would run int(4.7) == 4: a fractional id must not pick another customer.
-        if isinstance(data, float | Decimal) and data % 1:
+        if isinstance(data, float | Decimal) and data != int(data):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 

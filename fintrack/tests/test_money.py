@@ -1,5 +1,7 @@
-"""fintrack.money: minor units from Babel, half-up rounding, the API money fields."""
+"""fintrack.money: minor units from ISO 4217, half-up rounding, the API money fields."""
 
+import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,14 +10,21 @@ from hypothesis import strategies as st
 from rest_framework import serializers
 
 from fintrack.money import (
+    ISO_MINOR_UNITS,
+    KNOWN_CURRENCIES,
     CurrencyField,
     MoneyField,
+    NotANumber,
+    UnsupportedCurrency,
+    document_minor_unit,
     format_plain,
     has_excess_digits,
     is_currency,
     minor_units,
+    parse_decimal,
     quantize,
 )
+from fintrack.parsers import JSONParser
 
 
 @pytest.mark.parametrize(("currency", "digits"), [("USD", 2), ("EUR", 2), ("JPY", 0), ("KWD", 3)])
@@ -132,3 +141,76 @@ def test_currency_field_upper_cases_and_refuses_unknown_codes():
     assert validate({"amount": "1", "currency": "eur"})[1].validated_data["currency"] == "EUR"
     valid, serializer = validate({"amount": "1", "currency": "ZZZ"})
     assert not valid and serializer.errors["currency"][0].code == "unknown"
+
+
+# --- spec 3 (amended): one number grammar, ISO 4217's data --------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1_000.00", "１０", "٣", "𝟓𝟎", "+5", "-1", "1e3", "1E3", " 5", "5 ", "5\n", "", ".5", "5."],  # noqa: RUF001
+)
+def test_the_one_parser_takes_only_ascii_digits_and_an_optional_fraction(text):
+    with pytest.raises(NotANumber):
+        parse_decimal(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("10", "10"), ("10.50", "10.50"), ("0.0001", "0.0001"), (7, "7"), (Decimal("1.50"), "1.50")],
+)
+def test_the_one_parser_keeps_the_digits_it_was_given(value, expected):
+    parsed = parse_decimal(value)
+    assert parsed == Decimal(expected) and str(parsed) == expected
+
+
+@pytest.mark.parametrize("value", [True, None, [1], Decimal("1E+3"), Decimal("NaN"), -1])
+def test_the_one_parser_refuses_numbers_whose_text_breaks_the_grammar(value):
+    with pytest.raises(NotANumber):
+        parse_decimal(value)
+
+
+def test_the_json_parser_reads_fractions_as_decimals_of_the_written_digits():
+    body = b'{"a": 19.990, "b": [0.1, 3], "c": 1e3, "d": -2.5E-1}'
+    parsed = JSONParser().parse(io.BytesIO(body))
+    assert parsed == {"a": Decimal("19.990"), "b": [Decimal("0.1"), 3], "c": "1e3", "d": "-2.5E-1"}
+    assert str(parsed["a"]) == "19.990"
+    # An exponent stays text, so every number field refuses it.
+    with pytest.raises(NotANumber):
+        parse_decimal(parsed["c"])
+
+
+@pytest.mark.parametrize(
+    ("currency", "digits"),
+    # ISO 4217, not CLDR: CLDR displays IQD, LAK, AFN, RSD... with no decimals.
+    [("IQD", 3), ("LAK", 2), ("AFN", 2), ("RSD", 2), ("CLF", 4), ("UYW", 4), ("ISK", 0)],
+)
+def test_minor_units_are_iso_4217s_where_cldr_differs(currency, digits):
+    assert minor_units(currency) == digits
+    assert document_minor_unit(currency) == digits
+
+
+@pytest.mark.parametrize("code", ["DEM", "FRF", "ATS", "BGN", "XAU", "XDR", "XXX", "XTS", "ZZZ"])
+def test_withdrawn_fund_metal_and_unknown_codes_are_no_document_currency(code):
+    assert not is_currency(code)
+    with pytest.raises(UnsupportedCurrency):
+        document_minor_unit(code)
+
+
+def test_bulgaria_adopted_the_euro_so_the_pinned_table_has_withdrawn_bgn():
+    import iso4217
+
+    assert iso4217.__published__ >= date(2026, 1, 1)
+    assert "BGN" not in ISO_MINOR_UNITS and "EUR" in ISO_MINOR_UNITS
+
+
+def test_exchange_rates_also_take_withdrawn_codes_cldr_lists_but_not_metals():
+    assert {"DEM", "FRF", "BGN", "USD"} <= KNOWN_CURRENCIES
+    assert not {"XAU", "XDR", "XXX", "XTS"} & KNOWN_CURRENCIES
+    # Reading a withdrawn code never fails: CLDR's digits stand in for ISO's.
+    assert minor_units("DEM") == 2
+
+
+def test_currency_field_says_why_a_real_code_is_refused():
+    valid, serializer = validate({"amount": "1", "currency": "DEM"})
+    assert not valid and serializer.errors["currency"][0].code == "unsupported_currency"
