@@ -25,13 +25,12 @@ ISO_MINOR_UNITS = {
     for currency in iso4217.Currency
     if currency.exponent is not None
 }
+ISO_CODES = frozenset(currency.code for currency in iso4217.Currency)
 # What a new customer, invoice or organization may be in.
 CURRENCIES = frozenset(ISO_MINOR_UNITS)
 # Exchange rates also carry codes ISO has withdrawn (DEM, FRF, BGN...) that CLDR still
 # lists, because historic rate files contain them; so may any filter that reads stored rows.
-KNOWN_CURRENCIES = CURRENCIES | (
-    frozenset(list_currencies()) - {currency.code for currency in iso4217.Currency}
-)
+KNOWN_CURRENCIES = CURRENCIES | (frozenset(list_currencies()) - ISO_CODES)
 CURRENCY_CHOICES = sorted((code, code) for code in KNOWN_CURRENCIES)
 
 # The one grammar of a number the API reads (spec 3): ASCII digits and an optional
@@ -244,7 +243,7 @@ class CurrencyField(serializers.CharField):
         instance = getattr(self.parent, "instance", None)
         if instance is not None and code == getattr(instance, self.source, None):
             return code
-        if code not in KNOWN_CURRENCIES:
+        if code not in KNOWN_CURRENCIES and code not in ISO_CODES:
             self.fail("unknown", code=code)
         if code not in self.accepted:
             self.fail("unsupported_currency", code=code)
