@@ -160,3 +160,31 @@ def test_binary_garbage_is_a_clear_error(tmp_path):
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(CommandError, match="not UTF-8"):
         run(path)
+
+
+def test_withdrawn_codes_cldr_lists_are_imported(tmp_path):
+    """The ECB's history has rates for currencies ISO has since withdrawn."""
+    run(
+        write(
+            tmp_path,
+            "date,base,quote,rate\n1999-01-04,EUR,DEM,1.95583\n2025-06-02,EUR,BGN,1.9558\n",
+        )
+    )
+    assert set(stored()) == {("EUR", "DEM", "1999-01-04"), ("EUR", "BGN", "2025-06-02")}
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("1969-12-31,EUR,USD,1.1", "outside 1970-01-01 to 2199-12-31"),
+        ("2200-01-01,EUR,USD,1.1", "outside 1970-01-01 to 2199-12-31"),
+        ("2026-01-05,EUR,USD,1_000", "must be positive, in plain digits"),
+        ("2026-01-05,EUR,USD,１", "must be positive, in plain digits"),  # noqa: RUF001
+        ("2026-01-05,EUR,USD,1e3", "must be positive, in plain digits"),
+        ("2026-01-05,EUR,XAU,1.1", "'XAU' is not an ISO 4217"),
+    ],
+)
+def test_rate_files_follow_the_apis_calendar_grammar_and_codes(tmp_path, row, message):
+    with pytest.raises(CommandError, match=message):
+        run(write(tmp_path, f"date,base,quote,rate\n{row}\n"))
+    assert not ExchangeRate.objects.exists()
