@@ -243,6 +243,7 @@ class BookBuilder:
         from django.db import transaction
         from simple_history.utils import bulk_create_with_history
 
+        from fintrack.money import document_minor_unit
         from invoices.models import Invoice, InvoiceSequence, InvoiceStatus
         from payments.models import Payment, PaymentKind
 
@@ -257,6 +258,7 @@ class BookBuilder:
                     organization=self.organization,
                     customer=planned.customer,
                     currency=planned.customer.currency,
+                    minor_unit=document_minor_unit(planned.customer.currency),
                     reference=f"PO-{self.rng.randint(1000, 99999)}",
                 )
                 if planned.issue_date:
