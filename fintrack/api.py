@@ -118,9 +118,13 @@ class OrganizationScopedMixin:
         if request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in request.META:
             # If-Match is checked on the row locked in get_object and the lock is held to
             # the end of the request, so no other write lands between check and change.
-            # Errors still roll back: DRF's handler marks this block for rollback.
+            # DRF's handler only marks ATOMIC_REQUESTS blocks for rollback, so a refused
+            # request (412 and every other error) rolls this block back itself.
             with transaction.atomic():
-                return super().dispatch(request, *args, **kwargs)
+                response = super().dispatch(request, *args, **kwargs)
+                if response.status_code >= 400:
+                    transaction.set_rollback(True)
+                return response
         return super().dispatch(request, *args, **kwargs)
 
     def get_object(self):

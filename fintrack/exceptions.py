@@ -7,8 +7,16 @@ error shape of spec 11.
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, status
+
+# The database refused, dropped or did not answer (PostgreSQL restarting, network gone, a
+# lock or serialization timeout): the request may succeed later, so the answer is 503
+# `service_unavailable` with Retry-After, never a 500 (spec 11).
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+# Seconds a client should wait before retrying after a 503.
+RETRY_AFTER_SECONDS = 5
 
 
 class DomainError(Exception):
@@ -61,6 +69,14 @@ class RequestTooLarge(exceptions.APIException):
     default_detail = "The request body is larger than the server accepts."
 
 
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "The service is temporarily unavailable; retry after the delay given."
+    # drf-standardized-errors turns `wait` into the Retry-After header.
+    wait = RETRY_AFTER_SECONDS
+
+
 def single_authentication_error(exc: exceptions.AuthenticationFailed):
     """simplejwt puts a dict (`detail`, `code`, `messages`) in its 401s, which would be
     rendered as several errors with internal keys as `attr`; keep one plain error."""
@@ -86,6 +102,8 @@ class FinTrackExceptionHandler(ExceptionHandler):
             return single_authentication_error(exc)
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge()
+        if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+            return ServiceUnavailable()
         if isinstance(exc, DjangoValidationError):
             detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
             return exceptions.ValidationError(detail)

@@ -1,16 +1,28 @@
 """`Idempotency-Key` for every POST of the API (spec 11), as one middleware.
 
-A POST carrying the header is run at most once per (user, organization, key):
+A POST carrying the header is run at most once per (user, organization, key), and a change
+that committed always has its answer stored:
 
-1. The key is *claimed* by INSERTing its row (status `in_progress`). The unique
-   (scope, key) constraint makes the claim atomic: of two concurrent requests exactly one
-   inserts, the other gets an IntegrityError — there is no check-then-insert window.
-2. The claimant runs the view. A 2xx/4xx response is stored on the row; a 5xx, a 429 or an
-   exception releases the key (deletes the row) so the client may retry.
-3. A later request with the key replays the stored status and body with
-   `Idempotent-Replayed: true`; with another method, path or body it is 422
-   `idempotency_key_reused`; while the first is still running it is 409
-   `idempotency_key_in_use`.
+1. The key is claimed in a short transaction of its own (`IdempotencyKey.claim`): INSERT, or
+   take over a claim whose lease expired because its request died.
+2. THE REQUEST-WIDE TRANSACTION. The view runs inside one `transaction.atomic()` that first
+   re-checks the lease (`hold`, a token-checked UPDATE) and, for a 2xx, stores the answer
+   before committing: the change and its answer commit together or not at all. This is the
+   one place where a transaction spans a whole request; everywhere else (the admin,
+   commands, requests without the header) the model method is the transaction boundary,
+   and inside this one its `atomic()` becomes a savepoint, its locks are held to the end
+   of the request and its `on_commit` work runs after the answer is stored.
+3. An answer of 400 or more rolls the work back. A 4xx that describes the request is then
+   stored in its own write; an answer that depends on the moment (401, 409
+   `concurrent_modification`/`idempotency_key_in_use`, 412, 429, 5xx) is not stored:
+   the claim is released so a retry does the work.
+4. A later request with the key replays the stored status and body with
+   `Idempotent-Replayed: true`; for another method, path or body it is 422
+   `idempotency_key_reused`; while the first still holds its lease, 409
+   `idempotency_key_in_use` (not stored).
+
+Credential-bearing endpoints (`NEVER_STORED`) and anonymous requests ignore the header: a
+stored token pair would be handed to whoever sends the key again.
 
 Keys older than `settings.IDEMPOTENCY_KEY_TTL` are ignored (and replaced on reuse);
 `manage.py purge_idempotency_keys` deletes them.
@@ -19,26 +31,58 @@ Keys older than `settings.IDEMPOTENCY_KEY_TTL` are ignored (and replaced on reus
 import hashlib
 import logging
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpResponse
-from django.utils import timezone
+from django.urls import Resolver404, resolve
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import Membership
+from fintrack.exceptions import DATABASE_UNAVAILABLE_ERRORS
 from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
-from fintrack.views import error_response
+from fintrack.views import error_response, service_unavailable
 
 logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# Responses that describe a passing condition rather than the request: retrying the same
-# request later may succeed, so they are not pinned to the key.
-TRANSIENT_STATUSES = frozenset({429})
+# URL names whose answers carry credentials (token pairs): never stored nor replayed, so the
+# header is ignored there. Creating a webhook endpoint (its secret) belongs here too.
+NEVER_STORED = frozenset({"register", "token", "token-refresh"})
+# Answers that describe the moment rather than the request: the same request retried later
+# may get another answer, so they are not pinned to the key.
+MOMENTARY_STATUSES = frozenset({401, 412, 429})
+MOMENTARY_CODES = frozenset({"concurrent_modification", "idempotency_key_in_use"})
+
+
+class LeaseLost(Exception):
+    """Our claim was taken over (we outlived the lease): the work must not commit."""
+
+
+def is_never_stored(request) -> bool:
+    try:
+        return resolve(request.path_info).url_name in NEVER_STORED
+    except Resolver404:
+        return False
+
+
+def error_codes(response) -> set[str]:
+    data = getattr(response, "data", None)
+    if not isinstance(data, dict):
+        return set()
+    return {str(error.get("code")) for error in data.get("errors", []) if isinstance(error, dict)}
+
+
+def is_storable(response) -> bool:
+    status = response.status_code
+    return not (
+        status >= 500
+        or status in MOMENTARY_STATUSES
+        or response.streaming
+        or (status == 409 and error_codes(response) & MOMENTARY_CODES)
+    )
 
 
 def request_fingerprint(request) -> str:
@@ -53,14 +97,14 @@ def request_fingerprint(request) -> str:
 
 
 def request_scope(request) -> str | None:
-    """`user:<id>|org:<X-Organization>`, `anonymous|org:...`, or None when the bearer token
-    is invalid (the view will answer 401; nothing is worth remembering)."""
+    """`user:<id>|org:<X-Organization>`, or None for an anonymous request (there is no
+    one the key could belong to) or an invalid bearer token (the view will answer 401)."""
     try:
         authenticated = JWTAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
     if not authenticated:
-        return f"anonymous|org:{request.headers.get('X-Organization', '').strip()[:40]}"
+        return None
     return f"user:{authenticated[0].pk}|org:{organization_of(request, authenticated[0])}"
 
 
@@ -82,7 +126,14 @@ class IdempotencyMiddleware:
 
     def __call__(self, request):
         key = request.headers.get(HEADER)
-        if request.method != "POST" or key is None:
+        if request.method != "POST" or key is None or is_never_stored(request):
+            return self.get_response(request)
+        try:
+            scope = request_scope(request)
+        except DATABASE_UNAVAILABLE_ERRORS:
+            # This middleware runs before DRF's exception handler: same 503 as the views.
+            return service_unavailable()
+        if scope is None:
             return self.get_response(request)
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
@@ -91,9 +142,6 @@ class IdempotencyMiddleware:
                 "invalid_idempotency_key",
                 f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.",
             )
-        scope = request_scope(request)
-        if scope is None:
-            return self.get_response(request)
         try:
             fingerprint = request_fingerprint(request)
         except RequestDataTooBig:
@@ -101,39 +149,52 @@ class IdempotencyMiddleware:
             return error_response(
                 413, "request_too_large", "The request body is larger than the server accepts."
             )
-
-        record, answer = self._claim(scope, key, fingerprint)
-        if answer is not None:
-            return answer
         try:
-            response = self.get_response(request)
+            claim, existing = IdempotencyKey.claim(scope=scope, key=key, fingerprint=fingerprint)
+        except DATABASE_UNAVAILABLE_ERRORS:
+            return service_unavailable()
+        if claim is None:
+            return self._answer_for(existing, fingerprint)
+        try:
+            return self._run(request, claim)
+        except LeaseLost:
+            return self._in_use()
+        except DATABASE_UNAVAILABLE_ERRORS:
+            # Nothing committed (the answer is stored with the work): free the key for the
+            # retry the 503 invites.
+            self._release(claim)
+            return service_unavailable()
         except BaseException:
-            self._release(record)
+            self._release(claim)
             raise
-        self._finish(record, response)
+
+    def _run(self, request, claim):
+        """The view and, for a 2xx, its stored answer, in the request-wide transaction."""
+        with transaction.atomic():
+            if not claim.hold():
+                raise LeaseLost
+            response = self.get_response(request)
+            succeeded = response.status_code < 400
+            if not succeeded:
+                # The work of a refused request is undone, whatever the view left behind.
+                transaction.set_rollback(True)
+            elif is_storable(response):
+                if not self._store(claim, response):
+                    raise LeaseLost
+                return response
+        if not succeeded and is_storable(response):
+            # The work rolled back; a 4xx answer describes the request: store it alone.
+            self._store(claim, response)
+        else:
+            self._release(claim)
         return response
 
-    def _claim(self, scope, key, fingerprint):
-        """Insert the key's row, or return the answer for a key someone already holds."""
-        # Two rounds: the holder may release (5xx) or expire between our INSERT and SELECT.
-        for _ in range(2):
-            now = timezone.now()
-            try:
-                with transaction.atomic():
-                    # An expired key is as good as unused: drop it so it can be claimed anew.
-                    IdempotencyKey.objects.filter(
-                        scope=scope, key=key, created_at__lt=now - settings.IDEMPOTENCY_KEY_TTL
-                    ).delete()
-                    record = IdempotencyKey.objects.create(
-                        scope=scope, key=key, fingerprint=fingerprint, created_at=now
-                    )
-                return record, None
-            except IntegrityError:
-                existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
-            if existing is None:
-                continue
-            return None, self._answer_for(existing, fingerprint)
-        return None, self._in_use()
+    def _store(self, claim, response) -> bool:
+        return claim.store(
+            status=response.status_code,
+            body=response.content,
+            content_type=response.get("Content-Type", ""),
+        )
 
     def _answer_for(self, existing, fingerprint):
         if existing.fingerprint != fingerprint:
@@ -160,25 +221,8 @@ class IdempotencyMiddleware:
             f"A request with this {HEADER} is still being processed; retry later.",
         )
 
-    def _finish(self, record, response):
-        storable = (
-            response.status_code < 500
-            and response.status_code not in TRANSIENT_STATUSES
-            and not response.streaming
-        )
-        if not storable:
-            self._release(record)
-            return
-        # The row is this request's own claim and has no history: a plain UPDATE is right.
-        IdempotencyKey.objects.filter(pk=record.pk).update(
-            status=IdempotencyKeyStatus.COMPLETED,
-            response_status=response.status_code,
-            response_body=response.content,
-            response_content_type=response.get("Content-Type", ""),
-        )
-
-    def _release(self, record):
+    def _release(self, claim):
         try:
-            IdempotencyKey.objects.filter(pk=record.pk).delete()
-        except Exception:  # the original failure matters more than the cleanup
-            logger.exception("Could not release idempotency key %s", record.pk)
+            claim.release()
+        except Exception:  # the original failure matters more; the lease expires anyway
+            logger.exception("Could not release idempotency key %s", claim.pk)

@@ -127,6 +127,10 @@ def database_from_url(url: str) -> dict:
     database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if database["ENGINE"] == SQLITE_DEFAULT["ENGINE"]:
         database["OPTIONS"] = {**SQLITE_DEFAULT["OPTIONS"], **database.get("OPTIONS", {})}
+    elif database["ENGINE"] == "django.db.backends.postgresql":
+        # A PostgreSQL that refuses or does not answer must become a 503 within 5 seconds
+        # (spec 11), never a hung request: give up connecting after this many seconds.
+        database["OPTIONS"] = {"connect_timeout": 3, **database.get("OPTIONS", {})}
     return database
 
 
@@ -212,6 +216,8 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    # Rotation where the old token's blacklist row is the claim: one winner per token.
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.SingleUseTokenRefreshSerializer",
     "UPDATE_LAST_LOGIN": True,
 }
 
@@ -253,6 +259,11 @@ DRF_STANDARDIZED_ERRORS = {
 
 # Idempotency keys are kept this long (spec 11); purge_idempotency_keys removes older ones.
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+# How long a claimed key stays its request's before another request with the same key may
+# take it over (spec 11: at most 60 s). It bounds how long a key stays "in use" after its
+# request died (killed worker, lost connection); a request that is alive and working holds
+# the key's row lock and cannot be taken over, however long the work runs.
+IDEMPOTENCY_KEY_LEASE = timedelta(seconds=30)
 
 LOGGING = {
     "version": 1,

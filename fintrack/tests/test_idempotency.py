@@ -147,15 +147,49 @@ def test_request_still_running_answers_409_idempotency_key_in_use(
     assert Payment.objects.count() == 1
 
 
-def test_anonymous_posts_are_idempotent_too(api, organization):
+@pytest.mark.parametrize("with_bearer", [False, True])
+def test_token_endpoints_ignore_the_header_and_never_replay_tokens(api, organization, with_bearer):
+    """Answers carrying credentials are never stored: a repeat with the key is a new login
+    or refresh (its own tokens), never the first answer's tokens handed out again."""
     user = UserFactory(email="login@example.com")
     MembershipFactory(user=user, organization=organization)
-    body = {"email": "login@example.com", "password": PASSWORD}
-    first = post(api(), "/api/v1/auth/token/", body, key="login-1")
-    second = post(api(), "/api/v1/auth/token/", body, key="login-1")
-    assert first.status_code == 200, first.content
-    assert second["Idempotent-Replayed"] == "true"
-    assert second.json() == first.json()
+    client = api(user) if with_bearer else api()
+    login = {"email": "login@example.com", "password": PASSWORD}
+    first = post(client, "/api/v1/auth/token/", login, key="login-1")
+    second = post(client, "/api/v1/auth/token/", login, key="login-1")
+    assert first.status_code == second.status_code == 200, first.content
+    assert "Idempotent-Replayed" not in second
+    assert second.json()["refresh"] != first.json()["refresh"]
+
+    refresh = {"refresh": first.json()["refresh"]}
+    rotated = post(client, "/api/v1/auth/token/refresh/", refresh, key="refresh-1")
+    replay = post(client, "/api/v1/auth/token/refresh/", refresh, key="refresh-1")
+    assert rotated.status_code == 200
+    # The refresh token was rotated: a repeat is refused, and carries no token.
+    assert replay.status_code == 401
+    assert "Idempotent-Replayed" not in replay
+    assert "access" not in replay.json() and "refresh" not in replay.json()
+
+    signup = {
+        "email": "new@example.com",
+        "password": PASSWORD,
+        "name": "New",
+        "organization_name": "New Co",
+        "base_currency": "USD",
+    }
+    created = post(client, "/api/v1/auth/register/", signup, key="signup-1")
+    again = post(client, "/api/v1/auth/register/", signup, key="signup-1")
+    assert created.status_code == 201, created.content
+    assert again.status_code == 400  # the e-mail is taken now; no tokens replayed
+    assert "access" not in again.content.decode()
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_anonymous_requests_ignore_the_header(api, invoice):
+    """Without a user there is no one a key could belong to: nothing is remembered."""
+    response = post(api(), pay_url(invoice), {"amount": "1.00", "method": "card"})
+    assert response.status_code == 401
+    assert not IdempotencyKey.objects.exists()
 
 
 def test_invalid_bearer_token_is_401_and_not_remembered(invoice):
