@@ -8,10 +8,11 @@ that committed always has its answer stored:
 2. THE REQUEST-WIDE TRANSACTION. The view runs inside one `transaction.atomic()` that first
    re-checks the lease (`hold`, a token-checked UPDATE) and, for a 2xx, stores the answer
    before committing: the change and its answer commit together or not at all. This is the
-   one place where a transaction spans a whole request; everywhere else (the admin,
-   commands, requests without the header) the model method is the transaction boundary,
-   and inside this one its `atomic()` becomes a savepoint, its locks are held to the end
-   of the request and its `on_commit` work runs after the answer is stored.
+   one place where a transaction spans a whole request. `ATOMIC_REQUESTS` stays off:
+   everywhere else (the admin, commands, requests without the header) the model method is
+   the transaction boundary. Inside this one the model method's `atomic()` becomes a
+   savepoint, its locks (invoice first, then its payments) are held until the answer is
+   stored, and its `on_commit` work runs only once the change and its answer committed.
 3. An answer of 400 or more rolls the work back. A 4xx that describes the request is then
    stored in its own write; an answer that depends on the moment (401, 409
    `concurrent_modification`/`idempotency_key_in_use`, 412, 429, 5xx) is not stored:

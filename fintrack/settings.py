@@ -79,7 +79,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Idempotency-Key on every POST (spec 11): replays a finished request's response.
+    # Idempotency-Key on every POST (spec 11): replays a finished request's response. It
+    # opens the one request-wide transaction (work + stored answer); it must stay after
+    # the middlewares above, which touch no data, and before the views.
     "fintrack.idempotency.IdempotencyMiddleware",
     # Fallback actor for plain saves; DRF sets request.user on the same HttpRequest once
     # the JWT is authenticated, so API writes are attributed too (see audit/README).

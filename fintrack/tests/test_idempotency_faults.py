@@ -2,6 +2,7 @@
 lease of a claim, and which answers are not stored. Every outcome must be recoverable with
 the same key, and nothing is ever done twice."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -190,6 +191,47 @@ def test_a_request_that_outlived_its_lease_cannot_commit_its_work(client, invoic
     replay = post(client, pay_url(invoice))
     assert replay["Idempotent-Replayed"] == "true"
     assert replay.content == successor[0].content
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_live_request_past_its_lease_keeps_its_key(
+    api, user_in, organization, settings, monkeypatch
+):
+    """The lease only frees the keys of dead requests: one still working holds its key's
+    row lock, so a retry is told the key is in use instead of paying a second time."""
+    settings.IDEMPOTENCY_KEY_LEASE = timedelta(0)  # every claim is past its lease at once
+    user = user_in(Role.FINANCE, organization)
+    invoice = sent_invoice(organization, total="100.00")
+    real_pay = Payment.pay
+    working, finish = threading.Event(), threading.Event()
+    answers = {}
+
+    def slow_pay(*args, **kwargs):
+        working.set()
+        finish.wait(30)
+        return real_pay(*args, **kwargs)
+
+    def first_request():
+        try:
+            answers["first"] = post(api(user), pay_url(invoice))
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(Payment, "pay", slow_pay)
+    thread = threading.Thread(target=first_request)
+    thread.start()
+    try:
+        assert working.wait(30)
+        retry = post(api(user), pay_url(invoice))
+    finally:
+        finish.set()
+        thread.join()
+    monkeypatch.undo()
+
+    assert retry.status_code == 409
+    assert error_code(retry) == "idempotency_key_in_use"
+    assert_paid_once(invoice, answers["first"])
 
 
 def test_lease_setting_is_at_most_sixty_seconds(settings):
