@@ -9,6 +9,7 @@ with 401 `token_not_valid`, and its transaction leaves nothing behind.
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -24,6 +25,8 @@ class SingleUseRefreshToken(RefreshToken):
         return blacklisted
 
 
+# Same request and response as simplejwt's: keep its schema component name for clients.
+@extend_schema_serializer(component_name="TokenRefresh")
 class SingleUseTokenRefreshSerializer(TokenRefreshSerializer):
     token_class = SingleUseRefreshToken
 

@@ -62,9 +62,9 @@ class LeaseLost(Exception):
     """Our claim was taken over (we outlived the lease): the work must not commit."""
 
 
-def is_never_stored(request) -> bool:
+def is_never_stored_path(path: str) -> bool:
     try:
-        return resolve(request.path_info).url_name in NEVER_STORED
+        return resolve(path).url_name in NEVER_STORED
     except Resolver404:
         return False
 
@@ -127,7 +127,7 @@ class IdempotencyMiddleware:
 
     def __call__(self, request):
         key = request.headers.get(HEADER)
-        if request.method != "POST" or key is None or is_never_stored(request):
+        if request.method != "POST" or key is None or is_never_stored_path(request.path_info):
             return self.get_response(request)
         try:
             scope = request_scope(request)

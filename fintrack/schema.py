@@ -1,13 +1,18 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
+from drf_standardized_errors.openapi_serializers import (
+    ClientErrorEnum,
+    ServerErrorEnum,
+    ValidationErrorEnum,
+)
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.viewsets import ViewSetMixin
 from rest_framework_simplejwt.views import TokenViewBase
 
 from fintrack.api import ORGANIZATION_HEADER, OrganizationScopedMixin
+from fintrack.idempotency import is_never_stored_path
 
 # Spec 11: every POST may carry one (see fintrack/idempotency.py).
 IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
@@ -17,7 +22,9 @@ IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
     description="Optional, up to 255 characters. Repeating a POST with the same key (same "
     "user and organization) replays the first response with `Idempotent-Replayed: true`; "
     "another path or body is 422 `idempotency_key_reused`; while the first is still "
-    "running, 409 `idempotency_key_in_use`. Keys are kept 24 hours.",
+    "running, 409 `idempotency_key_in_use`. Keys are kept 24 hours. Not stored, so a "
+    "retry runs again: 401, 409 `concurrent_modification`/`idempotency_key_in_use`, 412, "
+    "429 and 5xx. Ignored on anonymous requests.",
     # What IdempotencyMiddleware accepts (else 400 `invalid_idempotency_key`): 1-255
     # characters Python calls printable (Latin-1, as headers are), no surrounding space.
     pattern=r"^[^\x00-\x20\x7f-\xa0\xad](?:[^\x00-\x1f\x7f-\xa0\xad]{0,253}[^\x00-\x20\x7f-\xa0\xad])?$",
@@ -36,6 +43,11 @@ class ErrorSerializer(serializers.Serializer):
 
 class ClientErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = ErrorSerializer(many=True)
+
+
+class ServerErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
     errors = ErrorSerializer(many=True)
 
 
@@ -63,7 +75,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     status the kernel can answer with (drf-standardized-errors knows only DRF's own)."""
 
     def _get_allowed_error_status_codes(self):
-        return [*super()._get_allowed_error_status_codes(), "409", "412", "413", "422"]
+        # 503 `service_unavailable` (with Retry-After): the database is unreachable.
+        return [*super()._get_allowed_error_status_codes(), "409", "412", "413", "422", "503"]
 
     def _should_add_error_response(self, responses, status_code):
         unsafe = self.method not in SAFE_METHODS
@@ -97,12 +110,14 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if status_code in ("401", "409", "412", "413", "422"):
             # 401 codes are simplejwt's (`token_not_valid`, `no_active_account`, ...).
             return ClientErrorResponseSerializer
+        if status_code == "503":
+            return ServerErrorResponseSerializer
         return super()._get_error_response_serializer(status_code)
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if isinstance(self.view, OrganizationScopedMixin):
             parameters = [ORGANIZATION_HEADER, *parameters]
-        if self.method == "POST":
+        if self.method == "POST" and not is_never_stored_path(self.path):
             parameters = [*parameters, IDEMPOTENCY_KEY_HEADER]
         return parameters

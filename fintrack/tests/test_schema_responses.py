@@ -73,3 +73,25 @@ def test_idempotency_key_pattern_matches_what_the_middleware_accepts(schema, key
         if parameter["name"] == "Idempotency-Key"
     ]
     assert bool(re.fullmatch(header["schema"]["pattern"], key)) is valid
+
+
+@pytest.mark.parametrize(
+    "method, path", [("get", "/api/v1/invoices/"), ("post", "/api/v1/invoices/{id}/pay/")]
+)
+def test_503_service_unavailable_is_documented_as_a_server_error(schema, method, path):
+    body = component(schema, responses(schema, method, path)["503"])
+    assert body["properties"]["type"] == {"$ref": "#/components/schemas/ServerErrorEnum"}
+
+
+@pytest.mark.parametrize(
+    "path, documented",
+    [
+        ("/api/v1/auth/token/", False),
+        ("/api/v1/auth/token/refresh/", False),
+        ("/api/v1/auth/register/", False),
+        ("/api/v1/auth/logout/", True),
+    ],
+)
+def test_idempotency_key_is_not_offered_on_credential_endpoints(schema, path, documented):
+    names = {parameter["name"] for parameter in schema["paths"][path]["post"].get("parameters", [])}
+    assert ("Idempotency-Key" in names) is documented
