@@ -197,6 +197,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "fintrack.negotiation.FormatNegotiation",
     "DEFAULT_PARSER_CLASSES": ["fintrack.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "fintrack.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
