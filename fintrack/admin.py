@@ -41,7 +41,7 @@ def organization_ids(request, roles=ALL_ROLES) -> set[int]:
 
 
 class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
-    """"By organization" offering only the staff user's own organizations (superusers: all).
+    """ "By organization" offering only the staff user's own organizations (superusers: all).
 
     Django's related filter lists every row of the related model: every tenant's name and
     id on every staff user's page.
