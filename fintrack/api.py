@@ -13,6 +13,7 @@ from rest_framework import exceptions, permissions, viewsets
 
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
 from fintrack.exceptions import PreconditionFailed
+from fintrack.filters import refuse_blank_query_params
 
 ORGANIZATION_HEADER = OpenApiParameter(
     "X-Organization",
@@ -113,6 +114,11 @@ class OrganizationScopedMixin:
         if getattr(self, "_lock_for_if_match", False):
             queryset = queryset.select_for_update(of=("self",))
         return queryset
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # After authentication and roles: a stranger learns nothing from a 400.
+        refuse_blank_query_params(request)
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in request.META:
