@@ -34,15 +34,17 @@ class OrganizationRequired(exceptions.ValidationError):
 def resolve_membership(request) -> Membership:
     """The membership the request acts through (spec 2: `X-Organization`)."""
     memberships = Membership.objects.filter(user=request.user).select_related("organization")
-    header = request.headers.get("X-Organization", "").strip()
-    if not header:
+    header = request.headers.get("X-Organization")
+    if header is None:
         found = list(memberships[:2])
         if len(found) == 1:
             return found[0]
         if found:
             raise OrganizationRequired()
         raise exceptions.PermissionDenied("You are not a member of any organization.")
-    # ASCII digits that fit a bigint only: "²" or a 500-digit id must be a 403, not a 500.
+    # ASCII digits that fit a bigint only: "²" or a 500-digit id must be a 403, not a 500;
+    # an empty header names no organization either (it is not "no header").
+    header = header.strip()
     is_id = header.isascii() and header.isdigit() and len(header) <= 18
     membership = memberships.filter(organization_id=header).first() if is_id else None
     if membership is None:

@@ -25,6 +25,11 @@ def unsupported_format(format, offered):
     )
 
 
+def handles_method(request) -> bool:
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    return view is None or getattr(view, request.method.lower(), None) is not None
+
+
 class FormatNegotiation(DefaultContentNegotiation):
     """The project's default content negotiation (`DEFAULT_CONTENT_NEGOTIATION_CLASS`)."""
 
@@ -36,6 +41,9 @@ class FormatNegotiation(DefaultContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         format = requested_format(self, request, format_suffix)
+        if format is not None and not handles_method(request):
+            # The method is refused with 405 right after; the format is no concern of it.
+            return renderers[0], renderers[0].media_type
         if format is not None:
             renderer = self.filter_renderers(renderers, format)[0]
             return renderer, renderer.media_type

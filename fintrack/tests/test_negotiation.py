@@ -49,3 +49,9 @@ def test_offered_formats_still_work(admin_api, organization):
     response = admin_api.get("/api/v1/invoices/", {"format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
+
+
+def test_a_method_the_endpoint_lacks_is_405_whatever_the_format(admin_api):
+    response = admin_api.generic("TRACE", "/api/v1/customers/?format=csv")
+    assert response.status_code == 405
+    assert error_code(response) == "method_not_allowed"

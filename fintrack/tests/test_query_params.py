@@ -60,3 +60,16 @@ def test_valid_pagination_still_works_and_page_size_is_capped(admin_api):
     body = admin_api.get("/api/v1/customers/", {"page_size": "1000", "page": "1"}).json()
     assert body["count"] == 0 and body["results"] == []
     assert admin_api.get("/api/v1/customers/", {"page": "2"}).status_code == 404
+
+
+def test_the_schema_declares_page_and_page_size_from_one(api):
+    schema = api().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    parameters = schema["paths"]["/api/v1/customers/"]["get"]["parameters"]
+    minimums = {p["name"]: p["schema"].get("minimum") for p in parameters if "page" in p["name"]}
+    assert minimums == {"page": 1, "page_size": 1}
+
+
+def test_an_empty_organization_header_names_no_organization(api, admin_user):
+    # Not the same as no header: a client that meant to choose must not act by default.
+    response = api(admin_user).get("/api/v1/organization/", HTTP_X_ORGANIZATION="")
+    assert response.status_code == 403
