@@ -110,11 +110,8 @@ def main(base_url, token, schema_path, package_dir):
             arguments = [{names[0]: value} for value in ids.get(source, [])]
             if not arguments:
                 print(f"  skipped {path}: {source} listed nothing")
-        binary = not any(
-            "application/json" in answer.get("content", {})
-            for answer in schema["paths"][path]["get"]["responses"].values()
-            if isinstance(answer, dict)
-        )
+        success = schema["paths"][path]["get"]["responses"]["200"].get("content", {})
+        binary = "application/json" not in success
         for kwargs in arguments:
             label = f"GET {path} {kwargs or ''}".strip()
             try:
