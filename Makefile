@@ -19,6 +19,8 @@ install: $(VENV)/.installed
 
 migrate: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	# The login throttle's shared counters (the default cache without REDIS_URL).
+	$(RUN_ENV) $(BIN)/python manage.py createcachetable
 
 run: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo

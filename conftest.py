@@ -9,13 +9,21 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Throttle counters live in the cache: no test may inherit another's attempts."""
-    cache.clear()
-    yield
-    cache.clear()
+def _clear_cache(request):
+    """Throttle counters live in the cache: no test may inherit another's attempts.
+
+    The default cache is a database table (created with the test database), so only a
+    test that uses the database can have counters; it starts with none.
+    """
+    if request.node.get_closest_marker("django_db") or DATABASE_FIXTURES & set(
+        request.fixturenames
+    ):
+        request.getfixturevalue("db")
+        cache.clear()
 
 
 @pytest.fixture

@@ -1,7 +1,14 @@
-"""Login throttling per (client IP, e-mail) pair (spec 2: 10 a minute -> 429 + Retry-After)."""
+"""Login throttling per (client IP, e-mail) pair (spec 2: 10 a minute -> 429 + Retry-After).
+
+The API's login and the admin's share one counter per pair (spec 12): ten wrong passwords
+in one of them also close the other for the rest of the minute.
+"""
 
 import hashlib
+import math
 
+from django.contrib import admin
+from django.http import HttpResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -45,3 +52,31 @@ class RegisterThrottle(LoginThrottle):
     def get_rate(self):
         rates = api_settings.DEFAULT_THROTTLE_RATES
         return rates.get(self.scope, rates[LoginThrottle.scope])
+
+
+class _FormLogin:
+    """A login form's POST as LoginThrottle reads an API login: client address and e-mail."""
+
+    def __init__(self, request, email):
+        self.META = request.META
+        self.data = {"email": email}
+
+
+def throttled_admin_login(request, extra_context=None):
+    """The admin's login page, counted with the API's logins (`admin/login/` in urls.py).
+
+    Every POST counts, successful or not, as on the API; once the pair is over the rate
+    even the right password is refused with 429 and Retry-After.
+    """
+    if request.method == "POST":
+        throttle = LoginThrottle()
+        if not throttle.allow_request(_FormLogin(request, request.POST.get("username")), None):
+            wait = math.ceil(throttle.wait() or 1)
+            response = HttpResponse(
+                f"Too many login attempts. Try again in {wait} seconds.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(wait)
+            return response
+    return admin.site.login(request, extra_context)

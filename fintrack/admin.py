@@ -40,6 +40,23 @@ def organization_ids(request, roles=ALL_ROLES) -> set[int]:
     return {org_id for org_id, role in member_roles(request).items() if role in roles}
 
 
+class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """ "By organization" offering only the staff user's own organizations (superusers: all).
+
+    Django's related filter lists every row of the related model: every tenant's name and
+    id on every staff user's page.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        if request.user.is_superuser:
+            return super().field_choices(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False,
+            ordering=self.field_admin_ordering(field, request, model_admin),
+            limit_choices_to={"pk__in": organization_ids(request)},
+        )
+
+
 class VersionedAdminForm(forms.ModelForm):
     """Carries the version the staff member loaded: saving the page after someone else
     changed the row is refused (`concurrent_modification`) instead of overwriting them."""
@@ -85,6 +102,19 @@ class OrganizationScopedAdminMixin:
         if request.user.is_superuser:
             return queryset
         return self.scope(queryset, organization_ids(request))
+
+    def get_list_filter(self, request):
+        """Every filter on an organization is the tenant filter, whatever the admin wrote."""
+        return [
+            (entry, TenantRelatedFieldListFilter) if self._names_organization(entry) else entry
+            for entry in super().get_list_filter(request)
+        ]
+
+    def _names_organization(self, entry) -> bool:
+        if not isinstance(entry, str) or "__" in entry:
+            return False
+        field = next((f for f in self.model._meta.fields if f.name == entry), None)
+        return field is not None and field.related_model is Organization
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """Choices of another organization's rows are never offered (nor accepted)."""

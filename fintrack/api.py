@@ -13,6 +13,7 @@ from rest_framework import exceptions, permissions, viewsets
 
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
 from fintrack.exceptions import PreconditionFailed
+from fintrack.filters import refuse_blank_query_params
 
 ORGANIZATION_HEADER = OpenApiParameter(
     "X-Organization",
@@ -33,15 +34,17 @@ class OrganizationRequired(exceptions.ValidationError):
 def resolve_membership(request) -> Membership:
     """The membership the request acts through (spec 2: `X-Organization`)."""
     memberships = Membership.objects.filter(user=request.user).select_related("organization")
-    header = request.headers.get("X-Organization", "").strip()
-    if not header:
+    header = request.headers.get("X-Organization")
+    if header is None:
         found = list(memberships[:2])
         if len(found) == 1:
             return found[0]
         if found:
             raise OrganizationRequired()
         raise exceptions.PermissionDenied("You are not a member of any organization.")
-    # ASCII digits that fit a bigint only: "²" or a 500-digit id must be a 403, not a 500.
+    # ASCII digits that fit a bigint only: "²" or a 500-digit id must be a 403, not a 500;
+    # an empty header names no organization either (it is not "no header").
+    header = header.strip()
     is_id = header.isascii() and header.isdigit() and len(header) <= 18
     membership = memberships.filter(organization_id=header).first() if is_id else None
     if membership is None:
@@ -113,6 +116,11 @@ class OrganizationScopedMixin:
         if getattr(self, "_lock_for_if_match", False):
             queryset = queryset.select_for_update(of=("self",))
         return queryset
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # After authentication and roles: a stranger learns nothing from a 400.
+        refuse_blank_query_params(request)
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in request.META:

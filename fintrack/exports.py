@@ -10,7 +10,8 @@
   money is a number with the currency's decimals as its number format.
 - Text that a spreadsheet would run as a formula (=, +, -, @ first) is defused: CSV
   prefixes it with a quote, XLSX stores it as a plain string.
-- An unknown `format` is a 400 on `format`; errors are always JSON, whatever was asked.
+- A format no renderer offers is a 400 `unsupported_format` (`fintrack.negotiation`);
+  errors are always JSON, whatever was asked.
 """
 
 import csv
@@ -24,8 +25,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from rest_framework import exceptions, serializers
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from fintrack.money import MoneyField, minor_units
@@ -65,31 +65,8 @@ EXPORT_RENDERERS = (CSVRenderer, XLSXRenderer)
 EXPORT_FORMATS = frozenset(renderer.format for renderer in EXPORT_RENDERERS)
 
 
-class FormatNegotiation(DefaultContentNegotiation):
-    """`?format=` wins over `Accept`, and an unknown format is a 400 naming the choices."""
-
-    def filter_renderers(self, renderers, format):
-        matching = [renderer for renderer in renderers if renderer.format == format]
-        if not matching:
-            offered = ", ".join(sorted({renderer.format for renderer in renderers}))
-            raise exceptions.ValidationError(
-                {"format": [f"Unknown format {format!r}; this endpoint offers: {offered}."]},
-                code="invalid_choice",
-            )
-        return matching
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        format = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
-        if format:
-            renderer = self.filter_renderers(renderers, format)[0]
-            return renderer, renderer.media_type
-        return super().select_renderer(request, renderers, format_suffix)
-
-
 class ExportRenderingMixin:
-    """For views that offer exports: strict `format`, and JSON errors even for exports."""
-
-    content_negotiation_class = FormatNegotiation
+    """For views that offer exports: JSON errors even when an export was asked for."""
 
     def requested_export_format(self):
         renderer = getattr(self.request, "accepted_renderer", None)

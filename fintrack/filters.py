@@ -4,9 +4,26 @@ import django_filters
 from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions
 
 from fintrack.dates import validate_date_in_range
 from fintrack.money import CURRENCY_CHOICES
+
+
+def refuse_blank_query_params(request):
+    """`?until=` is not "no until": an empty value is a 400 `blank` naming the parameter.
+
+    Left alone, django-filter and DRF's serializers would both read it as absent and answer
+    the unfiltered list as if the client had asked for it.
+    """
+    blank = sorted({name for name, value in request.query_params.items() if value == ""})
+    blank += sorted(
+        name for name, values in request.query_params.lists() if name not in blank and "" in values
+    )
+    if blank:
+        raise exceptions.ValidationError(
+            {name: ["This parameter may not be empty."] for name in blank}, code="blank"
+        )
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

@@ -140,13 +140,16 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Login throttle counters live in the cache. One process can use its local memory; several
-# processes (gunicorn workers, several machines) must share Redis, or each counts alone.
+# Login throttle counters (API and admin) live in the cache, which every process must share
+# or each worker counts alone and lets through its own ten attempts a minute. Redis when
+# REDIS_URL is set; otherwise a table of the database (`manage.py createcachetable`, run by
+# `make migrate`; the test database gets it too).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_TABLE = "fintrack_cache"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -203,6 +206,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "fintrack.negotiation.FormatNegotiation",
     "DEFAULT_PARSER_CLASSES": ["fintrack.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "fintrack.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

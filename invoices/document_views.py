@@ -10,19 +10,22 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
+from fintrack.negotiation import FormatNegotiation, requested_format, unsupported_format
 from invoices.pdf import pdf_filename, render_invoice_pdf
 from invoices.reminders import send_manual_reminder
 
 
-class PDFNegotiation(BaseContentNegotiation):
+class PDFNegotiation(FormatNegotiation):
     """The PDF download answers any `Accept` (a client asking for application/pdf must not
     get 406 from the JSON-only API): the PDF is a plain HttpResponse, and the error bodies
-    this negotiation picks a renderer for stay JSON."""
+    this negotiation picks a renderer for stay JSON. `?format=` may only say `pdf`."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
+        format = requested_format(self, request, format_suffix)
+        if format is not None and format != "pdf":
+            raise unsupported_format(format, {"pdf"})
         return renderers[0], renderers[0].media_type
 
     def select_parser(self, request, parsers):

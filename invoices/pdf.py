@@ -231,10 +231,15 @@ def _totals_table(invoice, fmt, styles):
         ("Tax", invoice.tax_total),
         ("Total", invoice.total),
         ("Paid", invoice.amount_paid),
-        ("Balance due", invoice.balance_due),
     ]
+    if invoice.status == InvoiceStatus.VOID:
+        # The stored balance of a void invoice keeps the ledger's identity (total - paid),
+        # but the customer owes nothing on a void document: printing it would ask for it.
+        rows.append(("Nothing due (void)", fmt.money(Decimal(0))))
+    else:
+        rows.append(("Balance due", fmt.money(invoice.balance_due)))
     table = Table(
-        [[label, fmt.money(value)] for label, value in rows],
+        [[label, value if isinstance(value, str) else fmt.money(value)] for label, value in rows],
         colWidths=[40 * mm, 34 * mm],
         hAlign="RIGHT",
     )

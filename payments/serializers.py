@@ -12,7 +12,19 @@ from fintrack.money import ZERO, MoneyField
 from payments.models import Payment, PaymentMethod
 
 
+class PaymentMethodField(serializers.ChoiceField):
+    """A refund has no method (stored blank): it answers `null`, which the schema declares,
+    instead of `""`, which is none of the methods the schema's enum lists."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=PaymentMethod.choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class PaymentSerializer(serializers.ModelSerializer):
+    method = PaymentMethodField(help_text="null on refunds.")
     amount = MoneyField(
         minor_unit_source="invoice.minor_unit",
         read_only=True,

@@ -107,6 +107,18 @@ def test_void_pdf_carries_void_mark(admin_api, organization):
     assert "Issued twice" in text
 
 
+def test_void_pdf_says_nothing_is_due_instead_of_the_balance(admin_api, organization):
+    invoice = sent_invoice(organization)
+    invoice.void(reason="Issued twice", actor=User.objects.system_actor())
+    invoice.refresh_from_db()
+    assert invoice.balance_due == Decimal("1234.50")  # the ledger's figure is unchanged
+    text = pdf_text(admin_api.get(url(invoice)).content)
+    assert "Balance due" not in text
+    assert "Nothing due (void)\n$0.00" in text
+    # The total is still shown, once, as the document's total: never as owed.
+    assert text.count("$1,234.50") == text.count("Total")
+
+
 def test_other_organizations_invoice_pdf_is_404(admin_api, other_organization):
     invoice = sent_invoice(other_organization)
     response = admin_api.get(url(invoice))

@@ -208,6 +208,18 @@ def test_customer_without_email_is_reported_and_not_recorded(organization, mailo
     assert mailoutbox[0].to == ["ap@globex.example"]
 
 
+def test_dry_run_neither_lists_nor_counts_a_reminder_the_run_would_skip(organization, run):
+    sent_invoice(organization, due_date=DUE)
+    no_email = CustomerFactory(organization=organization, email="")
+    skipped = sent_invoice(organization, customer=no_email, due_date=DUE)
+    output = run(DUE, "--dry-run")
+    assert output.count("would send:") == 1
+    assert "1 reminder(s) would be sent; customer without e-mail: 1" in output
+    assert f"would skip (customer has no e-mail): Acme Ltd invoice {skipped.number}" in output
+    # The real run agrees with its rehearsal.
+    assert "Reminders sent: 1;" in run(DUE)
+
+
 def test_summary_counts_what_was_sent(organization, run):
     sent_invoice(organization, due_date=DUE)
     sent_invoice(organization, due_date=DUE)

@@ -43,11 +43,18 @@ class Command(BaseCommand):
         as_of = iso_date(as_of) if as_of else None
         if dry_run:
             plans = plan_reminders(as_of=as_of)
-            for plan in plans:
-                target = plan.email or "(no e-mail: would be skipped)"
-                self.stdout.write(f"would send: {self._describe(plan)} to {target}")
-            sendable = sum(1 for plan in plans if plan.email)
-            self.stdout.write(f"Dry run: {sendable} reminder(s) would be sent; nothing was sent.")
+            # The same split as the real run: a customer without e-mail is skipped there,
+            # so it is neither listed nor counted as a reminder that would be sent.
+            sendable = [plan for plan in plans if plan.email]
+            skipped = [plan for plan in plans if not plan.email]
+            for plan in sendable:
+                self.stdout.write(f"would send: {self._describe(plan)} to {plan.email}")
+            for plan in skipped:
+                self.stdout.write(f"would skip (customer has no e-mail): {self._describe(plan)}")
+            self.stdout.write(
+                f"Dry run: {len(sendable)} reminder(s) would be sent; customer without "
+                f"e-mail: {len(skipped)}; nothing was sent."
+            )
             return
         run = send_due_reminders(as_of=as_of)
         for plan in run.sent:
