@@ -293,8 +293,8 @@ def test_exports_hide_another_organizations_rows_that_match_the_same_filter(
     # Both organizations' rows match every filter: only tenancy can tell them apart.
     ours = sent(customer(organization, "Ours Ltd"), "100.00", issue=date(2025, 6, 5))
     pay(ours, "11.00", date(2025, 6, 6), reference="OURS-1")
-    theirs = sent(customer(other_organization, "Theirs Inc"), "777.00", issue=date(2025, 6, 5))
-    pay(theirs, "333.00", date(2025, 6, 6), reference="THEIRS-1")
+    theirs = sent(customer(other_organization, "Theirs Inc"), "7777.77", issue=date(2025, 6, 5))
+    pay(theirs, "3333.33", date(2025, 6, 6), reference="THEIRS-1")
 
     response = viewer_api.get(url, {**params, "format": export_format})
     if export_format == "csv":
@@ -303,7 +303,7 @@ def test_exports_hide_another_organizations_rows_that_match_the_same_filter(
         sheet = xlsx_sheet(response)
         cells = [str(cell) for row in sheet.iter_rows(min_row=2, values_only=True) for cell in row]
     exported = " ".join(cells)
-    for foreign in ("Theirs Inc", "THEIRS-1", "777", "333", "444"):
+    for foreign in ("Theirs Inc", "THEIRS-1", "7777.77", "3333.33", "4444.44"):
         assert foreign not in exported
     # The same filter does select our own rows: the export is not simply empty.
     assert any(own in exported for own in ("Ours Ltd", "OURS-1", "100", "89"))
