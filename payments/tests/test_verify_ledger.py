@@ -376,3 +376,13 @@ def test_every_rule_of_the_ledger_check_has_a_corruption_test():
     rules = rules_in_the_ledger_check()
     assert len(rules) >= 17
     assert rules == {rule for rule, _ in RULE_CORRUPTIONS}
+
+
+def test_payments_that_cancel_out_in_floating_point_are_clean(organization, finance_user):
+    # SQLite sums decimals as floats: 0.003 + 0.003 + 0.003 - 0.009 is not 0 there.
+    invoice = sent_invoice(organization, total="10.000", currency="KWD")
+    for _ in range(3):
+        Payment.pay(invoice, amount=Decimal("0.003"), method="card", actor=finance_user)
+    Payment.refund(invoice, amount=Decimal("0.009"), actor=finance_user)
+    code, output = exit_code_and_output()
+    assert code == 0, output
