@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -10,6 +9,9 @@ from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+# The markers for tests that need PostgreSQL (or, later, a replica, a worker or a browser),
+# with CI's refusal to let them be skipped; `pytester` tests that refusal.
+pytest_plugins = ["fintrack.tests.markers", "pytester"]
 
 
 @pytest.fixture(autouse=True)
@@ -95,16 +97,3 @@ def finance_api(api, finance_user):
 @pytest.fixture
 def viewer_api(api, viewer_user):
     return api(viewer_user)
-
-
-def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.postgres` tests need real row locks: skip them, saying why, elsewhere."""
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(
-        reason="needs PostgreSQL row locks (SQLite serializes writers and ignores "
-        "SELECT FOR UPDATE); CI runs it with DATABASE_URL set"
-    )
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)

@@ -367,6 +367,10 @@ class Invoice(VersionedModel):
         Call with this invoice locked, in the transaction that wrote the payment row.
         """
         paid = self.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+        # Each row has at most the minor unit's digits, so the exact sum has too. SQLite sums
+        # decimals in binary floating point (0.10 + 0.20 - 0.30 = 5.55e-17): rounding to
+        # the minor unit gives back the exact sum, and amounts that cancel out leave 0.
+        paid = quantize(paid, self.minor_unit)
         self.amount_paid = paid
         self.balance_due = self.total - paid
         self.status = status_for_amount_paid(paid, self.total)

@@ -19,3 +19,25 @@ def contains_key(value, key: str) -> bool:
     if isinstance(value, list):
         return any(contains_key(item, key) for item in value)
     return False
+
+
+def snapshot(invoice) -> dict:
+    """Everything a refused write could have touched on `invoice`, re-read from the database.
+
+    A refusal (412, 409, 400) proves nothing changed when `snapshot(invoice)` is the same
+    before and after it: the row's version, status, money and number, its lines, its
+    payment rows and its history.
+    """
+    fresh = type(invoice)._base_manager.get(pk=invoice.pk)
+    return {
+        "version": fresh.version,
+        "status": fresh.status,
+        "amount_paid": fresh.amount_paid,
+        "balance_due": fresh.balance_due,
+        "total": fresh.total,
+        "number": fresh.number,
+        "lines": list(fresh.lines.values_list("pk", "total")),
+        "payments": fresh.payments.count(),
+        "payment_history": fresh.payments.model.history.filter(invoice_id=fresh.pk).count(),
+        "history": fresh.history.count(),
+    }

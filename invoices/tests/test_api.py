@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from customers.tests.factories import CustomerFactory
+from fintrack.tests.helpers import snapshot
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from invoices.tests.factories import InvoiceFactory, line
 from invoices.tests.test_models import record_payment
@@ -367,10 +368,12 @@ def test_patch_with_empty_lines_removes_them(finance_api, organization):
 
 def test_patch_with_invalid_line_changes_nothing(finance_api, organization):
     invoice = InvoiceFactory(organization=organization)
+    before = snapshot(invoice)
     response = finance_api.patch(detail(invoice), {"notes": "x", **bad_line(quantity="-2")})
     assert response.status_code == 400
     invoice.refresh_from_db()
-    assert (invoice.notes, invoice.version, invoice.lines.count()) == ("", 1, 1)
+    assert invoice.notes == ""
+    assert snapshot(invoice) == before
 
 
 @pytest.mark.parametrize("status", ["sent", "partially_paid", "paid", "void"])
@@ -382,6 +385,7 @@ def test_non_drafts_cannot_be_edited_or_deleted(finance_api, finance_user, organ
         record_payment(
             invoice, "40.00" if status == "partially_paid" else "100.00", actor=finance_user
         )
+    before = snapshot(invoice)
     for response in (
         finance_api.patch(detail(invoice), {"notes": "x"}),
         finance_api.put(detail(invoice), {"customer": invoice.customer_id}),
@@ -390,7 +394,8 @@ def test_non_drafts_cannot_be_edited_or_deleted(finance_api, finance_user, organ
     ):
         assert response.status_code == 409
         assert error_code(response) == "invoice_not_editable"
-    assert Invoice.objects.get(pk=invoice.pk).status == status
+    assert snapshot(invoice) == before
+    assert before["status"] == status
 
 
 def test_delete_draft_is_204(finance_api, finance_user, organization):
@@ -418,11 +423,12 @@ def test_stale_if_match_is_412_and_changes_nothing(finance_api, organization, me
     invoice = InvoiceFactory(organization=organization)
     if body is None and method == "put":
         body = {"customer": invoice.customer_id}
+    before = snapshot(invoice)
     response = getattr(finance_api, method)(detail(invoice, action), body, HTTP_IF_MATCH='"7"')
     assert response.status_code == 412
     assert error_code(response) == "precondition_failed"
-    invoice.refresh_from_db()
-    assert (invoice.status, invoice.version) == (InvoiceStatus.DRAFT, 1)
+    assert snapshot(invoice) == before
+    assert (before["status"], before["version"]) == (InvoiceStatus.DRAFT, 1)
 
 
 def test_matching_if_match_is_accepted(finance_api, organization):
@@ -451,6 +457,9 @@ def test_write_that_loses_a_race_is_409_concurrent_modification(
     assert error_code(response) == "concurrent_modification"
     invoice.refresh_from_db()
     assert invoice.notes == "theirs"
+    # Only the other write happened: one version and one history row more than the draft.
+    after = snapshot(invoice)
+    assert (after["version"], after["history"]) == (2, 2)
 
 
 # --- send -----------------------------------------------------------------------------------
@@ -492,11 +501,12 @@ def test_send_without_email_flag_sends_no_mail(
 def test_send_with_email_to_customer_without_email_changes_nothing(finance_api, organization):
     customer = CustomerFactory(organization=organization, email="")
     invoice = InvoiceFactory(organization=organization, customer=customer)
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "send"), {"email": True})
     assert response.status_code == 400
     assert error_code(response) == "customer_no_email"
-    invoice.refresh_from_db()
-    assert (invoice.status, invoice.number, invoice.version) == (InvoiceStatus.DRAFT, None, 1)
+    assert snapshot(invoice) == before
+    assert (before["status"], before["number"], before["version"]) == (InvoiceStatus.DRAFT, None, 1)
     # No number was consumed: the next send still gets the first one.
     other = InvoiceFactory(organization=organization)
     assert finance_api.post(detail(other, "send")).json()["number"] == "INV-00001"
@@ -508,27 +518,35 @@ def test_resending_with_email_is_409_invalid_status_even_without_customer_email(
     customer = CustomerFactory(organization=organization, email="")
     invoice = InvoiceFactory(organization=organization, customer=customer)
     assert finance_api.post(detail(invoice, "send")).status_code == 200
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "send"), {"email": True})
     assert response.status_code == 409
     assert error_code(response) == "invalid_status"
+    assert snapshot(invoice) == before
 
 
 def test_send_with_non_boolean_email_is_400(finance_api, organization):
     invoice = InvoiceFactory(organization=organization)
+    before = snapshot(invoice)
     assert finance_api.post(detail(invoice, "send"), {"email": "perhaps"}).status_code == 400
+    assert snapshot(invoice) == before
 
 
 def test_send_empty_draft_is_400_invoice_empty(finance_api, organization):
     invoice = InvoiceFactory(organization=organization, lines=[])
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "send"))
     assert response.status_code == 400
     assert error_code(response) == "invoice_empty"
+    assert snapshot(invoice) == before
 
 
 def test_send_zero_total_is_400_invoice_empty(finance_api, organization):
     invoice = InvoiceFactory(organization=organization, lines=[line(unit_price="0")])
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "send"))
     assert (response.status_code, error_code(response)) == (400, "invoice_empty")
+    assert snapshot(invoice) == before
 
 
 @pytest.mark.parametrize("status", ["sent", "void"])
@@ -536,16 +554,18 @@ def test_send_non_draft_is_409_invalid_status(finance_api, finance_user, organiz
     invoice = InvoiceFactory(organization=organization, sent=status == "sent")
     if status == "void":
         invoice.void(reason="x", actor=finance_user)
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "send"))
     assert (response.status_code, error_code(response)) == (409, "invalid_status")
+    assert snapshot(invoice) == before
 
 
 def test_send_with_due_date_past_the_calendar_is_400_not_500(finance_api, organization):
     invoice = InvoiceFactory(organization=organization, issue_date=date(9999, 12, 31))
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "send"))
     assert (response.status_code, error_code(response)) == (400, "invalid_dates")
-    invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.DRAFT
+    assert snapshot(invoice) == before
 
 
 def test_send_keeps_a_chosen_issue_date(finance_api, organization):
@@ -576,9 +596,11 @@ def test_void_sent_invoice_keeps_its_number(finance_api, organization):
 
 def test_void_reason_is_optional_but_bounded(finance_api, organization):
     invoice = InvoiceFactory(organization=organization)
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "void"), {"reason": "x" * 501})
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "reason"
+    assert snapshot(invoice) == before
     response = finance_api.post(detail(invoice, "void"), {})
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["void_reason"]) == ("void", "")
@@ -590,8 +612,10 @@ def test_void_with_payments_is_409_invoice_has_payments(
 ):
     invoice = InvoiceFactory(organization=organization, sent=True)
     record_payment(invoice, paid, actor=finance_user)
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "void"), {"reason": "x"})
     assert (response.status_code, error_code(response)) == (409, "invoice_has_payments")
+    assert snapshot(invoice) == before
 
 
 def test_void_after_payment_was_reversed_is_409_invoice_has_payments(
@@ -600,12 +624,16 @@ def test_void_after_payment_was_reversed_is_409_invoice_has_payments(
     invoice = InvoiceFactory(organization=organization, sent=True)
     payment = record_payment(invoice, "40.00", actor=finance_user)
     record_payment(invoice, "-40.00", actor=finance_user, kind="reversal", reverses=payment)
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "void"), {"reason": "x"})
     assert (response.status_code, error_code(response)) == (409, "invoice_has_payments")
+    assert snapshot(invoice) == before
 
 
 def test_void_twice_is_409_invalid_status(finance_api, finance_user, organization):
     invoice = InvoiceFactory(organization=organization)
     invoice.void(reason="x", actor=finance_user)
+    before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "void"), {"reason": "again"})
     assert (response.status_code, error_code(response)) == (409, "invalid_status")
+    assert snapshot(invoice) == before

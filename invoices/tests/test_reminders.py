@@ -7,13 +7,13 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from customers.tests.factories import CustomerFactory
 from invoices import reminders
-from invoices.models import InvoiceReminder
+from invoices.models import Invoice, InvoiceReminder
 from invoices.reminders import latest_due_stage
 from invoices.tests.document_factories import draft_invoice, pay, sent_invoice
 
@@ -250,6 +250,62 @@ def test_concurrent_runs_send_each_reminder_once(organization):
     for thread in threads:
         thread.join()
     assert errors == []
+    assert InvoiceReminder.objects.count() == len(invoices)
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        invoice.customer.email for invoice in invoices
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_runs_skip_an_invoice_another_transaction_holds_and_send_the_rest_once(organization):
+    mail.outbox = []
+    invoices = [sent_invoice(organization, due_date=DUE) for _ in range(6)]
+    held = invoices[0]
+    locked, release = threading.Event(), threading.Event()
+    errors = []
+
+    def hold_the_lock():
+        # A third transaction, e.g. a payment in progress, holds one invoice's row lock.
+        try:
+            with transaction.atomic():
+                Invoice.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=120)
+        finally:
+            connection.close()
+
+    def send_reminders():
+        try:
+            call_command("send_reminders", "--as-of", DUE.isoformat(), stdout=StringIO())
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        runs = [threading.Thread(target=send_reminders) for _ in range(2)]
+        for thread in runs:
+            thread.start()
+        # Both runs finish while the lock is still held: neither waited for it. (Only a
+        # bound for a hang; a run that waited would never finish before the release.)
+        for thread in runs:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in runs)
+        assert errors == []
+        assert not stages(held)
+        assert sorted(InvoiceReminder.objects.values_list("invoice_id", flat=True)) == sorted(
+            invoice.pk for invoice in invoices[1:]
+        )
+    finally:
+        release.set()
+        holder.join()
+    # Once the lock is gone the next run sends the skipped reminder, and only that one.
+    call_command("send_reminders", "--as-of", DUE.isoformat(), stdout=StringIO())
+    assert stages(held) == [0]
     assert InvoiceReminder.objects.count() == len(invoices)
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         invoice.customer.email for invoice in invoices

@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import Role
 from customers.tests.factories import CustomerFactory
+from fintrack.tests.helpers import snapshot
 from invoices.models import InvoiceStatus
 from payments.models import Payment
 from payments.tests.factories import draft_invoice, sent_invoice
@@ -86,31 +87,37 @@ def test_paying_the_balance_makes_the_invoice_paid(finance_api, invoice):
 
 
 def test_overpayment_is_400_overpayment(finance_api, invoice):
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, "100.01")
     assert response.status_code == 400
     assert error_code(response) == "overpayment"
-    assert not Payment.objects.exists()
+    assert snapshot(invoice) == before
 
 
 @pytest.mark.parametrize("amount", ["0", "0.00", "-5.00", -5, 0])
 def test_zero_or_negative_amount_is_400(finance_api, invoice, amount):
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, amount)
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "amount"
+    assert snapshot(invoice) == before
 
 
 def test_usd_amount_with_three_decimals_is_400_not_rounded(finance_api, invoice):
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, "10.001")
     assert response.status_code == 400
     assert error_code(response) == "too_precise"
-    assert not Payment.objects.exists()
+    assert snapshot(invoice) == before
 
 
 def test_jpy_amount_with_decimals_is_400_and_jpy_renders_without_decimals(
     finance_api, organization
 ):
     invoice = sent_invoice(organization, total="5000", currency="JPY")
+    before = snapshot(invoice)
     assert pay(finance_api, invoice, "1.5").status_code == 400
+    assert snapshot(invoice) == before
     response = pay(finance_api, invoice, 1500)
     assert response.status_code == 201
     assert response.json()["amount"] == "1500"
@@ -121,33 +128,40 @@ def test_jpy_amount_with_decimals_is_400_and_jpy_renders_without_decimals(
     "amount", ["abc", "", None, True, "1e20", "NaN", "Infinity", [], {"x": 1}, "9" * 400]
 )
 def test_malformed_amount_is_400(finance_api, invoice, amount):
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, amount)
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "amount"
+    assert snapshot(invoice) == before
 
 
 def test_method_is_required_and_must_be_a_choice(finance_api, invoice):
+    before = snapshot(invoice)
     response = finance_api.post(pay_url(invoice), {"amount": "1.00"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "method"
     response = pay(finance_api, invoice, method="bitcoin")
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "method"
+    assert snapshot(invoice) == before
 
 
 def test_malformed_json_and_oversized_fields_are_400(finance_api, invoice):
+    before = snapshot(invoice)
     response = finance_api.post(pay_url(invoice), "{not json", content_type="application/json")
     assert response.status_code == 400
     assert pay(finance_api, invoice, reference="R" * 101).status_code == 400
     assert pay(finance_api, invoice, received_on="2024-02-30").status_code == 400
-    assert not Payment.objects.exists()
+    assert snapshot(invoice) == before
 
 
 def test_received_on_in_the_future_is_400(finance_api, invoice, organization):
     tomorrow = organization.today() + timedelta(days=1)
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, received_on=tomorrow.isoformat())
     assert response.status_code == 400
     assert error_code(response) == "received_on_in_future"
+    assert snapshot(invoice) == before
 
 
 def test_past_received_on_is_kept(finance_api, organization):
@@ -158,32 +172,40 @@ def test_past_received_on_is_kept(finance_api, organization):
 
 
 def test_pay_on_draft_is_409_invalid_status(finance_api, organization):
-    response = pay(finance_api, draft_invoice(organization))
+    draft = draft_invoice(organization)
+    before = snapshot(draft)
+    response = pay(finance_api, draft)
     assert response.status_code == 409
     assert error_code(response) == "invalid_status"
+    assert snapshot(draft) == before
 
 
 def test_pay_on_void_is_409_invalid_status(finance_api, finance_user, invoice):
     invoice.void(reason="wrong customer", actor=finance_user)
+    before = snapshot(invoice)
     response = pay(finance_api, invoice)
     assert response.status_code == 409
     assert error_code(response) == "invalid_status"
+    assert snapshot(invoice) == before
 
 
 def test_pay_on_paid_invoice_is_409_invalid_status(finance_api, invoice):
     pay(finance_api, invoice, "100.00")
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, "0.01")
     assert response.status_code == 409
     assert error_code(response) == "invalid_status"
+    assert snapshot(invoice) == before
 
 
 def test_duplicate_reference_on_same_invoice_is_409(finance_api, invoice):
     assert pay(finance_api, invoice, reference="TX-9").status_code == 201
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, reference="TX-9")
     assert response.status_code == 409
     assert error_code(response) == "duplicate_reference"
-    invoice.refresh_from_db()
-    assert invoice.amount_paid == Decimal("10.00")
+    assert snapshot(invoice) == before
+    assert before["amount_paid"] == Decimal("10.00")
 
 
 def test_same_reference_on_another_invoice_and_blank_references_are_allowed(
@@ -197,8 +219,11 @@ def test_same_reference_on_another_invoice_and_blank_references_are_allowed(
 
 
 def test_stale_if_match_on_pay_is_412(finance_api, invoice):
+    before = snapshot(invoice)
     response = pay(finance_api, invoice, headers={"HTTP_IF_MATCH": '"999"'})
     assert response.status_code == 412
+    assert error_code(response) == "precondition_failed"
+    assert snapshot(invoice) == before
 
 
 # --- refund ---------------------------------------------------------------------------
@@ -227,29 +252,39 @@ def test_partial_then_full_refund(finance_api, invoice):
 
 def test_refund_more_than_paid_is_400_refund_exceeds_paid(finance_api, invoice):
     pay(finance_api, invoice, "20.00")
+    before = snapshot(invoice)
     response = finance_api.post(refund_url(invoice), {"amount": "20.01"})
     assert response.status_code == 400
     assert error_code(response) == "refund_exceeds_paid"
+    assert snapshot(invoice) == before
 
 
 def test_refund_on_unpaid_sent_invoice_is_refund_exceeds_paid(finance_api, invoice):
+    before = snapshot(invoice)
     response = finance_api.post(refund_url(invoice), {"amount": "1.00"})
     assert error_code(response) == "refund_exceeds_paid"
+    assert snapshot(invoice) == before
 
 
 def test_refund_on_draft_or_void_is_409_invalid_status(finance_api, finance_user, organization):
     draft = draft_invoice(organization)
+    before = snapshot(draft)
     assert error_code(finance_api.post(refund_url(draft), {"amount": "1.00"})) == "invalid_status"
+    assert snapshot(draft) == before
     draft.void(reason="x", actor=finance_user)
+    before = snapshot(draft)
     response = finance_api.post(refund_url(draft), {"amount": "1.00"})
     assert response.status_code == 409
     assert error_code(response) == "invalid_status"
+    assert snapshot(draft) == before
 
 
 def test_refund_amount_must_be_positive_with_currency_digits(finance_api, invoice):
     pay(finance_api, invoice, "50.00")
+    before = snapshot(invoice)
     for amount in ["0", "-1", "1.001"]:
         assert finance_api.post(refund_url(invoice), {"amount": amount}).status_code == 400
+    assert snapshot(invoice) == before
 
 
 # --- reverse --------------------------------------------------------------------------
@@ -274,30 +309,37 @@ def test_reverse_answers_201_and_links_both_rows(finance_api, invoice):
 def test_second_reversal_is_409_already_reversed(finance_api, invoice):
     payment_id = pay(finance_api, invoice).json()["id"]
     assert finance_api.post(reverse_url(payment_id)).status_code == 201
+    before = snapshot(invoice)
     response = finance_api.post(reverse_url(payment_id))
     assert response.status_code == 409
     assert error_code(response) == "already_reversed"
+    assert snapshot(invoice) == before
 
 
 def test_reversing_a_refund_or_a_reversal_is_400(finance_api, invoice):
     pay(finance_api, invoice, "50.00")
     refund_id = finance_api.post(refund_url(invoice), {"amount": "5.00"}).json()["id"]
+    before = snapshot(invoice)
     response = finance_api.post(reverse_url(refund_id))
     assert response.status_code == 400
     assert error_code(response) == "not_reversible"
+    assert snapshot(invoice) == before
     payment_id = pay(finance_api, invoice, "5.00").json()["id"]
     reversal_id = finance_api.post(reverse_url(payment_id)).json()["id"]
+    before = snapshot(invoice)
     assert error_code(finance_api.post(reverse_url(reversal_id))) == "not_reversible"
+    assert snapshot(invoice) == before
 
 
 def test_reversal_beyond_amount_paid_is_409_reversal_exceeds_paid(finance_api, invoice):
     payment_id = pay(finance_api, invoice, "100.00").json()["id"]
     finance_api.post(refund_url(invoice), {"amount": "60.00"})
+    before = snapshot(invoice)
     response = finance_api.post(reverse_url(payment_id))
     assert response.status_code == 409
     assert error_code(response) == "reversal_exceeds_paid"
-    invoice.refresh_from_db()
-    assert invoice.amount_paid == Decimal("40.00")
+    assert snapshot(invoice) == before
+    assert before["amount_paid"] == Decimal("40.00")
 
 
 # --- immutability, tenancy, roles ------------------------------------------------------

@@ -77,6 +77,33 @@ def test_balances_that_are_inexact_in_binary_are_accepted(organization, actor, t
     assert (invoice.amount_paid, invoice.balance_due) == (paid, Decimal(total) - paid)
 
 
+@pytest.mark.parametrize(
+    ("currency", "total", "amounts"),
+    [
+        # 0.10 + 0.20 - 0.30 is 5.55e-17 in binary floating point, which is how SQLite sums
+        # decimals: the invoice must still be exactly 0 paid, and so `sent`.
+        ("USD", "100.00", ["0.10", "0.20"]),
+        ("KWD", "100.000", ["0.001", "0.007", "0.033"]),
+        ("USD", "1000.00", ["333.33", "0.07", "0.10"]),
+    ],
+)
+@pytest.mark.parametrize("cancel", ["refund", "reverse"])
+def test_amounts_that_cancel_out_leave_exactly_zero_paid(
+    organization, actor, currency, total, amounts, cancel
+):
+    invoice = sent_invoice(organization, total=total, currency=currency)
+    payments = [pay(invoice, amount, actor) for amount in amounts]
+    if cancel == "refund":
+        Payment.refund(invoice, amount=sum(map(Decimal, amounts)), actor=actor)
+    else:
+        for payment in payments:
+            payment.reverse(actor=actor)
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.balance_due) == (Decimal(0), Decimal(total))
+    assert invoice.status == InvoiceStatus.SENT
+    assert invoice.paid_at is None
+
+
 def test_refund_after_full_payment_clears_paid_at(invoice, actor):
     pay(invoice, "100.00", actor)
     Payment.refund(invoice, amount=Decimal("100.00"), actor=actor)

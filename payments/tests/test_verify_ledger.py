@@ -1,14 +1,20 @@
 """`manage.py verify_ledger`: silent success on a healthy ledger, each corruption named."""
 
+import ast
+import inspect
+import re
+from contextlib import contextmanager
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F, QuerySet
 
 from accounts.models import Role
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceLine, InvoiceSequence
+from payments import ledger
 from payments.models import Payment
 from payments.tests.factories import draft_invoice, sent_invoice
 
@@ -35,10 +41,10 @@ def books(user_in, organization, other_organization):
     actor = user_in(Role.FINANCE, organization)
     paid = sent_invoice(organization, total="100.00")
     partly = sent_invoice(organization, total="62.07")
-    sent_invoice(organization, total="10.00")
+    unpaid = sent_invoice(organization, total="10.00")
     void = sent_invoice(organization, total="5.00")
     void.void(reason="duplicate", actor=actor)
-    draft_invoice(organization)
+    draft = draft_invoice(organization)
     draft_invoice(organization).void(reason="never sent", actor=actor)
     payment = Payment.pay(paid, amount=Decimal("100.00"), method="card", actor=actor)
     Payment.refund(paid, amount=Decimal("30.00"), actor=actor)
@@ -48,7 +54,16 @@ def books(user_in, organization, other_organization):
     first.reverse(actor=actor)
     jpy = sent_invoice(other_organization, total="1101", currency="JPY")
     Payment.pay(jpy, amount=Decimal("1001"), method="cash", actor=actor)
-    return {"paid": paid, "partly": partly, "payment": payment, "organization": organization}
+    return {
+        "paid": paid,
+        "partly": partly,
+        "unpaid": unpaid,
+        "void": void,
+        "draft": draft,
+        "payment": payment,
+        "organization": organization,
+        "other_organization": other_organization,
+    }
 
 
 def test_healthy_ledger_exits_zero_with_a_summary(books):
@@ -152,3 +167,222 @@ def test_organization_option_limits_the_check(books, other_organization):
 def test_invoices_are_consistent_after_every_api_path(books):
     assert Invoice.objects.get(pk=books["paid"].pk).status == "paid"
     assert verify()[0]
+
+
+# --- one test per rule ------------------------------------------------------------------
+#
+# Each corruption below is a raw queryset `.update()`: it bypasses the model methods (and
+# their history), as a bad migration, a manual fix in a SQL shell or a bug would. A rule
+# the database's own CHECK already guards is corrupted with that CHECK switched off for the
+# test, so the command's second line of defence is proven too.
+
+
+@contextmanager
+def check_constraint_off(model, name):
+    """Let one test write a row that breaks `model`'s CHECK `name` (rolled back after it)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # DDL is transactional in PostgreSQL: the test's rollback restores the CHECK.
+            # Deferred foreign-key checks must run first: ALTER TABLE refuses pending ones.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {model._meta.db_table} DROP CONSTRAINT {name}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            yield
+        else:
+            # SQLite cannot drop one CHECK; it can ignore them all for this connection.
+            cursor.execute("PRAGMA ignore_check_constraints = ON")
+            try:
+                yield
+            finally:
+                cursor.execute("PRAGMA ignore_check_constraints = OFF")
+
+
+def raw_payments():
+    """Payment's own manager refuses bulk writes (rows are immutable); a plain QuerySet does
+    not, which is the point here."""
+    return QuerySet(model=Payment)
+
+
+def corrupt_line(books):
+    InvoiceLine.objects.filter(invoice=books["unpaid"]).update(tax_amount=F("tax_amount") + 1)
+
+
+def corrupt_invoice_totals(books):
+    Invoice.objects.filter(pk=books["unpaid"].pk).update(
+        subtotal=F("subtotal") + 1, total=F("total") + 1, balance_due=F("balance_due") + 1
+    )
+
+
+def corrupt_total(books):
+    Invoice.objects.filter(pk=books["unpaid"].pk).update(
+        total=F("total") + 1, balance_due=F("balance_due") + 1
+    )
+
+
+def corrupt_amount_paid(books):
+    Invoice.objects.filter(pk=books["paid"].pk).update(
+        amount_paid=Decimal("50"), balance_due=Decimal("50")
+    )
+
+
+def corrupt_amount_paid_beyond_total(books):
+    # The payment rows too, so amount_paid still equals their sum: only 0..total is broken.
+    invoice = books["partly"]
+    with check_constraint_off(Invoice, "invoice_amount_paid_within_total"):
+        raw_payments().filter(invoice=invoice, amount=Decimal("0.20")).update(
+            amount=Decimal("70.00")
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(
+            amount_paid=Decimal("70.00"), balance_due=F("total") - Decimal("70.00")
+        )
+
+
+def corrupt_balance_due(books):
+    with check_constraint_off(Invoice, "invoice_balance_is_total_minus_paid"):
+        Invoice.objects.filter(pk=books["unpaid"].pk).update(balance_due=Decimal("3.00"))
+
+
+def corrupt_void_with_payments(books):
+    Invoice.objects.filter(pk=books["paid"].pk).update(status="void", paid_at=None)
+
+
+def corrupt_draft_with_payments(books):
+    with check_constraint_off(Invoice, "invoice_draft_has_no_number"):
+        Invoice.objects.filter(pk=books["partly"].pk).update(status="draft")
+
+
+def corrupt_status(books):
+    Invoice.objects.filter(pk=books["partly"].pk).update(status="sent")
+
+
+def corrupt_paid_at(books):
+    Invoice.objects.filter(pk=books["paid"].pk).update(paid_at=None)
+
+
+def corrupt_draft_number(books):
+    # The void invoice was sent (numbered) and has no payment row: only its status is wrong.
+    with check_constraint_off(Invoice, "invoice_draft_has_no_number"):
+        Invoice.objects.filter(pk=books["void"].pk).update(status="draft")
+
+
+def corrupt_sent_without_number(books):
+    Invoice.objects.filter(pk=books["unpaid"].pk).update(number=None)
+
+
+def corrupt_payment_currency(books):
+    raw_payments().filter(pk=books["payment"].pk).update(currency="EUR")
+
+
+def corrupt_payment_organization(books):
+    raw_payments().filter(pk=books["payment"].pk).update(organization=books["other_organization"])
+
+
+def corrupt_reversal(books):
+    # The reversal now points at a refund of another invoice.
+    refund = Payment.objects.get(kind="refund", invoice=books["paid"])
+    raw_payments().filter(kind="reversal", invoice=books["partly"]).update(reverses=refund)
+
+
+def corrupt_number_format(books):
+    Invoice.objects.filter(pk=books["unpaid"].pk).update(number="INV-3")
+
+
+def corrupt_sequence_backwards(books):
+    InvoiceSequence.objects.filter(organization=books["organization"]).update(
+        last_number=F("last_number") - 1
+    )
+
+
+def corrupt_sequence_forwards(books):
+    InvoiceSequence.objects.filter(organization=books["organization"]).update(
+        last_number=F("last_number") + 1
+    )
+
+
+def corrupt_duplicate_number(books):
+    # Under another prefix: the unique index is on the whole number, the series is not.
+    Invoice.objects.filter(pk=books["unpaid"].pk).update(number="OLD-00001")
+
+
+RULE_CORRUPTIONS = [
+    ("line_figures_per_spec_5_2", corrupt_line),
+    ("totals_equal_sum_of_lines", corrupt_invoice_totals),
+    ("total_is_subtotal_minus_discount_plus_tax", corrupt_total),
+    ("amount_paid_equals_sum_of_payments", corrupt_amount_paid),
+    ("amount_paid_within_total", corrupt_amount_paid_beyond_total),
+    ("balance_due_is_total_minus_amount_paid", corrupt_balance_due),
+    ("no_payments_on_draft_or_void", corrupt_void_with_payments),
+    ("no_payments_on_draft_or_void", corrupt_draft_with_payments),
+    ("status_matches_amount_paid", corrupt_status),
+    ("paid_at_set_iff_paid", corrupt_paid_at),
+    ("draft_has_no_number", corrupt_draft_number),
+    ("sent_invoice_has_number", corrupt_sent_without_number),
+    ("payment_matches_invoice", corrupt_payment_currency),
+    ("payment_matches_invoice", corrupt_payment_organization),
+    ("reversal_cancels_a_payment_of_the_same_invoice", corrupt_reversal),
+    ("number_format", corrupt_number_format),
+    ("numbers_gapless", corrupt_sequence_forwards),
+    ("numbers_within_sequence", corrupt_sequence_backwards),
+    ("numbers_unique", corrupt_duplicate_number),
+]
+
+
+def exit_code_and_output():
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("verify_ledger", stdout=out, stderr=err)
+    except CommandError as error:
+        # `manage.py` exits with the error's returncode.
+        return error.returncode, out.getvalue() + err.getvalue() + str(error)
+    return 0, out.getvalue() + err.getvalue()
+
+
+def test_the_clean_ledger_exits_zero(books):
+    code, output = exit_code_and_output()
+    assert code == 0, output
+    assert "VIOLATION" not in output
+
+
+@pytest.mark.parametrize(
+    ("rule", "corrupt"), RULE_CORRUPTIONS, ids=[c.__name__ for _, c in RULE_CORRUPTIONS]
+)
+def test_each_rule_names_its_violation_and_exits_one(books, rule, corrupt):
+    corrupt(books)
+    code, output = exit_code_and_output()
+    assert code == 1, output
+    assert f"[{rule}]" in output
+
+
+def rules_in_the_ledger_check():
+    """Every rule name the ledger check can report: the string passed to `report` or
+    `_report`, read from its source so a new rule without a test fails below."""
+    tree = ast.parse(inspect.getsource(ledger))
+    rules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in ("report", "_report"):
+                rules.update(
+                    arg.value
+                    for arg in node.args
+                    if isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", arg.value)
+                )
+    return rules
+
+
+def test_every_rule_of_the_ledger_check_has_a_corruption_test():
+    rules = rules_in_the_ledger_check()
+    assert len(rules) >= 17
+    assert rules == {rule for rule, _ in RULE_CORRUPTIONS}
+
+
+def test_payments_that_cancel_out_in_floating_point_are_clean(organization, finance_user):
+    # SQLite sums decimals as floats: 0.003 + 0.003 + 0.003 - 0.009 is not 0 there.
+    invoice = sent_invoice(organization, total="10.000", currency="KWD")
+    for _ in range(3):
+        Payment.pay(invoice, amount=Decimal("0.003"), method="card", actor=finance_user)
+    Payment.refund(invoice, amount=Decimal("0.009"), actor=finance_user)
+    code, output = exit_code_and_output()
+    assert code == 0, output

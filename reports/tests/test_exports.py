@@ -270,3 +270,40 @@ def test_export_formats_exist_only_on_the_list(viewer_api, many_invoices):
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "format"
     assert viewer_api.get("/api/v1/invoices/", {"format": "json"}).status_code == 200
+
+
+# --- tenancy: only the organization hides another's rows ----------------------------------
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/api/v1/invoices/", {"status": "sent,partially_paid", "currency": "USD",
+                               "issued_from": "2025-06-01", "issued_to": "2025-06-30"}),
+        ("/api/v1/payments/", {"kind": "payment", "received_from": "2025-06-01",
+                               "received_to": "2025-06-30"}),
+        ("/api/v1/reports/aging/", {}),
+        ("/api/v1/reports/summary/", {}),
+    ],
+)  # fmt: skip
+def test_exports_hide_another_organizations_rows_that_match_the_same_filter(
+    viewer_api, organization, other_organization, url, params, export_format
+):
+    # Both organizations' rows match every filter: only tenancy can tell them apart.
+    ours = sent(customer(organization, "Ours Ltd"), "100.00", issue=date(2025, 6, 5))
+    pay(ours, "11.00", date(2025, 6, 6), reference="OURS-1")
+    theirs = sent(customer(other_organization, "Theirs Inc"), "7777.77", issue=date(2025, 6, 5))
+    pay(theirs, "3333.33", date(2025, 6, 6), reference="THEIRS-1")
+
+    response = viewer_api.get(url, {**params, "format": export_format})
+    if export_format == "csv":
+        cells = [cell for row in csv_rows(response)[1:] for cell in row]
+    else:
+        sheet = xlsx_sheet(response)
+        cells = [str(cell) for row in sheet.iter_rows(min_row=2, values_only=True) for cell in row]
+    exported = " ".join(cells)
+    for foreign in ("Theirs Inc", "THEIRS-1", "7777.77", "3333.33", "4444.44"):
+        assert foreign not in exported
+    # The same filter does select our own rows: the export is not simply empty.
+    assert any(own in exported for own in ("Ours Ltd", "OURS-1", "100", "89"))
