@@ -28,6 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
+from fintrack.db_router import report_database
 from fintrack.money import MoneyField, minor_units
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -87,7 +88,8 @@ class ExportRenderingMixin:
 
     def export_queryset(self, queryset, serializer, export_format, stem, chunk_size=500):
         """The whole `queryset` as one file, with `serializer`'s fields as columns."""
-        queryset = without_nested_lists(serializer, queryset)
+        # Bound now: a CSV streams after the view has returned. Read on the replica.
+        queryset = without_nested_lists(serializer, queryset).using(report_database())
         columns = serializer_columns(serializer)
         # Chunked iteration keeps memory flat; prefetches run once per chunk.
         rows = (
