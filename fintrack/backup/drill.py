@@ -85,7 +85,11 @@ def run_drill(say: Callable[[str], None], using=DEFAULT_DB_ALIAS) -> list[str]:
         archive = work / "drill.tar.gz"
         manifest = create_backup(archive, using=using)
         counts = manifest["row_counts"]
-        say(f"Backed up {len(counts)} tables, {sum(counts.values())} rows, to {archive}.")
+        media = [name for name in manifest["files"] if name.startswith("media/")]
+        say(
+            f"Backed up {len(counts)} tables, {sum(counts.values())} rows and "
+            f"{len(media)} media file(s) to {archive}."
+        )
         if connection.vendor == "postgresql":
             scratch = _scratch_postgresql(connection)
         elif connection.vendor == "sqlite":
@@ -114,7 +118,6 @@ def run_drill(say: Callable[[str], None], using=DEFAULT_DB_ALIAS) -> list[str]:
                 for table, rows in sorted(counts.items())
                 if restored[table] != rows
             ]
-            media = [name for name in manifest["files"] if name.startswith("media/")]
             missing = [name for name in media if not (work / name).is_file()]
             problems += [f"{name}: not restored" for name in missing]
     return problems
