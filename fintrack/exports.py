@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connections
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -88,8 +89,11 @@ class ExportRenderingMixin:
 
     def export_queryset(self, queryset, serializer, export_format, stem, chunk_size=500):
         """The whole `queryset` as one file, with `serializer`'s fields as columns."""
-        # Bound now: a CSV streams after the view has returned. Read on the replica.
-        queryset = without_nested_lists(serializer, queryset).using(report_database())
+        # Bound now: a CSV streams after the view has returned. Read on the replica, and
+        # connect before answering, so an unreachable one is a 503, not a cut download.
+        database = report_database()
+        connections[database].ensure_connection()
+        queryset = without_nested_lists(serializer, queryset).using(database)
         columns = serializer_columns(serializer)
         # Chunked iteration keeps memory flat; prefetches run once per chunk.
         rows = (

@@ -9,7 +9,7 @@ another connection's open transaction.
 from datetime import date
 
 import pytest
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from fintrack.db_router import ReplicaRouter, report_database, report_reads
@@ -137,3 +137,19 @@ def test_a_money_transaction_never_touches_the_replica(finance_api, invoice):
             pay(invoice, "10.00", ISSUED)
     assert response.status_code == 201, response.json()
     assert on_replica.captured_queries == []
+
+
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+@pytest.mark.parametrize("url", ["/api/v1/reports/summary/", "/api/v1/invoices/?format=csv"])
+def test_an_unreachable_replica_is_a_503_before_any_byte_is_sent(
+    viewer_api, invoice, url, monkeypatch
+):
+    def refuse():
+        raise OperationalError("connection to the replica refused")
+
+    monkeypatch.setattr(connections["replica"], "ensure_connection", refuse)
+    # The error is answered (and reported, which the test client would re-raise).
+    viewer_api.raise_request_exception = False
+    response = viewer_api.get(url)
+    assert response.status_code == 503
+    assert not response.streaming
