@@ -38,6 +38,8 @@ def _postgresql_url(settings_dict, name: str) -> str:
 @contextmanager
 def _scratch_postgresql(connection) -> Iterator[tuple[str, Callable]]:
     name = f"fintrack_drill_{secrets.token_hex(4)}"
+    # A cursor on the server's maintenance database, as Django's test runner creates its
+    # databases: CREATE DATABASE cannot run inside the configured one's transaction.
     with connection._nodb_cursor() as cursor:
         cursor.execute(f"CREATE DATABASE {database.quote_name(name)}")
 
