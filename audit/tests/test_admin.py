@@ -10,14 +10,17 @@ from django.urls import reverse
 
 from accounts.models import Membership, Organization, Role, User
 from accounts.tests.factories import MembershipFactory, UserFactory
-from audit.tests.factories import draft_invoice, sent_invoice
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from invoices.models import Invoice, InvoiceReminder, InvoiceSequence, InvoiceStatus
+from invoices.tests.factories import InvoiceFactory, line
 from payments.models import Payment, PaymentKind
 
 pytestmark = pytest.mark.django_db
 OUR_APPS = {"accounts", "customers", "invoices", "payments"}
+
+# Three hours at 19.99: a total (59.97) whose rounding the history must show exactly.
+CONSULTING = line("Consulting", quantity="3", unit_price="19.99")
 
 
 def url(model, view, *args):
@@ -37,8 +40,12 @@ def staff(organization, role=Role.FINANCE, **fields):
 def build_world(organization, actor):
     """One row of every registered model in `organization`."""
     customer = CustomerFactory(organization=organization)
-    draft = draft_invoice(organization, actor, customer=customer)
-    sent = sent_invoice(organization, actor, customer=customer)
+    draft = InvoiceFactory(
+        organization=organization, actor=actor, lines=[CONSULTING], customer=customer
+    )
+    sent = InvoiceFactory(
+        organization=organization, actor=actor, lines=[CONSULTING], customer=customer, sent=True
+    )
     payment = Payment.pay(sent, amount="10.00", method="cash", actor=actor)
     reminder = InvoiceReminder.objects.create(organization=organization, invoice=sent, stage=0)
     return {
@@ -214,8 +221,8 @@ def empty_inlines(lines=()):
         "payments-TOTAL_FORMS": "0",
         "payments-INITIAL_FORMS": "0",
     }
-    for index, line in enumerate(lines):
-        data.update({f"lines-{index}-{name}": value for name, value in line.items()})
+    for index, entered in enumerate(lines):
+        data.update({f"lines-{index}-{name}": value for name, value in entered.items()})
     return data
 
 
@@ -327,7 +334,9 @@ def test_send_action_sends_drafts_with_the_staff_user_as_actor(client_a, staff_u
 
 
 def test_sending_a_draft_without_lines_is_refused_with_a_message(client_a, staff_user, world_a):
-    empty = draft_invoice(world_a[Organization], staff_user, lines=())
+    empty = InvoiceFactory(
+        organization=world_a[Organization], actor=staff_user, lines=[], currency="USD"
+    )
     version = empty.version
     response = client_a.post(
         url(Invoice, "changelist"),
