@@ -6,6 +6,7 @@ Every lifecycle command locks the invoice row (`select_for_update`) inside
 Lock order everywhere: invoice, then its sequence row, its payments or its customer.
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal, localcontext
 
@@ -74,16 +75,18 @@ def status_for_amount_paid(amount_paid, total):
 
 
 class InvoiceQuerySet(models.QuerySet):
+    @staticmethod
+    def overdue_q(today):
+        """Spec 5.3's overdue rule, its one home: still receivable (sent or partially paid),
+        something left to pay, and the due date before `today`. Reports, the demo data and
+        `with_is_overdue` filter with it; `Invoice.overdue_on` is its tested Python twin."""
+        return Q(status__in=RECEIVABLE_STATUSES, balance_due__gt=0, due_date__lt=today)
+
     def with_is_overdue(self, today):
         """Annotate `is_overdue` (spec 5.3) so it is always current and filterable in SQL."""
         return self.annotate(
             is_overdue=Case(
-                When(
-                    status__in=RECEIVABLE_STATUSES,
-                    balance_due__gt=0,
-                    due_date__lt=today,
-                    then=Value(True),
-                ),
+                When(self.overdue_q(today), then=Value(True)),
                 default=Value(False),
                 output_field=models.BooleanField(),
             )
@@ -186,7 +189,8 @@ class Invoice(VersionedModel):
         return self.status in RECEIVABLE_STATUSES
 
     def overdue_on(self, today):
-        """Python twin of `with_is_overdue` for an instance read without the annotation."""
+        """`InvoiceQuerySet.overdue_q` for one instance read without the annotation; the
+        same three conditions, kept equal by `test_overdue_twin_matches_the_sql_annotation`."""
         return (
             self.status in RECEIVABLE_STATUSES
             and self.balance_due > 0
@@ -485,8 +489,17 @@ class InvoiceSequence(models.Model):
     )
     last_number = models.PositiveIntegerField(default=0)
 
+    # The number's one format: the organization's prefix (letters, digits, dashes), a dash,
+    # and the sequence number in at least five digits. `format_number` writes it and
+    # verify_ledger reads it back with this pattern; the series continues across prefixes.
+    NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+)-(?P<sequence>\d{5,})$")
+
     def __str__(self):
         return f"{self.organization}: {self.last_number}"
+
+    @staticmethod
+    def format_number(prefix, sequence_number):
+        return f"{prefix}-{sequence_number:05d}"
 
     @classmethod
     def next_number(cls, organization):
@@ -497,7 +510,7 @@ class InvoiceSequence(models.Model):
         sequence = cls.objects.select_for_update().get(organization=organization)
         sequence.last_number += 1
         sequence.save(update_fields=["last_number"])
-        return f"{organization.invoice_prefix}-{sequence.last_number:05d}"
+        return cls.format_number(organization.invoice_prefix, sequence.last_number)
 
 
 class InvoiceReminder(models.Model):

@@ -339,9 +339,35 @@ def test_overdue_twin_matches_the_sql_annotation(organization, actor):
     )
     current = InvoiceFactory(organization=organization, issue_date=today, due_date=today, sent=True)
     draft = InvoiceFactory(organization=organization, due_date=today - timedelta(days=1))
+    # Partly paid and past due is overdue too (the rule is "receivable", not "sent").
+    partial = InvoiceFactory(
+        organization=organization,
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=1),
+        sent=True,
+    )
+    PaymentFactory(invoice=partial, amount="40.00")
+    paid = InvoiceFactory(
+        organization=organization,
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=1),
+        paid=True,
+    )
     annotated = {i.pk: i.is_overdue for i in Invoice.objects.with_is_overdue(today)}
-    assert annotated == {overdue.pk: True, current.pk: False, draft.pk: False}
-    for invoice in (overdue, current, draft):
+    assert annotated == {
+        overdue.pk: True,
+        current.pk: False,
+        draft.pk: False,
+        partial.pk: True,
+        paid.pk: False,
+    }
+    assert set(
+        Invoice.objects.filter(Invoice.objects.overdue_q(today)).values_list("pk", flat=True)
+    ) == {
+        overdue.pk,
+        partial.pk,
+    }
+    for invoice in (overdue, current, draft, partial, paid):
         assert invoice.overdue_on(today) == annotated[invoice.pk]
 
 
