@@ -222,8 +222,9 @@ class Invoice(VersionedModel):
             # `customer` was read must refuse the invoice, not be silently bypassed.
             _lock_active_customer(customer)
             invoice._history_user = actor
+            invoice._change_reason = "create_draft"
             invoice.save()
-            invoice._save_lines(built, actor=actor)
+            invoice._save_lines(built, actor=actor, reason="create_draft")
         return invoice
 
     def update_draft(self, *, actor, lines=None, **fields):
@@ -252,7 +253,7 @@ class Invoice(VersionedModel):
             invoice._check_dates()
             if lines is not None:
                 built = invoice._build_lines(lines)
-                invoice._delete_lines(actor=actor)
+                invoice._delete_lines(actor=actor, reason="update_draft")
             else:
                 built = list(invoice.lines.all())
                 # Kept lines were rounded for the old currency's minor unit.
@@ -260,9 +261,10 @@ class Invoice(VersionedModel):
                     line.compute(invoice.minor_unit)
             invoice._set_totals(built)
             invoice._history_user = actor
+            invoice._change_reason = "update_draft"
             invoice.save()
             if lines is not None or currency_changed:
-                invoice._save_lines(built, actor=actor)
+                invoice._save_lines(built, actor=actor, reason="update_draft")
         self.refresh_from_db()
 
     def delete_draft(self, *, actor):
@@ -275,8 +277,9 @@ class Invoice(VersionedModel):
                 raise InvoiceNotEditable()
             if invoice.version != self.version:
                 raise ConcurrentModification()
-            invoice._delete_lines(actor=actor)
+            invoice._delete_lines(actor=actor, reason="delete_draft")
             invoice._history_user = actor
+            invoice._change_reason = "delete_draft"
             invoice.delete()
 
     def _build_lines(self, lines):
@@ -291,15 +294,17 @@ class Invoice(VersionedModel):
             built.append(line)
         return built
 
-    def _save_lines(self, lines, *, actor):
+    def _save_lines(self, lines, *, actor, reason):
         for line in lines:
             line.invoice = self
             line._history_user = actor
+            line._change_reason = reason
             line.save()
 
-    def _delete_lines(self, *, actor):
+    def _delete_lines(self, *, actor, reason):
         for line in self.lines.all():
             line._history_user = actor
+            line._change_reason = reason
             line.delete()
 
     def _set_totals(self, lines):
@@ -344,6 +349,7 @@ class Invoice(VersionedModel):
             invoice.status = InvoiceStatus.SENT
             invoice.sent_at = timezone.now()
             invoice._history_user = actor
+            invoice._change_reason = "send"
             invoice.save()
             if on_sent is not None:
                 on_sent(invoice)
@@ -362,13 +368,15 @@ class Invoice(VersionedModel):
             invoice.voided_at = timezone.now()
             invoice.void_reason = reason or ""
             invoice._history_user = actor
+            invoice._change_reason = "void"
             invoice.save()
         self.refresh_from_db()
 
-    def apply_payments(self, *, actor):
+    def apply_payments(self, *, actor, reason):
         """Recompute amount_paid, balance_due, status and paid_at from the payment rows.
 
-        Call with this invoice locked, in the transaction that wrote the payment row.
+        Call with this invoice locked, in the transaction that wrote the payment row;
+        `reason` is the payment command (`pay`, `refund`, `reverse`) for the history row.
         """
         paid = self.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
         # Each row has at most the minor unit's digits, so the exact sum has too. SQLite sums
@@ -383,6 +391,7 @@ class Invoice(VersionedModel):
         else:
             self.paid_at = None
         self._history_user = actor
+        self._change_reason = reason
         self.save()
 
 

@@ -220,7 +220,7 @@ def test_second_reversal_past_the_check_is_stopped_by_the_unique_reverses_constr
         reverses=payment,
     )
     with transaction.atomic(), pytest.raises(AlreadyReversed):
-        duplicate._record(invoice.lock(), actor=actor)
+        duplicate._record(invoice.lock(), actor=actor, reason="reverse")
     invoice.refresh_from_db()
     assert invoice.amount_paid == Decimal("30.00")
     assert Payment.objects.filter(kind=PaymentKind.REVERSAL).count() == 1
