@@ -376,12 +376,12 @@ def test_void_action_asks_for_a_reason_then_voids(client_a, world_a):
     assert (draft.status, draft.void_reason) == ("void", "Duplicate")
 
 
-def test_record_payment_action_calls_payment_pay(client_a, staff_user, world_a):
+def test_pay_action_calls_payment_pay(client_a, staff_user, world_a):
     sent = world_a["sent"]
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [sent.pk],
             "amount": "20.00",
             "method": "bank_transfer",
@@ -403,7 +403,7 @@ def test_overpayment_in_admin_is_refused_with_a_message(client_a, world_a):
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [sent.pk],
             "amount": "100000",
             "method": "cash",
@@ -420,7 +420,7 @@ def test_paying_a_draft_in_admin_is_refused(client_a, world_a):
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [draft.pk],
             "amount": "1.00",
             "method": "cash",
@@ -432,11 +432,11 @@ def test_paying_a_draft_in_admin_is_refused(client_a, world_a):
     assert not draft.payments.exists()
 
 
-def test_record_payment_needs_exactly_one_invoice(client_a, world_a):
+def test_pay_action_needs_exactly_one_invoice(client_a, world_a):
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [world_a[Invoice].pk, world_a["sent"].pk],
             "amount": "1.00",
             "method": "cash",
