@@ -158,6 +158,23 @@ class Organization(models.Model):
         """The calendar date in the organization's own time zone."""
         return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
 
+    @classmethod
+    def register(cls, *, admin, actor=None, **fields):
+        """Create an organization with `admin` as its first administrator, atomically: an
+        organization never exists without an admin. `fields` are the organization's and are
+        validated here; `actor` goes into the history (default: `admin`, who signs
+        themself up). Registration, the demo data and the benchmark all come through here."""
+        actor = actor or admin
+        organization = cls(**fields)
+        organization.full_clean()
+        with transaction.atomic():
+            organization._history_user = actor
+            organization.save()
+            membership = Membership(user=admin, organization=organization, role=Role.ADMIN)
+            membership._history_user = actor
+            membership.save()
+        return organization
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"

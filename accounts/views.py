@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts.exceptions import UserNotFound
-from accounts.models import ADMIN_ONLY, ALL_ROLES, Membership, Organization, Role, User
+from accounts.models import ADMIN_ONLY, ALL_ROLES, Membership, Organization, User
 from accounts.serializers import (
     LogoutInputSerializer,
     MembershipCreateInputSerializer,
@@ -70,14 +70,9 @@ class RegisterView(APIView):
         user.set_password(fields["password"])
         user.save()
         # From here on the new user is the actor of their own sign-up in the history.
-        organization = Organization(
-            name=fields["organization_name"], base_currency=fields["base_currency"]
+        organization = Organization.register(
+            admin=user, name=fields["organization_name"], base_currency=fields["base_currency"]
         )
-        organization._history_user = user
-        organization.save()
-        membership = Membership(user=user, organization=organization, role=Role.ADMIN)
-        membership._history_user = user
-        membership.save()
         return user, organization
 
 

@@ -113,16 +113,20 @@ class BookBuilder:
     """Builds the organization's book deterministically (seeded), in stages."""
 
     def __init__(self, seed=42):
-        from accounts.models import Membership, Organization, Role, User
+        from accounts.models import Organization, User
         from customers.models import Customer
 
         self.rng = random.Random(seed)
         self.actor = User.objects.system_actor()
-        self.organization = Organization.objects.create(
-            name="Bench Trading Co", base_currency="USD", invoice_prefix="BEN", country="US"
-        )
         self.user = User.objects.create_user("bench@fintrack.test", name="Bench Finance")
-        Membership.objects.create(user=self.user, organization=self.organization, role=Role.ADMIN)
+        self.organization = Organization.register(
+            admin=self.user,
+            actor=self.actor,
+            name="Bench Trading Co",
+            base_currency="USD",
+            invoice_prefix="BEN",
+            country="US",
+        )
         self.today = self.organization.today()
         self.customers = []
         for index in range(CUSTOMERS):
@@ -276,7 +280,9 @@ class BookBuilder:
             )
             for planned, invoice in issued:
                 sequence.last_number += 1
-                invoice.number = f"{self.organization.invoice_prefix}-{sequence.last_number:05d}"
+                invoice.number = InvoiceSequence.format_number(
+                    self.organization.invoice_prefix, sequence.last_number
+                )
                 invoice.status = InvoiceStatus.SENT
                 invoice.sent_at = datetime.combine(planned.issue_date, datetime.min.time(), UTC)
                 if planned.outcome == "void":

@@ -78,18 +78,19 @@ class Customer(VersionedModel):
 
     def archive(self, *, actor):
         """Soft-delete: the customer leaves lists and gets no new invoices. Idempotent."""
-        self._set_archived_at(timezone.now(), actor=actor)
+        self._set_archived_at(timezone.now(), actor=actor, reason="archive")
 
     def restore(self, *, actor):
         """Undo `archive`. Idempotent."""
-        self._set_archived_at(None, actor=actor)
+        self._set_archived_at(None, actor=actor, reason="restore")
 
-    def _set_archived_at(self, when, *, actor):
+    def _set_archived_at(self, when, *, actor, reason):
         with transaction.atomic():
             customer = self.lock()
             # Only a real change is saved: no version bump, no history row for a repeat.
             if customer.is_archived != (when is not None):
                 customer.archived_at = when
                 customer._history_user = actor
+                customer._change_reason = reason
                 customer.save()
         self.refresh_from_db()

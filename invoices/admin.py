@@ -160,7 +160,7 @@ class InvoiceAdmin(OrganizationScopedAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ["send", "void", "record_payment", "refund"]
+    actions = ["send", "void", "pay", "refund"]
 
     def get_readonly_fields(self, request, obj=None):
         # An invoice's customer, lines and number series belong to its organization.
@@ -221,8 +221,9 @@ class InvoiceAdmin(OrganizationScopedAdmin):
     def void(self, request, invoice, data):
         invoice.void(reason=data["reason"], actor=request.user)
 
-    @form_action(PayForm, description="Record a payment", single=True)
-    def record_payment(self, request, invoice, data):
+    # Named like the model command and the API action it calls (`pay`).
+    @form_action(PayForm, description="Pay: record a payment received", single=True)
+    def pay(self, request, invoice, data):
         Payment.pay(invoice, actor=request.user, **data)
 
     @form_action(RefundForm, description="Refund", single=True)

@@ -6,6 +6,7 @@ Every lifecycle command locks the invoice row (`select_for_update`) inside
 Lock order everywhere: invoice, then its sequence row, its payments or its customer.
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal, localcontext
 
@@ -74,16 +75,18 @@ def status_for_amount_paid(amount_paid, total):
 
 
 class InvoiceQuerySet(models.QuerySet):
+    @staticmethod
+    def overdue_q(today):
+        """Spec 5.3's overdue rule, its one home: still receivable (sent or partially paid),
+        something left to pay, and the due date before `today`. Reports, the demo data and
+        `with_is_overdue` filter with it; `Invoice.overdue_on` is its tested Python twin."""
+        return Q(status__in=RECEIVABLE_STATUSES, balance_due__gt=0, due_date__lt=today)
+
     def with_is_overdue(self, today):
         """Annotate `is_overdue` (spec 5.3) so it is always current and filterable in SQL."""
         return self.annotate(
             is_overdue=Case(
-                When(
-                    status__in=RECEIVABLE_STATUSES,
-                    balance_due__gt=0,
-                    due_date__lt=today,
-                    then=Value(True),
-                ),
+                When(self.overdue_q(today), then=Value(True)),
                 default=Value(False),
                 output_field=models.BooleanField(),
             )
@@ -186,7 +189,8 @@ class Invoice(VersionedModel):
         return self.status in RECEIVABLE_STATUSES
 
     def overdue_on(self, today):
-        """Python twin of `with_is_overdue` for an instance read without the annotation."""
+        """`InvoiceQuerySet.overdue_q` for one instance read without the annotation; the
+        same three conditions, kept equal by `test_overdue_twin_matches_the_sql_annotation`."""
         return (
             self.status in RECEIVABLE_STATUSES
             and self.balance_due > 0
@@ -218,8 +222,9 @@ class Invoice(VersionedModel):
             # `customer` was read must refuse the invoice, not be silently bypassed.
             _lock_active_customer(customer)
             invoice._history_user = actor
+            invoice._change_reason = "create_draft"
             invoice.save()
-            invoice._save_lines(built, actor=actor)
+            invoice._save_lines(built, actor=actor, reason="create_draft")
         return invoice
 
     def update_draft(self, *, actor, lines=None, **fields):
@@ -248,7 +253,7 @@ class Invoice(VersionedModel):
             invoice._check_dates()
             if lines is not None:
                 built = invoice._build_lines(lines)
-                invoice._delete_lines(actor=actor)
+                invoice._delete_lines(actor=actor, reason="update_draft")
             else:
                 built = list(invoice.lines.all())
                 # Kept lines were rounded for the old currency's minor unit.
@@ -256,9 +261,10 @@ class Invoice(VersionedModel):
                     line.compute(invoice.minor_unit)
             invoice._set_totals(built)
             invoice._history_user = actor
+            invoice._change_reason = "update_draft"
             invoice.save()
             if lines is not None or currency_changed:
-                invoice._save_lines(built, actor=actor)
+                invoice._save_lines(built, actor=actor, reason="update_draft")
         self.refresh_from_db()
 
     def delete_draft(self, *, actor):
@@ -271,8 +277,9 @@ class Invoice(VersionedModel):
                 raise InvoiceNotEditable()
             if invoice.version != self.version:
                 raise ConcurrentModification()
-            invoice._delete_lines(actor=actor)
+            invoice._delete_lines(actor=actor, reason="delete_draft")
             invoice._history_user = actor
+            invoice._change_reason = "delete_draft"
             invoice.delete()
 
     def _build_lines(self, lines):
@@ -287,15 +294,17 @@ class Invoice(VersionedModel):
             built.append(line)
         return built
 
-    def _save_lines(self, lines, *, actor):
+    def _save_lines(self, lines, *, actor, reason):
         for line in lines:
             line.invoice = self
             line._history_user = actor
+            line._change_reason = reason
             line.save()
 
-    def _delete_lines(self, *, actor):
+    def _delete_lines(self, *, actor, reason):
         for line in self.lines.all():
             line._history_user = actor
+            line._change_reason = reason
             line.delete()
 
     def _set_totals(self, lines):
@@ -340,6 +349,7 @@ class Invoice(VersionedModel):
             invoice.status = InvoiceStatus.SENT
             invoice.sent_at = timezone.now()
             invoice._history_user = actor
+            invoice._change_reason = "send"
             invoice.save()
             if on_sent is not None:
                 on_sent(invoice)
@@ -358,13 +368,15 @@ class Invoice(VersionedModel):
             invoice.voided_at = timezone.now()
             invoice.void_reason = reason or ""
             invoice._history_user = actor
+            invoice._change_reason = "void"
             invoice.save()
         self.refresh_from_db()
 
-    def apply_payments(self, *, actor):
+    def apply_payments(self, *, actor, reason):
         """Recompute amount_paid, balance_due, status and paid_at from the payment rows.
 
-        Call with this invoice locked, in the transaction that wrote the payment row.
+        Call with this invoice locked, in the transaction that wrote the payment row;
+        `reason` is the payment command (`pay`, `refund`, `reverse`) for the history row.
         """
         paid = self.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
         # Each row has at most the minor unit's digits, so the exact sum has too. SQLite sums
@@ -379,6 +391,7 @@ class Invoice(VersionedModel):
         else:
             self.paid_at = None
         self._history_user = actor
+        self._change_reason = reason
         self.save()
 
 
@@ -485,8 +498,17 @@ class InvoiceSequence(models.Model):
     )
     last_number = models.PositiveIntegerField(default=0)
 
+    # The number's one format: the organization's prefix (letters, digits, dashes), a dash,
+    # and the sequence number in at least five digits. `format_number` writes it and
+    # verify_ledger reads it back with this pattern; the series continues across prefixes.
+    NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+)-(?P<sequence>\d{5,})$")
+
     def __str__(self):
         return f"{self.organization}: {self.last_number}"
+
+    @staticmethod
+    def format_number(prefix, sequence_number):
+        return f"{prefix}-{sequence_number:05d}"
 
     @classmethod
     def next_number(cls, organization):
@@ -497,7 +519,7 @@ class InvoiceSequence(models.Model):
         sequence = cls.objects.select_for_update().get(organization=organization)
         sequence.last_number += 1
         sequence.save(update_fields=["last_number"])
-        return f"{organization.invoice_prefix}-{sequence.last_number:05d}"
+        return cls.format_number(organization.invoice_prefix, sequence.last_number)
 
 
 class InvoiceReminder(models.Model):

@@ -149,7 +149,7 @@ class Payment(models.Model):
                 received_on=received_on,
                 notes=notes or "",
             )
-            return payment._record(invoice, actor=actor)
+            return payment._record(invoice, actor=actor, reason="pay")
 
     @classmethod
     def refund(cls, invoice, *, amount, actor, reference="", reason=""):
@@ -169,7 +169,7 @@ class Payment(models.Model):
                 received_on=invoice.organization.today(),
                 reason=reason or "",
             )
-            return refund._record(invoice, actor=actor)
+            return refund._record(invoice, actor=actor, reason="refund")
 
     def reverse(self, *, actor, reason=""):
         """Cancel this payment with a reversal row of the opposite amount, dated today.
@@ -197,16 +197,18 @@ class Payment(models.Model):
                 reverses=original,
                 reason=reason or "",
             )
-            return reversal._record(invoice, actor=actor)
+            return reversal._record(invoice, actor=actor, reason="reverse")
 
-    def _record(self, invoice, *, actor):
-        """Insert this new row on the locked `invoice` and recompute the invoice from its rows."""
+    def _record(self, invoice, *, actor, reason):
+        """Insert this new row on the locked `invoice` and recompute the invoice from its rows.
+        `reason` (the command's name) goes on both history rows, so history says why."""
         self.invoice = invoice
         self.organization_id = invoice.organization_id
         # A payment is always in its invoice's currency: there is no conversion here.
         self.currency = invoice.currency
         self.created_by = actor
         self._history_user = actor
+        self._change_reason = reason
         try:
             # A savepoint, so a constraint violation leaves the outer transaction usable.
             with transaction.atomic():
@@ -216,7 +218,7 @@ class Payment(models.Model):
             if translated is None:
                 raise
             raise translated from None
-        invoice.apply_payments(actor=actor)
+        invoice.apply_payments(actor=actor, reason=reason)
         return self
 
     def _translate_integrity_error(self):

@@ -3,12 +3,12 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from accounts.models import Membership, Role
 from accounts.tests.factories import MembershipFactory, UserFactory
 from accounts.views import MembershipViewSet
 from fintrack.tests.helpers import contains_key, error_attrs, error_code
+from fintrack.tests.races import run_at_once
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/members/"
@@ -220,28 +220,16 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(api, organizatio
         second: membership_of(first, organization),
     }
 
-    def demote(actor, barrier, statuses):
-        client = api(actor)
-        try:
-            barrier.wait()
-            statuses.append(client.patch(detail(targets[actor]), {"role": "viewer"}).status_code)
-        finally:
-            connection.close()
+    def demote(client_and_actor):
+        client, actor = client_and_actor
+        return client.patch(detail(targets[actor]), {"role": "viewer"}).status_code
 
     # The race window is short, so it is run several times.
     for _ in range(5):
         for membership in targets.values():
             membership.role = Role.ADMIN
             membership.save()
-        barrier, statuses = threading.Barrier(2), []
-        threads = [
-            threading.Thread(target=demote, args=(user, barrier, statuses))
-            for user in (first, second)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        statuses = run_at_once(demote, [(api(user), user) for user in (first, second)])
         # The loser is 409 last_admin, or 403 when it was authorized only after the winner
         # had already demoted it (a timing the barrier cannot rule out under load).
         assert sorted(statuses) in ([200, 403], [200, 409])
@@ -249,26 +237,10 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(api, organizatio
 
 
 def run_requests_at_once(requests):
-    """Run each `request()` in its own thread, released together; return the responses, or
-    "500: ..." for a view that raised (the test client re-raises what would be a 500)."""
-    barrier = threading.Barrier(len(requests))
-    responses = [None] * len(requests)
-
-    def worker(index):
-        try:
-            barrier.wait()
-            responses[index] = requests[index]()
-        except Exception as error:  # any exception escaping a view is a 500
-            responses[index] = f"500: {error!r}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return responses
+    """Run each `request()` together; return the responses, or "500: ..." for a view that
+    raised (the test client re-raises what would be a 500)."""
+    results = run_at_once(lambda request: request(), requests)
+    return [f"500: {r!r}" if isinstance(r, Exception) else r for r in results]
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """GET/PATCH organization/: any member reads, only admins write, every field validated."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from accounts.models import Role
-from accounts.tests.factories import MembershipFactory
+from accounts.models import Organization, Role
+from accounts.tests.factories import MembershipFactory, UserFactory
 from fintrack.tests.helpers import error_attrs, error_code
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,16 @@ def test_read_only_id_is_ignored(admin_api, organization, other_organization):
     assert response.json()["id"] == organization.pk
     other_organization.refresh_from_db()
     assert other_organization.name == "Other Corp"
+
+
+def test_register_creates_the_organization_with_its_first_admin_atomically(db):
+    user = UserFactory()
+    organization = Organization.register(admin=user, name="Ann Consulting", base_currency="EUR")
+    assert list(organization.memberships.values_list("user", "role")) == [(user.pk, Role.ADMIN)]
+    assert organization.history.get().history_user == user
+    assert organization.memberships.get().history.get().history_user == user
+    with pytest.raises(ValidationError):
+        Organization.register(
+            admin=user, name="Bad prefix", base_currency="EUR", invoice_prefix="a b"
+        )
+    assert Organization.objects.count() == 1

@@ -5,13 +5,16 @@ import pytest
 from simple_history.models import HistoricalRecords
 
 from accounts.models import SYSTEM_ACTOR_EMAIL, Role, User
-from audit.tests.factories import draft_invoice
 from customers.tests.factories import CustomerFactory
 from invoices.models import Invoice, InvoiceLine
+from invoices.tests.factories import InvoiceFactory, line
 from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 LINE = {"description": "Consulting", "quantity": "3", "unit_price": "19.99"}
+
+# Three hours at 19.99: a total (59.97) whose rounding the history must show exactly.
+CONSULTING = line("Consulting", quantity="3", unit_price="19.99")
 
 
 def test_invoice_created_edited_sent_and_paid_through_jwt_api_is_attributed_to_the_caller(
@@ -57,7 +60,9 @@ def test_a_request_never_leaks_its_user_into_later_changes(api, user_in, organiz
 def test_domain_methods_called_by_commands_record_the_system_actor(organization, admin_user):
     """Commands pass `User.objects.system_actor()` as the actor of the model methods."""
     system = User.objects.system_actor()
-    invoice = draft_invoice(organization, system)
+    invoice = InvoiceFactory(
+        organization=organization, actor=system, lines=[CONSULTING], currency="USD"
+    )
     invoice.send(actor=system)
     Payment.pay(invoice, amount="1.00", method="cash", actor=system)
     assert {row.history_user for row in Invoice.history.filter(id=invoice.pk)} == {system}

@@ -10,14 +10,17 @@ from django.urls import reverse
 
 from accounts.models import Membership, Organization, Role, User
 from accounts.tests.factories import MembershipFactory, UserFactory
-from audit.tests.factories import draft_invoice, sent_invoice
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from invoices.models import Invoice, InvoiceReminder, InvoiceSequence, InvoiceStatus
+from invoices.tests.factories import InvoiceFactory, line
 from payments.models import Payment, PaymentKind
 
 pytestmark = pytest.mark.django_db
 OUR_APPS = {"accounts", "customers", "invoices", "payments"}
+
+# Three hours at 19.99: a total (59.97) whose rounding the history must show exactly.
+CONSULTING = line("Consulting", quantity="3", unit_price="19.99")
 
 
 def url(model, view, *args):
@@ -37,8 +40,12 @@ def staff(organization, role=Role.FINANCE, **fields):
 def build_world(organization, actor):
     """One row of every registered model in `organization`."""
     customer = CustomerFactory(organization=organization)
-    draft = draft_invoice(organization, actor, customer=customer)
-    sent = sent_invoice(organization, actor, customer=customer)
+    draft = InvoiceFactory(
+        organization=organization, actor=actor, lines=[CONSULTING], customer=customer
+    )
+    sent = InvoiceFactory(
+        organization=organization, actor=actor, lines=[CONSULTING], customer=customer, sent=True
+    )
     payment = Payment.pay(sent, amount="10.00", method="cash", actor=actor)
     reminder = InvoiceReminder.objects.create(organization=organization, invoice=sent, stage=0)
     return {
@@ -214,8 +221,8 @@ def empty_inlines(lines=()):
         "payments-TOTAL_FORMS": "0",
         "payments-INITIAL_FORMS": "0",
     }
-    for index, line in enumerate(lines):
-        data.update({f"lines-{index}-{name}": value for name, value in line.items()})
+    for index, entered in enumerate(lines):
+        data.update({f"lines-{index}-{name}": value for name, value in entered.items()})
     return data
 
 
@@ -327,7 +334,9 @@ def test_send_action_sends_drafts_with_the_staff_user_as_actor(client_a, staff_u
 
 
 def test_sending_a_draft_without_lines_is_refused_with_a_message(client_a, staff_user, world_a):
-    empty = draft_invoice(world_a[Organization], staff_user, lines=())
+    empty = InvoiceFactory(
+        organization=world_a[Organization], actor=staff_user, lines=[], currency="USD"
+    )
     version = empty.version
     response = client_a.post(
         url(Invoice, "changelist"),
@@ -367,12 +376,12 @@ def test_void_action_asks_for_a_reason_then_voids(client_a, world_a):
     assert (draft.status, draft.void_reason) == ("void", "Duplicate")
 
 
-def test_record_payment_action_calls_payment_pay(client_a, staff_user, world_a):
+def test_pay_action_calls_payment_pay(client_a, staff_user, world_a):
     sent = world_a["sent"]
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [sent.pk],
             "amount": "20.00",
             "method": "bank_transfer",
@@ -394,7 +403,7 @@ def test_overpayment_in_admin_is_refused_with_a_message(client_a, world_a):
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [sent.pk],
             "amount": "100000",
             "method": "cash",
@@ -411,7 +420,7 @@ def test_paying_a_draft_in_admin_is_refused(client_a, world_a):
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [draft.pk],
             "amount": "1.00",
             "method": "cash",
@@ -423,11 +432,11 @@ def test_paying_a_draft_in_admin_is_refused(client_a, world_a):
     assert not draft.payments.exists()
 
 
-def test_record_payment_needs_exactly_one_invoice(client_a, world_a):
+def test_pay_action_needs_exactly_one_invoice(client_a, world_a):
     response = client_a.post(
         url(Invoice, "changelist"),
         {
-            "action": "record_payment",
+            "action": "pay",
             "_selected_action": [world_a[Invoice].pk, world_a["sent"].pk],
             "amount": "1.00",
             "method": "cash",

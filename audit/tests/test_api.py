@@ -6,16 +6,19 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, MembershipFactory
-from audit.tests.factories import draft_invoice, sent_invoice
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from fintrack.tests.helpers import error_code
 from invoices.models import Invoice
+from invoices.tests.factories import InvoiceFactory, line
 from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 EVENTS = "/api/v1/audit/events/"
 EVENT_KEYS = {"id", "model", "object_id", "action", "changes", "user", "timestamp"}
+
+# Three hours at 19.99: a total (59.97) whose rounding the history must show exactly.
+CONSULTING = line("Consulting", quantity="3", unit_price="19.99")
 
 
 def history(client, kind, pk):
@@ -48,7 +51,9 @@ def test_customer_changes_through_jwt_api_are_attributed_to_the_caller(finance_a
 def test_invoice_history_is_oldest_first_and_send_records_status_and_number(
     admin_api, admin_user, organization
 ):
-    invoice = sent_invoice(organization, admin_user)
+    invoice = InvoiceFactory(
+        organization=organization, actor=admin_user, lines=[CONSULTING], currency="USD", sent=True
+    )
 
     events = history(admin_api, "invoices", invoice.pk)
 
@@ -69,7 +74,9 @@ def test_paying_through_jwt_api_attributes_payment_and_invoice_rows_to_the_calle
 ):
     owner = user_in(Role.ADMIN, organization)
     clerk = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, owner)
+    invoice = InvoiceFactory(
+        organization=organization, actor=owner, lines=[CONSULTING], currency="USD", sent=True
+    )
     client = api(clerk)
 
     response = client.post(
@@ -95,7 +102,13 @@ def test_history_of_another_organizations_object_is_404(
     kind, admin_api, other_organization, user_in
 ):
     stranger = user_in(Role.ADMIN, other_organization)
-    invoice = sent_invoice(other_organization, stranger)
+    invoice = InvoiceFactory(
+        organization=other_organization,
+        actor=stranger,
+        lines=[CONSULTING],
+        currency="USD",
+        sent=True,
+    )
     payment = Payment.pay(invoice, amount="1.00", method="cash", actor=stranger)
     pk = {"invoices": invoice.pk, "customers": invoice.customer_id, "payments": payment.pk}[kind]
 
@@ -115,7 +128,9 @@ def test_history_requires_authentication(api, organization):
 
 
 def test_invoice_history_holds_only_the_invoices_own_rows(admin_api, admin_user, organization):
-    invoice = sent_invoice(organization, admin_user)
+    invoice = InvoiceFactory(
+        organization=organization, actor=admin_user, lines=[CONSULTING], currency="USD", sent=True
+    )
     events = history(admin_api, "invoices", invoice.pk)
     assert {event["model"] for event in events} == {"invoice"}
     lines = admin_api.get(EVENTS, {"model": "invoiceline"}).json()["results"]
@@ -149,7 +164,9 @@ def test_audit_log_is_newest_first_and_paginated(admin_api, admin_user, organiza
 def test_audit_log_covers_every_tracked_model_of_the_organization(
     admin_api, admin_user, organization
 ):
-    invoice = sent_invoice(organization, admin_user)
+    invoice = InvoiceFactory(
+        organization=organization, actor=admin_user, lines=[CONSULTING], currency="USD", sent=True
+    )
     Payment.pay(invoice, amount="5.00", method="cash", actor=admin_user)
     organization.name = "Acme Renamed"
     organization._history_user = admin_user
@@ -176,7 +193,13 @@ def test_audit_log_never_shows_another_organizations_events(
     admin_api, admin_user, organization, other_organization, user_in
 ):
     stranger = user_in(Role.ADMIN, other_organization)
-    invoice = sent_invoice(other_organization, stranger)
+    invoice = InvoiceFactory(
+        organization=other_organization,
+        actor=stranger,
+        lines=[CONSULTING],
+        currency="USD",
+        sent=True,
+    )
     Payment.pay(invoice, amount="5.00", method="cash", actor=stranger)
     other_organization.name = "Renamed"
     other_organization.save()
@@ -221,7 +244,9 @@ def test_audit_log_filters_by_model_object_user_and_action(
 
 
 def test_audit_log_filters_deleted_events(admin_api, admin_user, organization):
-    invoice = draft_invoice(organization, admin_user)
+    invoice = InvoiceFactory(
+        organization=organization, actor=admin_user, lines=[CONSULTING], currency="USD"
+    )
     invoice.delete_draft(actor=admin_user)
 
     deleted = admin_api.get(EVENTS, {"action": "deleted"}).json()["results"]
@@ -277,13 +302,21 @@ def test_invalid_audit_log_filters_are_400(params, admin_api, admin_user):
 def test_audit_log_page_costs_constant_queries(
     admin_api, admin_user, organization, django_assert_max_num_queries
 ):
-    invoice = sent_invoice(organization, admin_user)
+    invoice = InvoiceFactory(
+        organization=organization, actor=admin_user, lines=[CONSULTING], currency="USD", sent=True
+    )
     Payment.pay(invoice, amount="1.00", method="cash", actor=admin_user)
     # auth user + membership + count + page keys + 2 per model on the page (6 models).
     with django_assert_max_num_queries(16):
         few = admin_api.get(EVENTS, {"page_size": 100}).json()
     for number in range(30):
-        other = sent_invoice(organization, admin_user)
+        other = InvoiceFactory(
+            organization=organization,
+            actor=admin_user,
+            lines=[CONSULTING],
+            currency="USD",
+            sent=True,
+        )
         Payment.pay(other, amount=f"{number + 1}.00", method="cash", actor=admin_user)
     with django_assert_max_num_queries(16):
         many = admin_api.get(EVENTS, {"page_size": 100}).json()
@@ -312,7 +345,9 @@ def test_no_history_row_or_event_contains_a_password_or_its_hash(
     admin_user.set_password("another-secret-Passw0rd")
     admin_user.save()
     MembershipFactory(organization=organization, role=Role.VIEWER)
-    sent_invoice(organization, admin_user)
+    InvoiceFactory(
+        organization=organization, actor=admin_user, lines=[CONSULTING], currency="USD", sent=True
+    )
 
     body = admin_api.get(EVENTS, {"page_size": 100}).json()
 
@@ -327,7 +362,9 @@ def test_no_history_row_or_event_contains_a_password_or_its_hash(
 def test_invoice_lines_and_payment_events_are_scoped_by_their_organization(
     admin_api, admin_user, organization
 ):
-    invoice = sent_invoice(organization, admin_user)
+    invoice = InvoiceFactory(
+        organization=organization, actor=admin_user, lines=[CONSULTING], currency="USD", sent=True
+    )
     line = invoice.lines.get()
     events = admin_api.get(EVENTS, {"model": "invoiceline", "object_id": line.pk}).json()
     assert events["count"] == 1

@@ -3,13 +3,13 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from customers.views import CustomerViewSet
 from fintrack.exceptions import ConcurrentModification
 from fintrack.tests.helpers import error_code
+from fintrack.tests.races import raised, run_in_threads
 
 URL = "/api/v1/customers/"
 
@@ -66,20 +66,13 @@ def test_two_concurrent_patches_one_wins_the_other_gets_409(
         return obj
 
     monkeypatch.setattr(CustomerViewSet, "get_object", get_object_and_wait_for_the_other_reader)
-    results = []
 
     def patch(name):
-        try:
-            response = api(admin_user).patch(f"{URL}{customer.pk}/", {"name": name})
-            results.append((response.status_code, name, response.json()))
-        finally:
-            connection.close()
+        response = api(admin_user).patch(f"{URL}{customer.pk}/", {"name": name})
+        return response.status_code, name, response.json()
 
-    threads = [threading.Thread(target=patch, args=(name,)) for name in ("A", "B")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_in_threads(patch, ["A", "B"])
+    assert raised(results) == []
 
     statuses = sorted(status for status, _, _ in results)
     assert statuses == [200, 409]

@@ -25,8 +25,8 @@ def snapshot(invoice) -> dict:
     """Everything a refused write could have touched on `invoice`, re-read from the database.
 
     A refusal (412, 409, 400) proves nothing changed when `snapshot(invoice)` is the same
-    before and after it: the row's version, status, money and number, its lines, its
-    payment rows and its history.
+    before and after it: the row's version, status, money, currency and number, its lines
+    (every figure), its payment rows and its history.
     """
     fresh = type(invoice)._base_manager.get(pk=invoice.pk)
     return {
@@ -36,7 +36,13 @@ def snapshot(invoice) -> dict:
         "balance_due": fresh.balance_due,
         "total": fresh.total,
         "number": fresh.number,
-        "lines": list(fresh.lines.values_list("pk", "total")),
+        "currency": fresh.currency,
+        "minor_unit": fresh.minor_unit,
+        "lines": list(
+            fresh.lines.order_by("pk").values_list(
+                "pk", "quantity", "unit_price", "discount_percent", "tax_rate", "total"
+            )
+        ),
         "payments": fresh.payments.count(),
         "payment_history": fresh.payments.model.history.filter(invoice_id=fresh.pk).count(),
         "history": fresh.history.count(),

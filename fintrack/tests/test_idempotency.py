@@ -1,22 +1,21 @@
 """Idempotency-Key on every POST (spec 11), exercised through real endpoints with JWTs."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
 from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
+from fintrack.tests.races import raised, run_at_once
 from invoices.models import Invoice
+from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment
-from payments.tests.factories import draft_invoice, sent_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +30,7 @@ def post(api, url, body, key="key-1", **headers):
 
 @pytest.fixture
 def invoice(organization):
-    return sent_invoice(organization, total="100.00")
+    return InvoiceFactory(organization=organization, sent=True, total="100.00")
 
 
 def test_repeat_replays_same_status_and_body_without_paying_twice(finance_api, invoice):
@@ -63,7 +62,7 @@ def test_same_key_with_different_body_is_422_idempotency_key_reused(finance_api,
 
 
 def test_same_key_on_different_path_is_422(finance_api, invoice, organization):
-    other = sent_invoice(organization)
+    other = InvoiceFactory(organization=organization, sent=True)
     post(finance_api, pay_url(invoice), {"amount": "10.00", "method": "card"})
     response = post(finance_api, pay_url(other), {"amount": "10.00", "method": "card"})
     assert response.status_code == 422
@@ -84,8 +83,8 @@ def test_keys_are_scoped_per_organization(api, organization, other_organization)
     user = UserFactory()
     MembershipFactory(user=user, organization=organization, role=Role.FINANCE)
     MembershipFactory(user=user, organization=other_organization, role=Role.FINANCE)
-    mine = sent_invoice(organization)
-    theirs = sent_invoice(other_organization)
+    mine = InvoiceFactory(organization=organization, sent=True)
+    theirs = InvoiceFactory(organization=other_organization, sent=True)
     # Same path shape, same body: only the organization differs.
     body = {"amount": "10.00", "method": "card"}
     assert post(api(user, organization), pay_url(mine), body).status_code == 201
@@ -96,7 +95,7 @@ def test_keys_are_scoped_per_organization(api, organization, other_organization)
 def test_client_errors_are_replayed_even_after_the_state_changed(
     finance_api, finance_user, organization
 ):
-    draft = draft_invoice(organization)
+    draft = InvoiceFactory(organization=organization)
     body = {"amount": "10.00", "method": "card"}
     first = post(finance_api, pay_url(draft), body)
     assert first.status_code == 409
@@ -248,25 +247,14 @@ def test_purge_deletes_only_expired_keys_and_prints_the_count(finance_api, invoi
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_requests_with_one_key_pay_once(api, user_in, organization):
     user = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
-    barrier = threading.Barrier(10)
-    responses = []
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
+    clients = [api(user) for _ in range(10)]
 
-    def worker():
-        try:
-            client = api(user)
-            barrier.wait()
-            responses.append(
-                post(client, pay_url(invoice), {"amount": "10.00", "method": "card"}, key="race")
-            )
-        finally:
-            connection.close()
+    def pay(client):
+        return post(client, pay_url(invoice), {"amount": "10.00", "method": "card"}, key="race")
 
-    threads = [threading.Thread(target=worker) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = run_at_once(pay, clients)
+    assert raised(responses) == []
 
     statuses = sorted(response.status_code for response in responses)
     assert len(statuses) == 10
@@ -300,26 +288,16 @@ def test_one_key_sent_at_once_with_two_different_bodies_pays_once_and_refuses_th
 ):
     user = user_in(Role.FINANCE, organization)
     for round_number in range(5):
-        invoice = sent_invoice(organization, total="100.00")
+        invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
         bodies = [{"amount": "10.00", "method": "card"}, {"amount": "20.00", "method": "card"}]
-        barrier = threading.Barrier(2)
-        responses = []
-
         url, key = pay_url(invoice), f"key-{round_number}"
 
-        def worker(body, barrier=barrier, responses=responses, url=url, key=key):
-            try:
-                client = api(user)
-                barrier.wait()
-                responses.append(post(client, url, body, key=key))
-            finally:
-                connection.close()
+        def pay(client_and_body, url=url, key=key):
+            client, body = client_and_body
+            return post(client, url, body, key=key)
 
-        threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        responses = run_at_once(pay, [(api(user), body) for body in bodies])
+        assert raised(responses) == []
 
         # Exactly one body did the work; the other is told the key belongs to another request
         # (whether the first is still running or done), never a second payment.

@@ -14,8 +14,8 @@ from accounts.models import Role
 from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
 from fintrack.tests.helpers import error_code
 from invoices.models import Invoice, InvoiceStatus
+from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment
-from payments.tests.factories import draft_invoice, sent_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def post(client, url, body=BODY, key="key-1", **headers):
 
 @pytest.fixture
 def invoice(organization):
-    return sent_invoice(organization, total="100.00")
+    return InvoiceFactory(organization=organization, sent=True, total="100.00")
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_connection_dropped_between_the_work_and_its_answer_leaves_it_undone_and
     but before its answer was: the transaction never commits, and the retry pays once."""
     client = api(user_in(Role.FINANCE, organization))
     client.raise_request_exception = False
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     real_store = IdempotencyKey.store
     killed = []
 
@@ -202,7 +202,7 @@ def test_a_live_request_past_its_lease_keeps_its_key(
     row lock, so a retry is told the key is in use instead of paying a second time."""
     settings.IDEMPOTENCY_KEY_LEASE = timedelta(0)  # every claim is past its lease at once
     user = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     real_pay = Payment.pay
     working, finish = threading.Event(), threading.Event()
     answers = {}
@@ -242,7 +242,7 @@ def test_lease_setting_is_at_most_sixty_seconds(settings):
 
 
 def test_412_is_not_stored_so_the_retry_with_the_right_version_runs(finance_api, organization):
-    invoice = draft_invoice(organization)
+    invoice = InvoiceFactory(organization=organization)
     url = f"/api/v1/invoices/{invoice.pk}/send/"
     stale = post(finance_api, url, {}, HTTP_IF_MATCH='"7"')
     assert stale.status_code == 412

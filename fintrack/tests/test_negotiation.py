@@ -5,7 +5,7 @@ import pytest
 
 from customers.tests.factories import CustomerFactory
 from fintrack.tests.helpers import error_code
-from payments.tests.factories import sent_invoice
+from invoices.tests.factories import InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_a_format_the_endpoint_does_not_offer_is_400_unsupported_format(admin_ap
 
 def test_detail_views_and_the_pdf_refuse_other_formats(admin_api, organization):
     customer = CustomerFactory(organization=organization)
-    invoice = sent_invoice(organization)
+    invoice = InvoiceFactory(organization=organization, sent=True)
     for path in (f"/api/v1/customers/{customer.pk}/", f"/api/v1/invoices/{invoice.pk}/pdf/"):
         response = admin_api.get(path, {"format": "csv"})
         assert response.status_code == 400, path

@@ -129,3 +129,21 @@ def test_demo_users_can_sign_in_to_the_admin(db, client):
     call_command("seed_demo", stdout=StringIO())
     assert client.login(email="finance@demo.fintrack.test", password=DEFAULT_PASSWORD)
     assert client.get("/admin/invoices/invoice/").status_code == 200
+
+
+def test_the_report_marks_exactly_the_overdue_invoice(db):
+    out = seed()
+    marked = [row for row in out.splitlines() if "(overdue)" in row]
+    overdue = Invoice.objects.with_is_overdue(Organization.objects.get().today()).get(
+        is_overdue=True
+    )
+    assert len(marked) == 1
+    assert marked[0].split()[0] == overdue.number
+
+
+def test_the_demo_organization_is_registered_by_its_admin(db):
+    seed()
+    organization = Organization.objects.get(name=ORGANIZATION_NAME)
+    admin = User.objects.get(email=USERS[0][1])
+    assert organization.memberships.get(role=Role.ADMIN).user == admin
+    assert organization.history.get().history_user == User.objects.system_actor()

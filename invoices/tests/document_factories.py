@@ -1,13 +1,10 @@
-"""Test data for the PDF, e-mail and reminder tests, built with the domain commands."""
+"""Document defaults (lines, customer name) for the PDF, e-mail and reminder tests, on top of
+`InvoiceFactory` and `PaymentFactory`."""
 
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
-
-from accounts.models import User
-from customers.tests.factories import CustomerFactory
-from invoices.models import Invoice
+from invoices.tests.factories import InvoiceFactory
 
 LINES = (
     {
@@ -27,39 +24,24 @@ LINES = (
 )
 
 
-def draft_invoice(organization, *, customer=None, lines=LINES, **fields):
+def draft_invoice(organization, *, lines=LINES, **fields):
     """A draft for `organization` (total 1,234.50 with the default lines)."""
-    customer = customer or CustomerFactory(organization=organization, name="Globex Corporation")
-    return Invoice.create_draft(
-        organization=organization,
-        customer=customer,
-        actor=User.objects.system_actor(),
-        lines=[dict(line) for line in lines],
-        **fields,
-    )
+    if "customer" not in fields:
+        fields["customer__name"] = "Globex Corporation"
+    return InvoiceFactory(organization=organization, lines=[dict(line) for line in lines], **fields)
 
 
 def sent_invoice(organization, *, due_date=None, issue_date=None, **kwargs):
     """A sent invoice; `due_date` pins the reminder schedule."""
     if due_date is not None and issue_date is None:
         issue_date = due_date - timedelta(days=14)
-    invoice = draft_invoice(organization, issue_date=issue_date, due_date=due_date, **kwargs)
-    invoice.send(actor=User.objects.system_actor())
-    return invoice
+    return draft_invoice(
+        organization, issue_date=issue_date, due_date=due_date, sent=True, **kwargs
+    )
 
 
 def pay(invoice, amount, *, reference=""):
-    """Record a payment through the payments domain command."""
-    from payments.models import Payment
+    """Record a payment on the invoice's issue date through the payments domain command."""
+    from payments.tests.factories import PaymentFactory
 
-    with transaction.atomic():
-        payment = Payment.pay(
-            invoice,
-            amount=Decimal(amount),
-            method="bank_transfer",
-            reference=reference,
-            received_on=invoice.issue_date,
-            actor=User.objects.system_actor(),
-        )
-    invoice.refresh_from_db()
-    return payment
+    return PaymentFactory(invoice=invoice, amount=amount, reference=reference)

@@ -5,11 +5,11 @@ from datetime import date, timedelta
 import pytest
 
 from customers.tests.factories import CustomerFactory
-from fintrack.tests.helpers import snapshot
+from fintrack.tests.helpers import error_code, snapshot
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from invoices.tests.factories import InvoiceFactory, line
-from invoices.tests.test_models import record_payment
 from invoices.views import InvoiceViewSet
+from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/invoices/"
@@ -17,10 +17,6 @@ URL = "/api/v1/invoices/"
 
 def detail(invoice, action=""):
     return f"{URL}{invoice.pk}/{action + '/' if action else ''}"
-
-
-def error_code(response):
-    return response.json()["errors"][0]["code"]
 
 
 @pytest.fixture
@@ -382,8 +378,10 @@ def test_non_drafts_cannot_be_edited_or_deleted(finance_api, finance_user, organ
     if status == "void":
         invoice.void(reason="x", actor=finance_user)
     elif status != "sent":
-        record_payment(
-            invoice, "40.00" if status == "partially_paid" else "100.00", actor=finance_user
+        PaymentFactory(
+            invoice=invoice,
+            amount="40.00" if status == "partially_paid" else "100.00",
+            actor=finance_user,
         )
     before = snapshot(invoice)
     for response in (
@@ -611,7 +609,7 @@ def test_void_with_payments_is_409_invoice_has_payments(
     finance_api, finance_user, organization, paid
 ):
     invoice = InvoiceFactory(organization=organization, sent=True)
-    record_payment(invoice, paid, actor=finance_user)
+    PaymentFactory(invoice=invoice, amount=paid, actor=finance_user)
     before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "void"), {"reason": "x"})
     assert (response.status_code, error_code(response)) == (409, "invoice_has_payments")
@@ -622,8 +620,8 @@ def test_void_after_payment_was_reversed_is_409_invoice_has_payments(
     finance_api, finance_user, organization
 ):
     invoice = InvoiceFactory(organization=organization, sent=True)
-    payment = record_payment(invoice, "40.00", actor=finance_user)
-    record_payment(invoice, "-40.00", actor=finance_user, kind="reversal", reverses=payment)
+    payment = PaymentFactory(invoice=invoice, amount="40.00", actor=finance_user)
+    payment.reverse(actor=finance_user)
     before = snapshot(invoice)
     response = finance_api.post(detail(invoice, "void"), {"reason": "x"})
     assert (response.status_code, error_code(response)) == (409, "invoice_has_payments")

@@ -11,12 +11,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
 from customers.tests.factories import CustomerFactory
 from fintrack.exceptions import ConcurrentModification, DomainError, InvalidStatus
+from fintrack.tests.races import raised, run_at_once
 from invoices.exceptions import InvoiceNotEditable
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from invoices.serializers import InvoiceSerializer
@@ -26,34 +26,12 @@ from invoices.views import InvoiceViewSet
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_at_once(work, arguments):
-    """Run `work(arg)` in one thread per argument, released together; return the errors."""
-    barrier = threading.Barrier(len(arguments))
-    errors = []
-
-    def worker(argument):
-        try:
-            barrier.wait()
-            work(argument)
-        except Exception as error:  # collected and asserted on by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(arg,)) for arg in arguments]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 def test_twenty_concurrent_sends_get_twenty_consecutive_numbers():
     organization = OrganizationFactory()
     actor = UserFactory()
     drafts = [InvoiceFactory(organization=organization).pk for _ in range(20)]
 
-    errors = run_at_once(lambda pk: Invoice.objects.get(pk=pk).send(actor=actor), drafts)
+    errors = raised(run_at_once(lambda pk: Invoice.objects.get(pk=pk).send(actor=actor), drafts))
 
     assert errors == []
     numbers = sorted(Invoice.objects.filter(pk__in=drafts).values_list("number", flat=True))
@@ -66,7 +44,9 @@ def test_concurrent_sends_of_one_draft_number_it_once():
     actor = UserFactory()
     draft = InvoiceFactory(organization=organization)
 
-    errors = run_at_once(lambda _: Invoice.objects.get(pk=draft.pk).send(actor=actor), range(5))
+    errors = raised(
+        run_at_once(lambda _: Invoice.objects.get(pk=draft.pk).send(actor=actor), range(5))
+    )
 
     # The losers wait on the row lock, then see a sent invoice.
     assert len(errors) == 4
@@ -83,8 +63,10 @@ def test_concurrent_edits_of_one_draft_never_lose_an_update():
     draft = InvoiceFactory(organization=organization)
     stale_copies = [Invoice.objects.get(pk=draft.pk) for _ in range(5)]
 
-    errors = run_at_once(
-        lambda copy: copy.update_draft(actor=actor, notes=f"edit {id(copy)}"), stale_copies
+    errors = raised(
+        run_at_once(
+            lambda copy: copy.update_draft(actor=actor, notes=f"edit {id(copy)}"), stale_copies
+        )
     )
 
     # All five read version 1: exactly one write wins, the others are refused, not lost.
@@ -124,7 +106,7 @@ def test_send_racing_an_update_never_changes_a_sent_invoices_lines():
             else:
                 copies[1].update_draft(actor=actor, lines=[line(unit_price="300.00")])
 
-        errors = run_at_once(send_or_edit, [0, 1])
+        errors = raised(run_at_once(send_or_edit, [0, 1]))
 
         invoice = Invoice.objects.get(pk=draft.pk)
         assert invoice.status == InvoiceStatus.SENT
@@ -288,7 +270,7 @@ def test_moving_a_draft_to_a_customer_archived_meanwhile_is_refused(organization
         except DomainError as error:
             results["update"] = error
 
-    assert run_at_once(work, ["archive", "update"]) == []
+    assert raised(run_at_once(work, ["archive", "update"])) == []
     assert results["update"].code == "customer_archived"
     draft.refresh_from_db()
     assert draft.customer_id != target.pk

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.tests.factories import CustomerFactory
 from invoices.tests.factories import InvoiceFactory, line
-from invoices.tests.test_models import record_payment
+from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/invoices/"
@@ -42,7 +42,7 @@ def book(organization, admin_user):
         lines=[line(unit_price="200.00")],
         sent=True,
     )
-    record_payment(partial, "50.00", actor=admin_user)
+    PaymentFactory(invoice=partial, amount="50.00", received_on=today, actor=admin_user)
     paid = InvoiceFactory(
         organization=organization,
         customer=initech,
@@ -51,7 +51,7 @@ def book(organization, admin_user):
         reference="PO-4711",
         sent=True,
     )
-    record_payment(paid, "100.00", actor=admin_user)
+    PaymentFactory(invoice=paid, amount="100.00", received_on=today, actor=admin_user)
     void = InvoiceFactory(organization=organization, customer=globex)
     void.void(reason="x", actor=admin_user)
     return {"draft": draft, "sent": sent, "partial": partial, "paid": paid, "void": void}

@@ -9,12 +9,12 @@ from django.apps import apps
 
 from customers.tests.factories import CustomerFactory
 from fintrack import money
-from fintrack.tests.helpers import error_code
+from fintrack.tests.helpers import error_code, snapshot
 from invoices.exceptions import InvalidLine
 from invoices.models import Invoice, InvoiceLine
+from invoices.tests.factories import InvoiceFactory
 from invoices.tests.test_pdf import pdf_text
 from payments.models import Payment
-from payments.tests.factories import draft_invoice, sent_invoice
 from payments.tests.test_verify_ledger import verify
 
 pytestmark = pytest.mark.django_db
@@ -25,12 +25,6 @@ NOT_NUMBERS = ["1_000.00", "１０", "٣", "𝟓𝟎", "+5", "-1", "1e3", " 5"] 
 
 def detail(invoice):
     return f"{URL}{invoice.pk}/"
-
-
-def state(invoice):
-    row = Invoice.objects.get(pk=invoice.pk)
-    lines = list(row.lines.values_list("quantity", "unit_price", "discount_percent", "tax_rate"))
-    return (row.version, row.status, row.total, row.currency, row.minor_unit, lines)
 
 
 @pytest.fixture
@@ -57,11 +51,11 @@ def test_line_numbers_outside_the_grammar_are_400_and_nothing_is_written(
 
 @pytest.mark.parametrize("text", ["1_000.00", "１０", "𝟓𝟎"])  # noqa: RUF001
 def test_patching_lines_outside_the_grammar_changes_nothing(finance_api, organization, text):
-    invoice = draft_invoice(organization)
-    before = state(invoice)
+    invoice = InvoiceFactory(organization=organization)
+    before = snapshot(invoice)
     response = finance_api.patch(detail(invoice), {"lines": [{**LINE, "unit_price": text}]})
     assert response.status_code == 400
-    assert state(invoice) == before
+    assert snapshot(invoice) == before
 
 
 def test_line_numbers_take_four_decimals_and_json_numbers_as_written(finance_api, customer):
@@ -110,11 +104,11 @@ def test_invoice_dates_outside_1970_2199_are_date_out_of_range(finance_api, cust
 
 
 def test_patching_a_date_out_of_range_changes_nothing(finance_api, organization):
-    invoice = draft_invoice(organization)
-    before = state(invoice)
+    invoice = InvoiceFactory(organization=organization)
+    before = snapshot(invoice)
     response = finance_api.patch(detail(invoice), {"issue_date": "0001-01-01"})
     assert (response.status_code, error_code(response)) == (400, "date_out_of_range")
-    assert state(invoice) == before
+    assert snapshot(invoice) == before
     response = finance_api.patch(
         detail(invoice), {"issue_date": "1970-01-01", "due_date": "2199-12-31"}
     )
@@ -141,7 +135,7 @@ def test_an_invoice_in_a_withdrawn_fund_or_metal_code_is_refused(finance_api, cu
 def test_a_currency_is_checked_when_set_never_on_reading(finance_api, organization, customer):
     """A customer and a draft whose code ISO withdrew later: readable and editable as they
     are, but no new invoice defaults to the withdrawn code."""
-    invoice = draft_invoice(organization, customer=customer)
+    invoice = InvoiceFactory(organization=organization, customer=customer)
     Invoice.objects.filter(pk=invoice.pk).update(currency="DEM")
     type(customer).objects.filter(pk=customer.pk).update(currency="DEM")
 
@@ -168,7 +162,7 @@ def test_figures_use_iso_4217_minor_units(finance_api, organization, currency, u
 
 
 def test_changing_a_drafts_currency_takes_the_new_minor_unit(finance_api, organization):
-    invoice = draft_invoice(organization, total="10.25")
+    invoice = InvoiceFactory(organization=organization, total="10.25")
     response = finance_api.patch(detail(invoice), {"currency": "JPY"})
     assert response.status_code == 200, response.json()
     assert (response.json()["total"], Invoice.objects.get().minor_unit) == ("10", 0)
@@ -177,8 +171,8 @@ def test_changing_a_drafts_currency_takes_the_new_minor_unit(finance_api, organi
 def test_an_invoice_keeps_its_stored_minor_unit_when_the_table_changes(
     finance_api, finance_user, organization, monkeypatch
 ):
-    invoice = sent_invoice(organization, total="10.25")
-    draft = draft_invoice(organization, total="5.55")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="10.25")
+    draft = InvoiceFactory(organization=organization, total="5.55")
     # ISO's table now says USD has no minor unit.
     monkeypatch.setitem(money.ISO_MINOR_UNITS, "USD", 0)
 
@@ -205,14 +199,16 @@ def test_an_invoice_keeps_its_stored_minor_unit_when_the_table_changes(
     clean, output = verify()
     assert clean, output
     # A new invoice takes the table as it is now.
-    assert sent_invoice(organization, total="10.25").total == Decimal("10")
+    assert InvoiceFactory(organization=organization, sent=True, total="10.25").total == Decimal(
+        "10"
+    )
     assert Payment.objects.count() == 1
 
 
 def test_the_migration_backfills_each_invoice_from_the_table(organization):
     migration = importlib.import_module("invoices.migrations.0003_invoice_minor_unit")
-    iqd = draft_invoice(organization, currency="IQD")
-    usd = draft_invoice(organization)
+    iqd = InvoiceFactory(organization=organization, currency="IQD")
+    usd = InvoiceFactory(organization=organization)
     Invoice.objects.filter(pk__in=[iqd.pk, usd.pk]).update(minor_unit=0)
     migration.backfill(apps, None)
     assert dict(Invoice.objects.values_list("currency", "minor_unit")) == {"IQD": 3, "USD": 2}

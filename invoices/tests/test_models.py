@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.db.models import F
 
 from accounts.tests.factories import OrganizationFactory, UserFactory
@@ -22,28 +21,9 @@ from invoices.exceptions import (
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from invoices.tests.factories import InvoiceFactory, line
 from payments.models import Payment
+from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def record_payment(invoice, amount, *, actor, kind="payment", reverses=None):
-    """A payment row written the way the payments app does: invoice locked, then recomputed."""
-    with transaction.atomic():
-        locked = invoice.lock()
-        payment = Payment.objects.create(
-            organization=locked.organization,
-            invoice=locked,
-            kind=kind,
-            amount=Decimal(amount),
-            currency=locked.currency,
-            method="bank_transfer" if kind == "payment" else "",
-            received_on=locked.organization.today(),
-            reverses=reverses,
-            created_by=actor,
-        )
-        locked.apply_payments(actor=actor)
-    invoice.refresh_from_db()
-    return payment
 
 
 @pytest.fixture
@@ -310,7 +290,7 @@ def test_void_twice_is_invalid_status(organization, actor):
 @pytest.mark.parametrize("paid", ["40.00", "100.00"])
 def test_void_with_payments_is_refused(organization, actor, paid):
     invoice = InvoiceFactory(organization=organization, sent=True)
-    record_payment(invoice, paid, actor=actor)
+    PaymentFactory(invoice=invoice, amount=paid, actor=actor)
     assert not invoice.can_void()
     with pytest.raises(InvoiceHasPayments):
         invoice.void(reason="x", actor=actor)
@@ -318,8 +298,9 @@ def test_void_with_payments_is_refused(organization, actor, paid):
 
 def test_void_after_a_reversed_payment_is_still_refused(organization, actor):
     invoice = InvoiceFactory(organization=organization, sent=True)
-    payment = record_payment(invoice, "40.00", actor=actor)
-    record_payment(invoice, "-40.00", actor=actor, kind="reversal", reverses=payment)
+    payment = PaymentFactory(invoice=invoice, amount="40.00", actor=actor)
+    payment.reverse(actor=actor)
+    invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.SENT
     with pytest.raises(InvoiceHasPayments):
         invoice.void(reason="x", actor=actor)
@@ -330,16 +311,17 @@ def test_void_after_a_reversed_payment_is_still_refused(organization, actor):
 
 def test_apply_payments_moves_status_with_amount_paid(organization, actor):
     invoice = InvoiceFactory(organization=organization, sent=True)
-    record_payment(invoice, "40.00", actor=actor)
+    PaymentFactory(invoice=invoice, amount="40.00", actor=actor)
     assert (invoice.status, invoice.amount_paid, invoice.balance_due) == (
         InvoiceStatus.PARTIALLY_PAID,
         Decimal("40.00"),
         Decimal("60.00"),
     )
-    record_payment(invoice, "60.00", actor=actor)
+    PaymentFactory(invoice=invoice, amount="60.00", actor=actor)
     assert invoice.status == InvoiceStatus.PAID
     assert invoice.paid_at is not None
-    record_payment(invoice, "-100.00", actor=actor, kind="refund")
+    Payment.refund(invoice, amount=Decimal("100.00"), actor=actor)
+    invoice.refresh_from_db()
     assert (invoice.status, invoice.paid_at, invoice.balance_due) == (
         InvoiceStatus.SENT,
         None,
@@ -357,9 +339,35 @@ def test_overdue_twin_matches_the_sql_annotation(organization, actor):
     )
     current = InvoiceFactory(organization=organization, issue_date=today, due_date=today, sent=True)
     draft = InvoiceFactory(organization=organization, due_date=today - timedelta(days=1))
+    # Partly paid and past due is overdue too (the rule is "receivable", not "sent").
+    partial = InvoiceFactory(
+        organization=organization,
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=1),
+        sent=True,
+    )
+    PaymentFactory(invoice=partial, amount="40.00")
+    paid = InvoiceFactory(
+        organization=organization,
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=1),
+        paid=True,
+    )
     annotated = {i.pk: i.is_overdue for i in Invoice.objects.with_is_overdue(today)}
-    assert annotated == {overdue.pk: True, current.pk: False, draft.pk: False}
-    for invoice in (overdue, current, draft):
+    assert annotated == {
+        overdue.pk: True,
+        current.pk: False,
+        draft.pk: False,
+        partial.pk: True,
+        paid.pk: False,
+    }
+    assert set(
+        Invoice.objects.filter(Invoice.objects.overdue_q(today)).values_list("pk", flat=True)
+    ) == {
+        overdue.pk,
+        partial.pk,
+    }
+    for invoice in (overdue, current, draft, partial, paid):
         assert invoice.overdue_on(today) == annotated[invoice.pk]
 
 
@@ -379,3 +387,13 @@ def test_is_overdue_needs_a_positive_balance_due(organization):
     assert invoice.status == InvoiceStatus.SENT
     assert Invoice.objects.with_is_overdue(today).get(pk=invoice.pk).is_overdue is False
     assert invoice.overdue_on(today) is False
+
+
+def test_the_paid_trait_pays_the_whole_balance_through_the_pay_command(organization):
+    invoice = InvoiceFactory(organization=organization, paid=True, total="42.50")
+    assert (invoice.status, invoice.amount_paid, invoice.balance_due) == (
+        InvoiceStatus.PAID,
+        Decimal("42.50"),
+        Decimal("0.00"),
+    )
+    assert list(invoice.payments.values_list("kind", "amount")) == [("payment", Decimal("42.50"))]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from customers.tests.factories import CustomerFactory
+from fintrack.tests.races import raised, run_at_once
 from invoices import reminders
 from invoices.models import Invoice, InvoiceReminder
 from invoices.reminders import latest_due_stage
@@ -232,24 +233,11 @@ def test_summary_counts_what_was_sent(organization, run):
 def test_concurrent_runs_send_each_reminder_once(organization):
     mail.outbox = []
     invoices = [sent_invoice(organization, due_date=DUE) for _ in range(8)]
-    barrier = threading.Barrier(2)
-    errors = []
 
-    def worker():
-        try:
-            barrier.wait()
-            call_command("send_reminders", "--as-of", DUE.isoformat(), stdout=StringIO())
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
+    def run(_):
+        call_command("send_reminders", "--as-of", DUE.isoformat(), stdout=StringIO())
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert raised(run_at_once(run, range(2))) == []
     assert InvoiceReminder.objects.count() == len(invoices)
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         invoice.customer.email for invoice in invoices

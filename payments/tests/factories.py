@@ -1,36 +1,38 @@
-"""Sent invoices ready to receive payments, built through the invoice lifecycle methods."""
+"""The one payment factory: payments are made through `Payment.pay`, the command every
+caller uses, so the invoice is locked, checked and recomputed as in production."""
 
 from decimal import Decimal
 
+import factory
+from factory.django import DjangoModelFactory
+
 from accounts.models import User
-from customers.tests.factories import CustomerFactory
-from invoices.models import Invoice
+from invoices.tests.factories import InvoiceFactory
+from payments.models import Payment
 
 
-def draft_invoice(
-    organization, *, total="100.00", currency=None, actor=None, customer=None, **fields
-):
-    """A draft whose single line makes its total exactly `total`."""
-    actor = actor or User.objects.system_actor()
-    customer = customer or CustomerFactory(
-        organization=organization, currency=currency or organization.base_currency
-    )
-    return Invoice.create_draft(
-        organization=organization,
-        customer=customer,
-        actor=actor,
-        currency=currency or customer.currency,
-        lines=[{"description": "Services", "quantity": Decimal("1"), "unit_price": Decimal(total)}],
-        **fields,
-    )
+class PaymentFactory(DjangoModelFactory):
+    """`PaymentFactory(invoice=inv)` pays the invoice's whole balance on its issue date;
+    `amount`, `method`, `reference`, `received_on` and `actor` may be given. The invoice
+    passed in is refreshed, so it shows the new figures."""
 
+    class Meta:
+        model = Payment
 
-def sent_invoice(
-    organization, *, total="100.00", currency=None, actor=None, customer=None, **fields
-):
-    """`fields` go to the draft, e.g. an `issue_date` before payments received earlier."""
-    invoice = draft_invoice(
-        organization, total=total, currency=currency, actor=actor, customer=customer, **fields
-    )
-    invoice.send(actor=actor or User.objects.system_actor())
-    return invoice
+    invoice = factory.SubFactory(InvoiceFactory, sent=True)
+    amount = factory.LazyAttribute(lambda o: o.invoice.balance_due)
+    method = "bank_transfer"
+    reference = ""
+    received_on = factory.LazyAttribute(lambda o: o.invoice.issue_date)
+    actor = None
+
+    @classmethod
+    def _create(cls, model_class, *args, invoice, amount, actor, **kwargs):
+        payment = model_class.pay(
+            invoice,
+            amount=Decimal(amount),
+            actor=actor or User.objects.system_actor(),
+            **kwargs,
+        )
+        invoice.refresh_from_db()
+        return payment

@@ -7,10 +7,10 @@ import pytest
 
 from accounts.models import Role
 from customers.tests.factories import CustomerFactory
-from fintrack.tests.helpers import snapshot
+from fintrack.tests.helpers import error_code, snapshot
 from invoices.models import InvoiceStatus
+from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment
-from payments.tests.factories import draft_invoice, sent_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +29,9 @@ def reverse_url(payment_id):
     return f"{PAYMENTS}{payment_id}/reverse/"
 
 
-def error_code(response):
-    return response.json()["errors"][0]["code"]
-
-
 @pytest.fixture
 def invoice(organization):
-    return sent_invoice(organization, total="100.00")
+    return InvoiceFactory(organization=organization, sent=True, total="100.00")
 
 
 def pay(api, invoice, amount="10.00", headers=None, **fields):
@@ -114,7 +110,7 @@ def test_usd_amount_with_three_decimals_is_400_not_rounded(finance_api, invoice)
 def test_jpy_amount_with_decimals_is_400_and_jpy_renders_without_decimals(
     finance_api, organization
 ):
-    invoice = sent_invoice(organization, total="5000", currency="JPY")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="5000", currency="JPY")
     before = snapshot(invoice)
     assert pay(finance_api, invoice, "1.5").status_code == 400
     assert snapshot(invoice) == before
@@ -166,13 +162,13 @@ def test_received_on_in_the_future_is_400(finance_api, invoice, organization):
 
 def test_past_received_on_is_kept(finance_api, organization):
     past = organization.today() - timedelta(days=10)
-    invoice = sent_invoice(organization, issue_date=past)
+    invoice = InvoiceFactory(organization=organization, sent=True, issue_date=past)
     response = pay(finance_api, invoice, received_on=past.isoformat())
     assert response.json()["received_on"] == past.isoformat()
 
 
 def test_pay_on_draft_is_409_invalid_status(finance_api, organization):
-    draft = draft_invoice(organization)
+    draft = InvoiceFactory(organization=organization)
     before = snapshot(draft)
     response = pay(finance_api, draft)
     assert response.status_code == 409
@@ -211,7 +207,7 @@ def test_duplicate_reference_on_same_invoice_is_409(finance_api, invoice):
 def test_same_reference_on_another_invoice_and_blank_references_are_allowed(
     finance_api, invoice, organization
 ):
-    other = sent_invoice(organization)
+    other = InvoiceFactory(organization=organization, sent=True)
     assert pay(finance_api, invoice, reference="TX-9").status_code == 201
     assert pay(finance_api, other, reference="TX-9").status_code == 201
     assert pay(finance_api, invoice).status_code == 201
@@ -267,7 +263,7 @@ def test_refund_on_unpaid_sent_invoice_is_refund_exceeds_paid(finance_api, invoi
 
 
 def test_refund_on_draft_or_void_is_409_invalid_status(finance_api, finance_user, organization):
-    draft = draft_invoice(organization)
+    draft = InvoiceFactory(organization=organization)
     before = snapshot(draft)
     assert error_code(finance_api.post(refund_url(draft), {"amount": "1.00"})) == "invalid_status"
     assert snapshot(draft) == before
@@ -356,7 +352,7 @@ def test_payment_rows_cannot_be_changed_through_the_api(admin_api, invoice, meth
 def test_other_organizations_invoices_and_payments_are_404(
     api, user_in, finance_api, other_organization
 ):
-    foreign_invoice = sent_invoice(other_organization, total="100.00")
+    foreign_invoice = InvoiceFactory(organization=other_organization, sent=True, total="100.00")
     foreign_admin = user_in(Role.ADMIN, other_organization)
     foreign_id = pay(api(foreign_admin), foreign_invoice).json()["id"]
 
@@ -407,8 +403,10 @@ def test_unauthenticated_is_401(api, invoice):
 def ledger(finance_api, organization):
     """Two customers' invoices with a payment, a refund and a reversal, on known dates."""
     today = organization.today()
-    first = sent_invoice(organization, total="100.00", issue_date=today - timedelta(days=30))
-    second = sent_invoice(organization, total="100.00")
+    first = InvoiceFactory(
+        organization=organization, sent=True, total="100.00", issue_date=today - timedelta(days=30)
+    )
+    second = InvoiceFactory(organization=organization, sent=True, total="100.00")
     ids = {
         "card": pay(
             finance_api, first, "50.00", received_on=(today - timedelta(days=20)).isoformat()
@@ -486,7 +484,7 @@ def test_invoice_payments_export_like_the_payment_list(finance_api, ledger, expo
 def test_lists_run_in_constant_queries(
     finance_api, finance_user, organization, django_assert_max_num_queries
 ):
-    invoice = sent_invoice(organization, total="1000.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="1000.00")
     for _ in range(12):
         payment = Payment.pay(invoice, amount=Decimal("10.00"), method="card", actor=finance_user)
         payment.reverse(actor=finance_user)
@@ -500,6 +498,8 @@ def test_lists_run_in_constant_queries(
 
 def test_payments_of_other_customers_currency_render_with_their_digits(finance_api, organization):
     customer = CustomerFactory(organization=organization, currency="KWD")
-    invoice = sent_invoice(organization, total="10.000", customer=customer, currency="KWD")
+    invoice = InvoiceFactory(
+        organization=organization, sent=True, total="10.000", customer=customer, currency="KWD"
+    )
     assert pay(finance_api, invoice, "1.250").json()["amount"] == "1.250"
     assert pay(finance_api, invoice, "1.2505").status_code == 400

@@ -5,54 +5,32 @@ atomic() or a lock taken too late.
 """
 
 import random
-import threading
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Membership, Role
 from fintrack.exceptions import ConcurrentModification, DomainError
+from fintrack.tests.races import run_at_once
 from invoices.models import Invoice, InvoiceStatus
 from invoices.reminders import send_due_reminders, send_manual_reminder
+from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment, PaymentKind
-from payments.tests.factories import draft_invoice, sent_invoice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_concurrently(count, target):
-    """Start `count` threads that call `target(index)` together; return results/errors."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_twenty_concurrent_payments_never_exceed_the_total(user_in, organization):
     actor = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     # 20 x 7.00 = 140.00 > 100.00: exactly 14 fit, the rest must be refused.
-    results = run_concurrently(
-        20, lambda i: Payment.pay(invoice, amount=Decimal("7.00"), method="card", actor=actor)
+    results = run_at_once(
+        lambda i: Payment.pay(invoice, amount=Decimal("7.00"), method="card", actor=actor),
+        range(20),
     )
     accepted = [r for r in results if isinstance(r, Payment)]
     refused = [r for r in results if isinstance(r, DomainError)]
@@ -69,9 +47,10 @@ def test_twenty_concurrent_payments_never_exceed_the_total(user_in, organization
 
 def test_concurrent_payments_that_exactly_fill_the_total_end_paid(user_in, organization):
     actor = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
-    results = run_concurrently(
-        20, lambda i: Payment.pay(invoice, amount=Decimal("10.00"), method="cash", actor=actor)
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
+    results = run_at_once(
+        lambda i: Payment.pay(invoice, amount=Decimal("10.00"), method="cash", actor=actor),
+        range(20),
     )
     assert sum(isinstance(r, Payment) for r in results) == 10
     invoice = Invoice.objects.get(pk=invoice.pk)
@@ -84,9 +63,11 @@ def test_concurrent_payments_that_exactly_fill_the_total_end_paid(user_in, organ
 
 def test_two_concurrent_reversals_create_exactly_one(user_in, organization):
     actor = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     payment = Payment.pay(invoice, amount=Decimal("40.00"), method="card", actor=actor)
-    results = run_concurrently(2, lambda i: Payment.objects.get(pk=payment.pk).reverse(actor=actor))
+    results = run_at_once(
+        lambda i: Payment.objects.get(pk=payment.pk).reverse(actor=actor), range(2)
+    )
     reversals = [r for r in results if isinstance(r, Payment)]
     errors = [r for r in results if not isinstance(r, Payment)]
     assert len(reversals) == 1
@@ -97,10 +78,10 @@ def test_two_concurrent_reversals_create_exactly_one(user_in, organization):
 
 def test_concurrent_refunds_never_exceed_amount_paid(user_in, organization):
     actor = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     Payment.pay(invoice, amount=Decimal("50.00"), method="card", actor=actor)
-    results = run_concurrently(
-        10, lambda i: Payment.refund(invoice, amount=Decimal("20.00"), actor=actor)
+    results = run_at_once(
+        lambda i: Payment.refund(invoice, amount=Decimal("20.00"), actor=actor), range(10)
     )
     assert sum(isinstance(r, Payment) for r in results) == 2
     assert Invoice.objects.get(pk=invoice.pk).amount_paid == Decimal("10.00")
@@ -116,14 +97,14 @@ def test_void_racing_a_payment_ends_void_without_payments_or_paid_and_not_void(
 ):
     actor = user_in(Role.FINANCE, organization)
     for _ in range(8):
-        invoice = sent_invoice(organization, total="100.00")
+        invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
 
         def void_or_pay(index, invoice=invoice):
             if index == 0:
                 return Invoice.objects.get(pk=invoice.pk).void(reason="Error", actor=actor)
             return Payment.pay(invoice, amount=Decimal("40.00"), method="card", actor=actor)
 
-        results = run_concurrently(2, void_or_pay)
+        results = run_at_once(void_or_pay, range(2))
         invoice = Invoice.objects.get(pk=invoice.pk)
         errors = [r for r in results if isinstance(r, Exception)]
         # Exactly one wins; the loser is a clean business error, never a lost write.
@@ -143,7 +124,7 @@ def test_void_racing_a_payment_ends_void_without_payments_or_paid_and_not_void(
 def test_refund_racing_a_reversal_never_pushes_amount_paid_below_zero(user_in, organization):
     actor = user_in(Role.FINANCE, organization)
     for _ in range(8):
-        invoice = sent_invoice(organization, total="100.00")
+        invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
         payment = Payment.pay(invoice, amount=Decimal("50.00"), method="card", actor=actor)
 
         def refund_or_reverse(index, invoice=invoice, payment=payment):
@@ -151,7 +132,7 @@ def test_refund_racing_a_reversal_never_pushes_amount_paid_below_zero(user_in, o
                 return Payment.refund(invoice, amount=Decimal("30.00"), actor=actor)
             return Payment.objects.get(pk=payment.pk).reverse(actor=actor)
 
-        results = run_concurrently(2, refund_or_reverse)
+        results = run_at_once(refund_or_reverse, range(2))
         # Both together would be -80 + 50 = -30: exactly one of them may pass.
         assert sum(isinstance(r, Payment) for r in results) == 1
         codes = {r.code for r in results if isinstance(r, Exception)}
@@ -163,10 +144,12 @@ def test_refund_racing_a_reversal_never_pushes_amount_paid_below_zero(user_in, o
 
 def test_two_refunds_whose_sum_exceeds_amount_paid_only_one_passes(user_in, organization):
     actor = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     Payment.pay(invoice, amount=Decimal("60.00"), method="card", actor=actor)
     amounts = [Decimal("40.00"), Decimal("35.00")]
-    results = run_concurrently(2, lambda i: Payment.refund(invoice, amount=amounts[i], actor=actor))
+    results = run_at_once(
+        lambda i: Payment.refund(invoice, amount=amounts[i], actor=actor), range(2)
+    )
     refunds = [r for r in results if isinstance(r, Payment)]
     assert len(refunds) == 1
     assert [r.code for r in results if isinstance(r, Exception)] == ["refund_exceeds_paid"]
@@ -179,7 +162,7 @@ def test_interleaved_payments_and_refunds_keep_amount_paid_within_zero_and_total
     user_in, organization
 ):
     actor = user_in(Role.FINANCE, organization)
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     Payment.pay(invoice, amount=Decimal("30.00"), method="card", actor=actor)
 
     def pay_or_refund(index):
@@ -187,7 +170,7 @@ def test_interleaved_payments_and_refunds_keep_amount_paid_within_zero_and_total
             return Payment.refund(invoice, amount=Decimal("25.00"), actor=actor)
         return Payment.pay(invoice, amount=Decimal("25.00"), method="cash", actor=actor)
 
-    results = run_concurrently(16, pay_or_refund)
+    results = run_at_once(pay_or_refund, range(16))
     errors = [r for r in results if isinstance(r, Exception)]
     assert all(isinstance(error, DomainError) for error in errors), errors
     invoice = Invoice.objects.get(pk=invoice.pk)
@@ -205,10 +188,10 @@ def test_a_storm_of_mixed_commands_never_deadlocks_and_keeps_the_ledger(user_in,
     never has to break a deadlock: the only failures allowed are business errors."""
     actor = user_in(Role.FINANCE, organization)
     admins = [user_in(Role.ADMIN, organization) for _ in range(2)]
-    sent = [sent_invoice(organization, total="100.00") for _ in range(4)]
+    sent = [InvoiceFactory(organization=organization, sent=True, total="100.00") for _ in range(4)]
     for invoice in sent:
         Payment.pay(invoice, amount=Decimal("30.00"), method="card", actor=actor)
-    drafts = [draft_invoice(organization, total="50.00") for _ in range(8)]
+    drafts = [InvoiceFactory(organization=organization, total="50.00") for _ in range(8)]
     customer = sent[0].customer
     past_due = organization.today() - timedelta(days=40)
     for invoice in sent[1:]:
@@ -257,14 +240,14 @@ def test_a_storm_of_mixed_commands_never_deadlocks_and_keeps_the_ledger(user_in,
                 unexpected.append(error)
         return unexpected
 
-    results = run_concurrently(16, worker)
+    results = run_at_once(worker, range(16))
     assert [r for r in results if r] == []
     assert_ledger_ok()
 
 
 def test_paying_or_refunding_a_draft_deleted_meanwhile_is_a_409_not_a_500(user_in, organization):
     actor = user_in(Role.FINANCE, organization)
-    draft = draft_invoice(organization)
+    draft = InvoiceFactory(organization=organization)
     read_before_the_delete = Invoice.objects.get(pk=draft.pk)
     draft.delete_draft(actor=actor)
     with pytest.raises(ConcurrentModification):

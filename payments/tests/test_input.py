@@ -6,11 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from fintrack.tests.helpers import error_code
-from invoices.models import Invoice
+from fintrack.tests.helpers import error_code, snapshot
+from invoices.tests.factories import InvoiceFactory
 from payments.exceptions import ReceivedBeforeIssue
 from payments.models import Payment
-from payments.tests.factories import sent_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -47,23 +46,14 @@ def post_json(client, url, raw):
 
 
 def state(invoice):
-    """What a refusal must leave untouched."""
-    row = Invoice.objects.get(pk=invoice.pk)
-    return (
-        row.version,
-        row.status,
-        row.amount_paid,
-        row.balance_due,
-        row.number,
-        Payment.objects.filter(invoice=invoice).count(),
-        row.history.count(),
-        Payment.history.count(),
-    )
+    """What a refusal must leave untouched: the invoice's `snapshot`, and no payment history
+    written for any invoice."""
+    return {**snapshot(invoice), "all_payment_history": Payment.history.count()}
 
 
 @pytest.fixture
 def invoice(organization):
-    return sent_invoice(organization, total="5000.00")
+    return InvoiceFactory(organization=organization, sent=True, total="5000.00")
 
 
 @pytest.mark.parametrize("amount", NOT_AMOUNTS)
@@ -143,7 +133,7 @@ def test_a_json_number_outside_the_grammar_or_too_precise_is_refused(
 def test_zero_digits_beyond_the_minor_unit_are_accepted_others_are_too_precise(
     finance_api, organization
 ):
-    jpy = sent_invoice(organization, total="5000", currency="JPY")
+    jpy = InvoiceFactory(organization=organization, sent=True, total="5000", currency="JPY")
     before = state(jpy)
     response = finance_api.post(pay_url(jpy), {"amount": "10.5", "method": "card"})
     assert (response.status_code, error_code(response)) == (400, "too_precise")
@@ -168,7 +158,7 @@ def test_received_on_outside_1970_2199_is_date_out_of_range(finance_api, invoice
 
 def test_received_before_the_issue_date_is_refused_and_nothing_changes(finance_api, organization):
     issued = organization.today() - timedelta(days=5)
-    invoice = sent_invoice(organization, issue_date=issued)
+    invoice = InvoiceFactory(organization=organization, sent=True, issue_date=issued)
     before = state(invoice)
     response = finance_api.post(
         pay_url(invoice),
@@ -185,7 +175,7 @@ def test_received_before_the_issue_date_is_refused_and_nothing_changes(finance_a
 
 
 def test_received_before_issue_lives_in_the_model(finance_user, organization):
-    invoice = sent_invoice(organization, issue_date=date(2025, 3, 1))
+    invoice = InvoiceFactory(organization=organization, sent=True, issue_date=date(2025, 3, 1))
     before = state(invoice)
     with pytest.raises(ReceivedBeforeIssue):
         Payment.pay(

@@ -27,8 +27,8 @@ from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from fintrack.exceptions import DomainError
 from fintrack.tests.helpers import snapshot
 from invoices.models import Invoice, InvoiceStatus, status_for_amount_paid
+from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment, PaymentKind
-from payments.tests.factories import sent_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -114,8 +114,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _send(self, currency, minor_total):
         total = money(minor_total, currency)
-        invoice = sent_invoice(
-            self.organization, total=str(total), currency=currency, actor=self.actor
+        invoice = InvoiceFactory(
+            organization=self.organization,
+            sent=True,
+            total=str(total),
+            currency=currency,
+            actor=self.actor,
         )
         assert invoice.total == total
         model = ModelInvoice(pk=invoice.pk, currency=currency, total=total)

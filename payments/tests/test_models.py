@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from fintrack.exceptions import DomainError, InvalidStatus
 from invoices.models import InvoiceStatus
+from invoices.tests.factories import InvoiceFactory
 from payments.exceptions import (
     AlreadyReversed,
     InvalidAmount,
@@ -21,7 +22,6 @@ from payments.exceptions import (
     TooPrecise,
 )
 from payments.models import Payment, PaymentKind
-from payments.tests.factories import draft_invoice, sent_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def actor(finance_user):
 
 @pytest.fixture
 def invoice(organization):
-    return sent_invoice(organization, total="100.00")
+    return InvoiceFactory(organization=organization, sent=True, total="100.00")
 
 
 def pay(invoice, amount, actor, **extra):
@@ -68,7 +68,7 @@ def test_partial_then_full_payment_moves_status_and_sets_paid_at(invoice, actor)
     ],
 )
 def test_balances_that_are_inexact_in_binary_are_accepted(organization, actor, total, amounts):
-    invoice = sent_invoice(organization, total=total)
+    invoice = InvoiceFactory(organization=organization, sent=True, total=total)
     for amount in amounts:
         pay(invoice, amount, actor)
     Payment.refund(invoice, amount=Decimal(amounts[0]), actor=actor)
@@ -91,7 +91,7 @@ def test_balances_that_are_inexact_in_binary_are_accepted(organization, actor, t
 def test_amounts_that_cancel_out_leave_exactly_zero_paid(
     organization, actor, currency, total, amounts, cancel
 ):
-    invoice = sent_invoice(organization, total=total, currency=currency)
+    invoice = InvoiceFactory(organization=organization, sent=True, total=total, currency=currency)
     payments = [pay(invoice, amount, actor) for amount in amounts]
     if cancel == "refund":
         Payment.refund(invoice, amount=sum(map(Decimal, amounts)), actor=actor)
@@ -158,7 +158,7 @@ def test_overpayment_is_refused_against_the_locked_balance(invoice, actor):
 
 @pytest.mark.parametrize("void", [False, True])
 def test_pay_on_draft_or_void_is_invalid_status(organization, actor, void):
-    invoice = draft_invoice(organization)
+    invoice = InvoiceFactory(organization=organization)
     if void:
         invoice.void(reason="mistake", actor=actor)
     with pytest.raises(InvalidStatus):
@@ -178,7 +178,9 @@ def test_refund_more_than_paid_is_refused(invoice, actor):
 
 
 def test_refund_is_negative_and_dated_today(actor, organization):
-    invoice = sent_invoice(organization, issue_date=organization.today() - timedelta(days=3))
+    invoice = InvoiceFactory(
+        organization=organization, sent=True, issue_date=organization.today() - timedelta(days=3)
+    )
     pay(invoice, "50.00", actor, received_on=organization.today() - timedelta(days=3))
     refund = Payment.refund(invoice, amount=Decimal("20.00"), actor=actor, reason="goodwill")
     assert (refund.kind, refund.amount, refund.received_on) == (
@@ -218,7 +220,7 @@ def test_second_reversal_past_the_check_is_stopped_by_the_unique_reverses_constr
         reverses=payment,
     )
     with transaction.atomic(), pytest.raises(AlreadyReversed):
-        duplicate._record(invoice.lock(), actor=actor)
+        duplicate._record(invoice.lock(), actor=actor, reason="reverse")
     invoice.refresh_from_db()
     assert invoice.amount_paid == Decimal("30.00")
     assert Payment.objects.filter(kind=PaymentKind.REVERSAL).count() == 1
@@ -274,7 +276,7 @@ def test_payment_rows_cannot_be_updated_or_deleted(invoice, actor):
 
 
 def test_jpy_amounts_have_no_decimals(organization, actor):
-    invoice = sent_invoice(organization, total="1000", currency="JPY")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="1000", currency="JPY")
     with pytest.raises(TooPrecise):
         pay(invoice, "1.5", actor)
     assert pay(invoice, "1000", actor).amount == Decimal("1000")

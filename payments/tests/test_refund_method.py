@@ -3,13 +3,13 @@
 
 import pytest
 
-from payments.tests.factories import sent_invoice
+from invoices.tests.factories import InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_refund_answers_method_null_everywhere_and_payments_keep_theirs(finance_api, organization):
-    invoice = sent_invoice(organization, total="100.00")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     paid = finance_api.post(
         f"/api/v1/invoices/{invoice.pk}/pay/", {"amount": "50.00", "method": "card"}
     ).json()

@@ -14,9 +14,9 @@ from django.db.models import F, QuerySet
 
 from accounts.models import Role
 from invoices.models import Invoice, InvoiceLine, InvoiceSequence
-from payments import ledger
+from invoices.tests.factories import InvoiceFactory
+from payments import invariants
 from payments.models import Payment
-from payments.tests.factories import draft_invoice, sent_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -39,20 +39,20 @@ def execute(sql, params):
 def books(user_in, organization, other_organization):
     """Two organizations with invoices in every status and every kind of payment row."""
     actor = user_in(Role.FINANCE, organization)
-    paid = sent_invoice(organization, total="100.00")
-    partly = sent_invoice(organization, total="62.07")
-    unpaid = sent_invoice(organization, total="10.00")
-    void = sent_invoice(organization, total="5.00")
+    paid = InvoiceFactory(organization=organization, sent=True, total="100.00")
+    partly = InvoiceFactory(organization=organization, sent=True, total="62.07")
+    unpaid = InvoiceFactory(organization=organization, sent=True, total="10.00")
+    void = InvoiceFactory(organization=organization, sent=True, total="5.00")
     void.void(reason="duplicate", actor=actor)
-    draft = draft_invoice(organization)
-    draft_invoice(organization).void(reason="never sent", actor=actor)
+    draft = InvoiceFactory(organization=organization)
+    InvoiceFactory(organization=organization).void(reason="never sent", actor=actor)
     payment = Payment.pay(paid, amount=Decimal("100.00"), method="card", actor=actor)
     Payment.refund(paid, amount=Decimal("30.00"), actor=actor)
     Payment.pay(paid, amount=Decimal("30.00"), method="cash", actor=actor)
     first = Payment.pay(partly, amount=Decimal("0.10"), method="card", actor=actor)
     Payment.pay(partly, amount=Decimal("0.20"), method="card", actor=actor)
     first.reverse(actor=actor)
-    jpy = sent_invoice(other_organization, total="1101", currency="JPY")
+    jpy = InvoiceFactory(organization=other_organization, sent=True, total="1101", currency="JPY")
     Payment.pay(jpy, amount=Decimal("1001"), method="cash", actor=actor)
     return {
         "paid": paid,
@@ -356,7 +356,7 @@ def test_each_rule_names_its_violation_and_exits_one(books, rule, corrupt):
 def rules_in_the_ledger_check():
     """Every rule name the ledger check can report: the string passed to `report` or
     `_report`, read from its source so a new rule without a test fails below."""
-    tree = ast.parse(inspect.getsource(ledger))
+    tree = ast.parse(inspect.getsource(invariants))
     rules = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -380,7 +380,7 @@ def test_every_rule_of_the_ledger_check_has_a_corruption_test():
 
 def test_payments_that_cancel_out_in_floating_point_are_clean(organization, finance_user):
     # SQLite sums decimals as floats: 0.003 + 0.003 + 0.003 - 0.009 is not 0 there.
-    invoice = sent_invoice(organization, total="10.000", currency="KWD")
+    invoice = InvoiceFactory(organization=organization, sent=True, total="10.000", currency="KWD")
     for _ in range(3):
         Payment.pay(invoice, amount=Decimal("0.003"), method="card", actor=finance_user)
     Payment.refund(invoice, amount=Decimal("0.009"), actor=finance_user)

@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.db.models import Count, Q
 
 from fintrack.money import ZERO
-from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice, InvoiceStatus
+from invoices.models import BOOKED_STATUSES, Invoice, InvoiceQuerySet, InvoiceStatus
 from reports.services.common import Converter, money, money_sum
 
 AMOUNTS = ("invoiced", "collected", "outstanding", "overdue_amount")
@@ -21,8 +21,7 @@ def summary(organization, *, date_from=None, date_to=None, convert_to=None):
     if date_to:
         invoices = invoices.filter(issue_date__lte=date_to)
     booked = Q(status__in=BOOKED_STATUSES)
-    # Spec 5.3's overdue rule, evaluated in SQL like Invoice.objects.with_is_overdue().
-    overdue = Q(status__in=RECEIVABLE_STATUSES, balance_due__gt=0, due_date__lt=today)
+    overdue = InvoiceQuerySet.overdue_q(today)
     group = ["currency", "issue_date"] if convert_to else ["currency"]
     rows = list(
         invoices.values(*group)

@@ -1,13 +1,15 @@
 """Report data built only through the domain methods (create_draft, send, void, Payment.pay,
-refund, reverse), so every stored figure is one the application itself would write."""
+refund, reverse; invoices and payments through `InvoiceFactory` and `PaymentFactory`), so
+every stored figure is one the application itself would write."""
 
 from datetime import date
 from decimal import Decimal
 
 from accounts.models import User
 from customers.tests.factories import CustomerFactory
-from invoices.models import Invoice
+from invoices.tests.factories import InvoiceFactory, line
 from payments.models import Payment
+from payments.tests.factories import PaymentFactory
 from reports.tests.conftest import today_is
 
 
@@ -23,22 +25,21 @@ def customer(organization, name=None, currency="USD", **fields):
 
 def draft(client, total, *, currency=None, issue=None, due=None, **fields):
     """A draft of one line whose total is exactly `total`."""
-    return Invoice.create_draft(
+    return InvoiceFactory(
         organization=client.organization,
         customer=client,
-        actor=actor(),
         currency=currency or client.currency,
         issue_date=issue,
         due_date=due,
-        lines=[{"description": "Work", "quantity": Decimal(1), "unit_price": Decimal(total)}],
+        lines=[line("Work", unit_price=total)],
         **fields,
     )
 
 
 def sent(client, total, *, issue, due=None, currency=None, **fields):
-    invoice = draft(client, total, currency=currency, issue=issue, due=due or issue, **fields)
-    invoice.send(actor=actor())
-    return invoice
+    return draft(
+        client, total, currency=currency, issue=issue, due=due or issue, sent=True, **fields
+    )
 
 
 def void(client, total, *, issue):
@@ -48,14 +49,7 @@ def void(client, total, *, issue):
 
 
 def pay(invoice, amount, on, reference=""):
-    return Payment.pay(
-        invoice,
-        amount=Decimal(amount),
-        method="bank_transfer",
-        actor=actor(),
-        received_on=on,
-        reference=reference,
-    )
+    return PaymentFactory(invoice=invoice, amount=amount, received_on=on, reference=reference)
 
 
 def refund(invoice, amount, on: date):

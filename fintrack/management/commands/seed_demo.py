@@ -14,7 +14,7 @@ from django.db import transaction
 from accounts.models import Membership, Organization, Role, User
 from customers.models import Customer
 from fintrack.money import format_plain
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceQuerySet
 from payments.models import Payment
 
 ORGANIZATION_NAME = "Demo Trading Co"
@@ -64,16 +64,26 @@ class Command(BaseCommand):
         # All or nothing: a failure half-way leaves no partial demo that would then be
         # mistaken for a complete one on the next run.
         with transaction.atomic():
-            organization = self.create_organization(actor)
-            self.create_users(organization, password, actor)
+            organization = self.create_organization(password, actor)
             customers = self.create_customers(organization, actor)
             invoices = self.create_invoices(organization, customers, actor)
         self.report(organization, password, customers, invoices)
 
     # --- steps ----------------------------------------------------------------------------
 
-    def create_organization(self, actor):
-        organization = Organization(
+    def create_organization(self, password, actor):
+        """The demo organization, registered by its admin user, then the other users."""
+        users = {}
+        for role, email, name in USERS:
+            # Staff, so each can also sign in to /admin/, where the role decides what they may do.
+            user = User(email=email, name=name, is_staff=True)
+            user.set_password(password)
+            user._history_user = actor
+            user.save()
+            users[role] = user
+        organization = Organization.register(
+            admin=users[Role.ADMIN],
+            actor=actor,
             name=ORGANIZATION_NAME,
             base_currency="USD",
             invoice_prefix="DEMO",
@@ -84,21 +94,10 @@ class Command(BaseCommand):
             country="US",
             email=f"billing@{DOMAIN}",
         )
-        organization.full_clean()
-        organization._history_user = actor
-        organization.save()
+        for role, user in users.items():
+            if role != Role.ADMIN:
+                Membership.add(organization=organization, user=user, role=role, actor=actor)
         return organization
-
-    def create_users(self, organization, password, actor):
-        for role, email, name in USERS:
-            # Staff, so each can also sign in to /admin/, where the role decides what they may do.
-            user = User(email=email, name=name, is_staff=True)
-            user.set_password(password)
-            user._history_user = actor
-            user.save()
-            membership = Membership(user=user, organization=organization, role=role)
-            membership._history_user = actor
-            membership.save()
 
     def create_customers(self, organization, actor):
         specs = {
@@ -197,9 +196,14 @@ class Command(BaseCommand):
         for role, email, _ in USERS:
             self.stdout.write(f"  {role:<8} {email:<28} password: {password}")
         self.stdout.write(f"{len(customers)} customers (1 archived, 1 without e-mail).")
-        today = organization.today()
+        overdue_pks = set(
+            Invoice.objects.filter(
+                InvoiceQuerySet.overdue_q(organization.today()),
+                pk__in=[invoice.pk for invoice in invoices.values()],
+            ).values_list("pk", flat=True)
+        )
         for invoice in invoices.values():
-            overdue = " (overdue)" if invoice.status == "sent" and invoice.due_date < today else ""
+            overdue = " (overdue)" if invoice.pk in overdue_pks else ""
             self.stdout.write(
                 f"  {invoice.number or 'draft':<12} {invoice.status + overdue:<15} "
                 f"{invoice.customer.name:<20} "

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from payments.ledger import LedgerCheck
+from payments.invariants import LedgerCheck
 
 
 class Command(BaseCommand):

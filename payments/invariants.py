@@ -5,7 +5,6 @@ run in Python on `Decimal`s because SQLite does decimal arithmetic in binary flo
 point (0.1 + 0.2 != 0.3 there), which would report phantom violations.
 """
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +26,6 @@ from payments.models import Payment, PaymentKind
 
 DECIMAL = DecimalField(max_digits=19, decimal_places=4)
 STORED_SCALE = Decimal("0.0001")
-NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+)-(?P<sequence>\d{5,})$")
 LINE_FIGURES = ("amount", "discount_amount", "tax_amount", "total")
 
 
@@ -270,7 +268,7 @@ class LedgerCheck:
             .order_by("organization_id", "pk")
         )
         for organization_id, pk, number in numbered.iterator(chunk_size=5000):
-            match = NUMBER_PATTERN.match(number)
+            match = InvoiceSequence.NUMBER_PATTERN.match(number)
             if match is None:
                 self._report(
                     organization_id,
