@@ -37,9 +37,9 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import Membership
+from fintrack import authentication
 from fintrack.exceptions import DATABASE_UNAVAILABLE_ERRORS
 from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
 from fintrack.views import error_response, service_unavailable
@@ -99,13 +99,17 @@ def request_fingerprint(request) -> str:
 
 def request_scope(request) -> str | None:
     """`user:<id>|org:<X-Organization>`, or None for an anonymous request (there is no
-    one the key could belong to) or an invalid bearer token (the view will answer 401)."""
+    one the key could belong to) or an invalid bearer token (the view will answer 401).
+
+    A success is remembered on the request: DRF's authentication reuses it instead of
+    loading the user again (`fintrack.authentication`)."""
     try:
-        authenticated = JWTAuthentication().authenticate(request)
+        authenticated = authentication.JWTAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
     if not authenticated:
         return None
+    authentication.remember(request, authenticated)
     return f"user:{authenticated[0].pk}|org:{organization_of(request, authenticated[0])}"
 
 
