@@ -13,6 +13,8 @@ that committed always has its answer stored:
    the transaction boundary. Inside this one the model method's `atomic()` becomes a
    savepoint, its locks (invoice first, then its payments) are held until the answer is
    stored, and its `on_commit` work runs only once the change and its answer committed.
+   Model steps that use `fintrack.transactions.atomic_step` skip that savepoint here:
+   a refusal rolls back the whole request anyway.
 3. An answer of 400 or more rolls the work back. A 4xx that describes the request is then
    stored in its own write; an answer that depends on the moment (401, 409
    `concurrent_modification`/`idempotency_key_in_use`, 412, 429, 5xx) is not stored:
@@ -42,6 +44,7 @@ from accounts.models import Membership
 from fintrack import authentication
 from fintrack.exceptions import DATABASE_UNAVAILABLE_ERRORS
 from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
+from fintrack.transactions import request_wide_transaction
 from fintrack.views import error_response, service_unavailable
 
 logger = logging.getLogger(__name__)
@@ -175,7 +178,7 @@ class IdempotencyMiddleware:
 
     def _run(self, request, claim):
         """The view and, for a 2xx, its stored answer, in the request-wide transaction."""
-        with transaction.atomic():
+        with request_wide_transaction():
             if not claim.hold():
                 raise LeaseLost
             response = self.get_response(request)
