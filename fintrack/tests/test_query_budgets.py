@@ -19,8 +19,8 @@ from payments.tests.factories import sent_invoice
 
 # Budget of one payment: idempotency read, claim, hold and store (4), user, membership (2),
 # invoice read under lock (1), payment row and its history (2), sum of the payments,
-# invoice update (which checks the version) and its history (3). A later feature writing in the same transaction
-# (an outbox row) may add one statement, named in bench/README.md.
+# invoice update (which checks the version) and its history (3). A later feature writing
+# in the same transaction (an outbox row) may add one statement, named in bench/README.md.
 PAY_QUERY_BUDGET = 12
 LIST_QUERIES = 5
 REPORT_QUERIES = 3
