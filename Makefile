@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_ENV := SECRET_KEY=$${SECRET_KEY:-development-only-secret-key-not-for-production-use-1234567890} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,0.0.0.0,[::1]}
 
-.PHONY: run test install migrate lint format check clean
+.PHONY: run test install migrate lint format check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# HTTP load benchmark, product against the ceiling app (bench/README.md). Needs the local
+# PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432); installs wrk and gunicorn.
+bench: install
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/http_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -13,6 +13,8 @@ that committed always has its answer stored:
    the transaction boundary. Inside this one the model method's `atomic()` becomes a
    savepoint, its locks (invoice first, then its payments) are held until the answer is
    stored, and its `on_commit` work runs only once the change and its answer committed.
+   Model steps that use `fintrack.transactions.atomic_step` skip that savepoint here:
+   a refusal rolls back the whole request anyway.
 3. An answer of 400 or more rolls the work back. A 4xx that describes the request is then
    stored in its own write; an answer that depends on the moment (401, 409
    `concurrent_modification`/`idempotency_key_in_use`, 412, 429, 5xx) is not stored:
@@ -37,11 +39,12 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import Membership
+from fintrack import authentication
 from fintrack.exceptions import DATABASE_UNAVAILABLE_ERRORS
 from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
+from fintrack.transactions import request_wide_transaction
 from fintrack.views import error_response, service_unavailable
 
 logger = logging.getLogger(__name__)
@@ -99,13 +102,17 @@ def request_fingerprint(request) -> str:
 
 def request_scope(request) -> str | None:
     """`user:<id>|org:<X-Organization>`, or None for an anonymous request (there is no
-    one the key could belong to) or an invalid bearer token (the view will answer 401)."""
+    one the key could belong to) or an invalid bearer token (the view will answer 401).
+
+    A success is remembered on the request: DRF's authentication reuses it instead of
+    loading the user again (`fintrack.authentication`)."""
     try:
-        authenticated = JWTAuthentication().authenticate(request)
+        authenticated = authentication.JWTAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
     if not authenticated:
         return None
+    authentication.remember(request, authenticated)
     return f"user:{authenticated[0].pk}|org:{organization_of(request, authenticated[0])}"
 
 
@@ -171,7 +178,7 @@ class IdempotencyMiddleware:
 
     def _run(self, request, claim):
         """The view and, for a 2xx, its stored answer, in the request-wide transaction."""
-        with transaction.atomic():
+        with request_wide_transaction():
             if not claim.hold():
                 raise LeaseLost
             response = self.get_response(request)

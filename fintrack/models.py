@@ -7,6 +7,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from fintrack.exceptions import ConcurrentModification
+from fintrack.transactions import atomic_step, is_locked
 
 
 class VersionedModel(models.Model):
@@ -24,34 +25,63 @@ class VersionedModel(models.Model):
     def save(self, *args, **kwargs):
         if self._state.adding:
             return super().save(*args, **kwargs)
-        with transaction.atomic():
-            # The lock makes check-and-write one step: a second writer waits here, then
-            # sees the version the first one wrote.
-            current = (
-                type(self)
-                ._base_manager.select_for_update()
-                .filter(pk=self.pk)
-                .values_list("version", flat=True)
-                .first()
-            )
-            if current != self.version:
-                raise ConcurrentModification()
-            self.version += 1
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
-            return super().save(*args, **kwargs)
+        read_version = self.version
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        # The history row must commit with the update; no savepoint inside the request-wide
+        # transaction (fintrack.transactions).
+        with atomic_step():
+            self._read_version = read_version
+            try:
+                return super().save(*args, **kwargs)
+            except BaseException:
+                self.version = read_version
+                raise
+            finally:
+                del self._read_version
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        """The version check and the write are one statement: `UPDATE ... WHERE id = %s AND
+        version = <the version this instance was read at>`. A row changed or deleted since
+        matches nothing, and that is a lost race (409), never an INSERT in its place."""
+        read_version = getattr(self, "_read_version", None)
+        if read_version is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        if base_qs.filter(pk=pk_val, version=read_version)._update(values) != 1:
+            raise ConcurrentModification()
+        return True
 
     def lock(self):
         """Return this row re-read under `SELECT ... FOR UPDATE` (call inside atomic()).
 
         A row deleted since this instance was read (e.g. a draft deleted while another
         request was sending it) lost a race like a stale save does: `ConcurrentModification`
-        (409), never a `DoesNotExist` escaping as a 500.
+        (409), never a `DoesNotExist` escaping as a 500. Related objects this instance had
+        already loaded (its organization, say) are handed to the locked copy when it points
+        at the same rows, rather than read again.
         """
+        if is_locked(self):
+            return self  # read FOR UPDATE by the view, in this same request transaction
         try:
-            return type(self)._base_manager.select_for_update().get(pk=self.pk)
+            locked = type(self)._base_manager.select_for_update().get(pk=self.pk)
         except type(self).DoesNotExist:
             raise ConcurrentModification() from None
+        share_loaded_relations(self, locked)
+        return locked
+
+
+def share_loaded_relations(source: models.Model, target: models.Model) -> None:
+    """Give `target` the many-to-one objects `source` has cached, where both point at the
+    same row (same foreign key value): a fresh read of the same row would be identical."""
+    for field in source._meta.concrete_fields:
+        if (
+            field.is_relation
+            and field.many_to_one
+            and field.is_cached(source)
+            and getattr(source, field.attname) == getattr(target, field.attname)
+        ):
+            field.set_cached_value(target, field.get_cached_value(source))
 
 
 class IdempotencyKeyStatus(models.TextChoices):
@@ -120,6 +150,9 @@ class IdempotencyKey(models.Model):
         existing = None
         for _ in range(2):
             now = timezone.now()
+            # Read before writing, never INSERT first: on PostgreSQL an INSERT of a key whose
+            # live request holds its row lock (`hold`) would wait for that request to end
+            # instead of answering `idempotency_key_in_use` at once.
             existing = cls.objects.filter(scope=scope, key=key).first()
             if existing is None:
                 try:

@@ -1,3 +1,4 @@
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
@@ -29,6 +30,13 @@ IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
     # characters Python calls printable (Latin-1, as headers are), no surrounding space.
     pattern=r"^[^\x00-\x20\x7f-\xa0\xad](?:[^\x00-\x1f\x7f-\xa0\xad]{0,253}[^\x00-\x20\x7f-\xa0\xad])?$",
 )
+
+
+class JWTScheme(SimpleJWTScheme):
+    """Our JWT authentication is simplejwt's (it only skips a second user load): the same
+    `jwtAuth` security scheme."""
+
+    target_class = "fintrack.authentication.JWTAuthentication"
 
 
 class ErrorSerializer(serializers.Serializer):

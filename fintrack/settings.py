@@ -220,8 +220,9 @@ SILENCED_SYSTEM_CHECKS = [
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Database-backed on purpose: the real User is needed as the history actor.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Database-backed on purpose: the real User is needed as the history actor. The
+        # subclass reuses the idempotency middleware's result (one user load per request).
+        "fintrack.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Organization
 from fintrack.exceptions import InvalidStatus
 from fintrack.money import NotANumber, has_excess_digits, parse_decimal
+from fintrack.transactions import atomic_step
 from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
 from payments.exceptions import (
     AlreadyReversed,
@@ -123,7 +124,7 @@ class Payment(models.Model):
         """Record money received. The invoice must be sent or partially paid, the amount
         within its balance due, and `received_on` (default today) between the invoice's issue
         date and today. Returns the new row; the invoice is recomputed."""
-        with transaction.atomic():
+        with atomic_step():
             # Lock order everywhere: the invoice first, then its payments. Every check
             # below reads the locked copy, so concurrent payments queue here.
             invoice = invoice.lock()
@@ -154,7 +155,7 @@ class Payment(models.Model):
     @classmethod
     def refund(cls, invoice, *, amount, actor, reference="", reason=""):
         """Return money to the customer: a negative row dated today, at most amount_paid."""
-        with transaction.atomic():
+        with atomic_step():
             # Lock the invoice before reading amount_paid (same lock order as `pay`).
             invoice = invoice.lock()
             if invoice.status not in BOOKED_STATUSES:
@@ -177,7 +178,7 @@ class Payment(models.Model):
         Only `payment` rows, each at most once (the unique `reverses` column is the real
         guard), and never when refunds already returned the money it brought in.
         """
-        with transaction.atomic():
+        with atomic_step():
             # Invoice first, as everywhere; the original row is immutable so it needs no lock.
             invoice = Invoice.objects.select_for_update().get(pk=self.invoice_id)
             original = type(self).objects.get(pk=self.pk)
@@ -209,15 +210,24 @@ class Payment(models.Model):
         self.created_by = actor
         self._history_user = actor
         self._change_reason = reason
-        try:
-            # A savepoint, so a constraint violation leaves the outer transaction usable.
-            with transaction.atomic():
-                self.save()
-        except IntegrityError:
-            translated = self._translate_integrity_error()
-            if translated is None:
-                raise
-            raise translated from None
+        if self.reference or self.reverses_id:
+            try:
+                # A savepoint, so a unique constraint's refusal leaves the transaction usable
+                # for the queries that name it.
+                with transaction.atomic():
+                    self.save()
+            except IntegrityError:
+                translated = self._translate_integrity_error()
+                if translated is None:
+                    raise
+                raise translated from None
+        else:
+            # No unique constraint can refuse a row without reference nor reversed payment:
+            # nothing to translate, so no savepoint (an error rolls back the caller's work).
+            self.save()
+        # A row just inserted has no reversal yet: the answer's `reversed_by` is known
+        # without a query.
+        type(self).reversed_by.related.set_cached_value(self, None)
         invoice.apply_payments(actor=actor, reason=reason)
         return self
 

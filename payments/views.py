@@ -75,6 +75,8 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
 
     queryset = Invoice.objects.all()
     serializer_class = PaymentSerializer
+    # `Payment.pay` / `refund` lock the invoice first: read it locked once (see fintrack.api).
+    lock_object_actions = frozenset({"pay", "refund"})
 
     def get_renderers(self):
         renderers = super().get_renderers()
