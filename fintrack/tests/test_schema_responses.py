@@ -110,3 +110,15 @@ def test_id_filters_are_declared_whole_numbers(schema, path, name):
     parameters = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
     assert parameters[name]["type"] == "integer"
     assert parameters[name]["minimum"] == 1
+
+
+def test_money_states_the_number_grammar(schema):
+    # Requests: plain digits and an optional fraction (spec 3); answers may be negative.
+    components = schema["components"]["schemas"]
+    request = components["PaymentPayInputRequest"]["properties"]["amount"]["pattern"]
+    answer = components["Payment"]["properties"]["amount"]["pattern"]
+    for accepted in ["10", "10.50", "0.001"]:
+        assert re.fullmatch(request, accepted)
+    for refused in ["1_000.00", "１０", "٣", "1e3", "+5", " 5", "-5", "10."]:
+        assert not re.fullmatch(request, refused), refused
+    assert re.fullmatch(answer, "-10.50") and not re.fullmatch(answer, "--1")
