@@ -119,6 +119,6 @@ def test_money_states_the_number_grammar(schema):
     answer = components["Payment"]["properties"]["amount"]["pattern"]
     for accepted in ["10", "10.50", "0.001"]:
         assert re.fullmatch(request, accepted)
-    for refused in ["1_000.00", "１０", "٣", "1e3", "+5", " 5", "-5", "10."]:
+    for refused in ["1_000.00", "\uff11\uff10", "\u0663", "1e3", "+5", " 5", "-5", "10."]:
         assert not re.fullmatch(request, refused), refused
     assert re.fullmatch(answer, "-10.50") and not re.fullmatch(answer, "--1")
