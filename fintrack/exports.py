@@ -87,6 +87,10 @@ class ExportRenderingMixin:
 
     def export_queryset(self, queryset, serializer, export_format, stem, chunk_size=500):
         """The whole `queryset` as one file, with `serializer`'s fields as columns."""
+        # Pagination does not apply, but its parameters are still read strictly.
+        check_parameters = getattr(getattr(self, "paginator", None), "check_parameters", None)
+        if check_parameters is not None:
+            check_parameters(self.request)
         queryset = without_nested_lists(serializer, queryset)
         columns = serializer_columns(serializer)
         # Chunked iteration keeps memory flat; prefetches run once per chunk.
