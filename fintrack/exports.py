@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connections
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -28,6 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
+from fintrack.db_router import report_database
 from fintrack.money import MoneyField, minor_units
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -87,11 +89,16 @@ class ExportRenderingMixin:
 
     def export_queryset(self, queryset, serializer, export_format, stem, chunk_size=500):
         """The whole `queryset` as one file, with `serializer`'s fields as columns."""
-        # Pagination does not apply, but its parameters are still read strictly.
+        # Pagination does not apply, but its parameters are still read strictly (before
+        # any connection: a bad parameter is a 400 whatever the replica's state).
         check_parameters = getattr(getattr(self, "paginator", None), "check_parameters", None)
         if check_parameters is not None:
             check_parameters(self.request)
-        queryset = without_nested_lists(serializer, queryset)
+        # Bound now: a CSV streams after the view has returned. Read on the replica, and
+        # connect before answering, so an unreachable one is a 503, not a cut download.
+        database = report_database()
+        connections[database].ensure_connection()
+        queryset = without_nested_lists(serializer, queryset).using(database)
         columns = serializer_columns(serializer)
         # Chunked iteration keeps memory flat; prefetches run once per chunk.
         rows = (

@@ -138,6 +138,21 @@ def database_from_url(url: str) -> dict:
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+
+# A PostgreSQL streaming replica for report and export reads (fintrack/db_router.py); every
+# write, and every read inside a transaction, stays on `default`.
+REPLICA_DATABASE = "replica"
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES[REPLICA_DATABASE] = database_from_url(DATABASE_REPLICA_URL)
+elif TESTING:
+    # The suite always has a replica alias, so the router's rules run on every database;
+    # Django's test mirror makes it a second connection to the test database.
+    DATABASES[REPLICA_DATABASE] = {**DATABASES["default"]}
+if TESTING and REPLICA_DATABASE in DATABASES:
+    # Test databases are created on the primary only; a real replica receives them.
+    DATABASES[REPLICA_DATABASE]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["fintrack.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Login throttle counters (API and admin) live in the cache, which every process must share
@@ -170,6 +185,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files. The product stores none yet (PDFs are rendered on demand), but whatever
+# lands here is part of every backup (`manage.py backup`).
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
 # --- E-mail ---------------------------------------------------------------------------
 # EMAIL_URL (smtp://user:pass@host:587/?tls=True) wins; else EMAIL_BACKEND; else console.

@@ -32,7 +32,7 @@ def test_plain_skip():
 def run(pytester, monkeypatch):
     """`run(**env)` -> the outcome counts of the suite above under that environment."""
     pytester.makepyfile(test_sample=TESTS)
-    for name in ("CI", "CI_DEFERRED", "DATABASE_URL", "CELERY_BROKER_URL"):
+    for name in ("CI", "CI_DEFERRED", "DATABASE_URL", "DATABASE_REPLICA_URL", "CELERY_BROKER_URL"):
         monkeypatch.delenv(name, raising=False)
     # Only this plugin: the inner run needs no Django, xdist or Hypothesis.
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
