@@ -174,9 +174,12 @@ class MembershipViewSet(
     @extend_schema(request=MembershipUpdateInputSerializer, responses={200: MembershipSerializer})
     def partial_update(self, request, pk=None):
         membership = self.get_object()
-        data = MembershipUpdateInputSerializer(data=request.data)
+        # PATCH semantics, as the schema states and as every other PATCH here: each field
+        # optional; no role, no change.
+        data = MembershipUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        membership.change_role(role=data.validated_data["role"], actor=request.user)
+        if "role" in data.validated_data:
+            membership.change_role(role=data.validated_data["role"], actor=request.user)
         return Response(MembershipSerializer(membership).data)
 
     @extend_schema(responses={204: None})

@@ -89,6 +89,11 @@ class ExportRenderingMixin:
 
     def export_queryset(self, queryset, serializer, export_format, stem, chunk_size=500):
         """The whole `queryset` as one file, with `serializer`'s fields as columns."""
+        # Pagination does not apply, but its parameters are still read strictly (before
+        # any connection: a bad parameter is a 400 whatever the replica's state).
+        check_parameters = getattr(getattr(self, "paginator", None), "check_parameters", None)
+        if check_parameters is not None:
+            check_parameters(self.request)
         # Bound now: a CSV streams after the view has returned. Read on the replica, and
         # connect before answering, so an unreachable one is a 503, not a cut download.
         database = report_database()

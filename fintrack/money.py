@@ -10,7 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 import iso4217
 from babel.numbers import get_currency_precision, list_currencies
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fintrack.exceptions import DomainError
@@ -37,6 +36,10 @@ CURRENCY_CHOICES = sorted((code, code) for code in KNOWN_CURRENCIES)
 # fraction. Python's Decimal() also takes "1_000", full-width or Arabic-Indic digits,
 # " 5", "+5" and "1e3".
 NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# The same grammar as the schema states it (`fintrack.schema.MoneyFieldExtension`): what
+# MoneyField reads, and, with an optional minus (refunds, reversals), what it writes.
+NUMBER_PATTERN = f"^{NUMBER.pattern}$"
+SIGNED_NUMBER_PATTERN = f"^-?{NUMBER.pattern}$"
 
 
 class UnsupportedCurrency(DomainError):
@@ -134,7 +137,6 @@ def parse_decimal(value) -> Decimal:
     return Decimal(text)
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "example": "10.50"})
 class MoneyField(serializers.Field):
     """Money as a string with exactly the currency's digits.
 

@@ -34,6 +34,12 @@ class Pagination(PageNumberPagination):
             return self.page_size
         return min(whole_number(self.page_size_query_param, raw), self.max_page_size)
 
+    def check_parameters(self, request):
+        """Refuse a bad `page`/`page_size` where no page is cut (exports hold the whole
+        list): the schema declares both on the operation, so a bad one is a 400 here too."""
+        self.get_page_size(request)
+        self.get_page_number(request, None)
+
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)
         if raw is None:

@@ -1,4 +1,5 @@
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
@@ -14,6 +15,7 @@ from rest_framework_simplejwt.views import TokenViewBase
 
 from fintrack.api import ORGANIZATION_HEADER, OrganizationScopedMixin
 from fintrack.idempotency import is_never_stored_path
+from fintrack.money import NUMBER_PATTERN, SIGNED_NUMBER_PATTERN
 
 # Spec 11: every POST may carry one (see fintrack/idempotency.py).
 IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
@@ -76,6 +78,19 @@ ERROR_RESPONSE_400 = PolymorphicProxySerializer(
 )
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class MoneyFieldExtension(OpenApiSerializerFieldExtension):
+    """Money is a string of the one number grammar (spec 3): a client generated from the
+    schema learns that "1_000.00" or "1e3" is refused before sending it. Answers may carry a
+    minus (refunds and reversals are negative); requests never do."""
+
+    target_class = "fintrack.money.MoneyField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        pattern = NUMBER_PATTERN if direction == "request" else SIGNED_NUMBER_PATTERN
+        return {"type": "string", "format": "decimal", "pattern": pattern, "example": "10.50"}
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):

@@ -1,29 +1,16 @@
 """Invoice list filters (spec 5.4). A value that cannot be understood is a 400."""
 
 import django_filters
-from django import forms
 from django.db.models import F, Q
 
 from fintrack.filters import (
     CurrencyFilter,
     DateFilter,
+    IdFilter,
     MultipleChoiceCSVFilter,
     StrictBooleanFilter,
 )
 from invoices.models import Invoice, InvoiceStatus
-
-MAX_ID = 2**63 - 1
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A whole-number id: `1.5`, `abc` or an id beyond any primary key is a 400."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class NullsLastOrderingFilter(django_filters.OrderingFilter):

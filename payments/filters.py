@@ -1,20 +1,7 @@
 import django_filters
-from django import forms
 
-from fintrack.filters import DateFilter, MultipleChoiceCSVFilter
+from fintrack.filters import DateFilter, IdFilter, MultipleChoiceCSVFilter
 from payments.models import Payment, PaymentKind, PaymentMethod
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A whole, positive id: "1.5" or "abc" is a 400 rather than an odd lookup."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        # Larger than any BIGINT primary key: refused instead of overflowing the database.
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class PaymentFilterSet(django_filters.FilterSet):

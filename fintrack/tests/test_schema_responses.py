@@ -95,3 +95,30 @@ def test_503_service_unavailable_is_documented_as_a_server_error(schema, method,
 def test_idempotency_key_is_not_offered_on_credential_endpoints(schema, path, documented):
     names = {parameter["name"] for parameter in schema["paths"][path]["post"].get("parameters", [])}
     assert ("Idempotency-Key" in names) is documented
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/api/v1/invoices/", "customer"),
+        ("/api/v1/payments/", "invoice"),
+        ("/api/v1/payments/", "customer"),
+    ],
+)
+def test_id_filters_are_declared_whole_numbers(schema, path, name):
+    # A "number" let clients (and schemathesis) send 1.5, which the API refuses with a 400.
+    parameters = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
+    assert parameters[name]["type"] == "integer"
+    assert parameters[name]["minimum"] == 1
+
+
+def test_money_states_the_number_grammar(schema):
+    # Requests: plain digits and an optional fraction (spec 3); answers may be negative.
+    components = schema["components"]["schemas"]
+    request = components["PaymentPayInputRequest"]["properties"]["amount"]["pattern"]
+    answer = components["Payment"]["properties"]["amount"]["pattern"]
+    for accepted in ["10", "10.50", "0.001"]:
+        assert re.fullmatch(request, accepted)
+    for refused in ["1_000.00", "\uff11\uff10", "\u0663", "1e3", "+5", " 5", "-5", "10."]:
+        assert not re.fullmatch(request, refused), refused
+    assert re.fullmatch(answer, "-10.50") and not re.fullmatch(answer, "--1")
