@@ -7,13 +7,16 @@ another connection's open transaction.
 """
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from fintrack.db_router import ReplicaRouter, report_database, report_reads
 from invoices.models import Invoice
+from payments.models import Payment
 from reports.tests.factories import customer, pay, sent
 
 BOTH = ["default", "replica"]
@@ -133,8 +136,11 @@ def test_a_money_transaction_never_touches_the_replica(finance_api, invoice):
             {"amount": "40.00", "method": "bank_transfer", "received_on": "2025-01-11"},
         )
         # Even a report's context cannot pull the locked reads of a payment away.
+        actor = User.objects.system_actor()
         with report_reads():
-            pay(invoice, "10.00", ISSUED)
+            Payment.pay(
+                invoice, amount=Decimal("10.00"), method="cash", received_on=ISSUED, actor=actor
+            )
     assert response.status_code == 201, response.json()
     assert on_replica.captured_queries == []
 
