@@ -14,6 +14,7 @@ from rest_framework import exceptions, permissions, viewsets
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
 from fintrack.exceptions import PreconditionFailed
 from fintrack.filters import refuse_blank_query_params
+from fintrack.request_log import bind_organization
 
 ORGANIZATION_HEADER = OpenApiParameter(
     "X-Organization",
@@ -66,6 +67,7 @@ class HasOrganizationRole(permissions.BasePermission):
         if getattr(request, "membership", None) is None:
             request.membership = resolve_membership(request)
             request.organization = request.membership.organization
+            bind_organization(request.organization.pk)
         return request.membership.role in view.allowed_roles()
 
 
