@@ -53,6 +53,31 @@ class RegisterThrottle(LoginThrottle):
         return rates.get(self.scope, rates[LoginThrottle.scope])
 
 
+class EmailThrottle(LoginThrottle):
+    """E-mails sent on request (password reset, a new verification code), per client and
+    e-mail address: the same answer for unknown addresses, so it counts those too."""
+
+    scope = "email"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # A signed-in user's own address (resending the verification code).
+            request = _FormLogin(request, user.email)
+        return super().get_cache_key(request, view)
+
+
+class PasswordChangeThrottle(LoginThrottle):
+    """Guesses of the current password count like login attempts of the same account: a
+    stolen access token must not become an unthrottled password oracle."""
+
+    def get_cache_key(self, request, view):
+        return super().get_cache_key(_FormLogin(request, request.user.email), view)
+
+
 class _FormLogin:
     """A login form's POST as LoginThrottle reads an API login: client address and e-mail."""
 

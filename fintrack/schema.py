@@ -107,8 +107,9 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _get_error_response_serializer(self, status_code):
         if status_code == "400":
             return ERROR_RESPONSE_400
-        if status_code in ("401", "409", "412", "413", "422"):
-            # 401 codes are simplejwt's (`token_not_valid`, `no_active_account`, ...).
+        if status_code in ("401", "403", "409", "412", "413", "422"):
+            # 401 codes are simplejwt's (`token_not_valid`, `no_active_account`, ...); 403
+            # is `permission_denied` or `email_not_verified` (spec 20).
             return ClientErrorResponseSerializer
         if status_code == "503":
             return ServerErrorResponseSerializer
