@@ -9,7 +9,20 @@ test can switch it.
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+
+class OTPLoginForm(OTPAdminAuthenticationForm):
+    """E-mail, password and the code, in one step for the usual staff member with one
+    authenticator: django-otp would first make them pick it from a list of one."""
+
+    def clean_otp(self, user):
+        if user is not None and not self.cleaned_data.get("otp_device"):
+            devices = list(devices_for_user(user, confirmed=True))
+            if len(devices) == 1:
+                self.cleaned_data["otp_device"] = devices[0].persistent_id
+        super().clean_otp(user)
 
 
 class FinTrackAdminSite(OTPAdminSite):
@@ -19,7 +32,7 @@ class FinTrackAdminSite(OTPAdminSite):
 
     @property
     def login_form(self):
-        return OTPAdminAuthenticationForm if settings.ADMIN_REQUIRE_OTP else AdminAuthenticationForm
+        return OTPLoginForm if settings.ADMIN_REQUIRE_OTP else AdminAuthenticationForm
 
     @property
     def login_template(self):
