@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
 from accounts.models import User
@@ -186,6 +187,18 @@ def test_every_answer_carries_a_request_id(client, api, admin_user):
     assert answers[-1].status_code == 429
     ids = [answer["X-Request-ID"] for answer in answers]
     assert all(ids) and len(set(ids)) == len(ids)
+
+
+@pytest.mark.django_db
+def test_a_server_side_failure_answer_carries_the_request_id_too(client, monkeypatch):
+    class Unreachable:
+        def cursor(self):
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr("fintrack.views.connection", Unreachable())
+    response = client.get("/readyz", HTTP_X_REQUEST_ID="outage-1")
+    assert response.status_code == 503
+    assert response["X-Request-ID"] == "outage-1"
 
 
 @pytest.mark.django_db
