@@ -1,5 +1,5 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import (
     ClientErrorEnum,
@@ -11,6 +11,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.viewsets import ViewSetMixin
 from rest_framework_simplejwt.views import TokenViewBase
 
+from accounts.exceptions import EmailNotVerified
 from fintrack.api import ORGANIZATION_HEADER, OrganizationScopedMixin
 from fintrack.idempotency import is_never_stored_path
 
@@ -69,6 +70,23 @@ ERROR_RESPONSE_400 = PolymorphicProxySerializer(
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
+# Spec 20: with EMAIL_VERIFICATION=required, the money commands' other 403.
+EMAIL_NOT_VERIFIED_EXAMPLE = OpenApiExample(
+    "EmailNotVerified",
+    value={
+        "type": "client_error",
+        "errors": [
+            {
+                "code": EmailNotVerified.code,
+                "detail": EmailNotVerified.default_message,
+                "attr": None,
+            }
+        ],
+    },
+    response_only=True,
+    status_codes=["403"],
+)
+
 
 class AutoSchema(StandardizedErrorsAutoSchema):
     """Documents the X-Organization header on every tenant-scoped endpoint, and every error
@@ -114,6 +132,16 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if status_code == "503":
             return ServerErrorResponseSerializer
         return super()._get_error_response_serializer(status_code)
+
+    def _get_error_response_examples(self):
+        examples = super()._get_error_response_examples()
+        if self._is_money_command():
+            examples = [*examples, EMAIL_NOT_VERIFIED_EXAMPLE]
+        return examples
+
+    def _is_money_command(self):
+        action = getattr(self.view, "action", None)
+        return action in getattr(self.view, "money_actions", ())
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()

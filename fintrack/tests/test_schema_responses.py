@@ -129,6 +129,8 @@ def test_money_commands_document_403_with_open_codes_for_email_not_verified(sche
     code = schema["components"]["schemas"]["Error"]["properties"]["code"]
     assert "enum" not in code
     assert error["properties"]["errors"]["items"]["$ref"].endswith("/Error")
+    examples = responses(schema, "post", path)["403"]["content"]["application/json"]["examples"]
+    assert examples["EmailNotVerified"]["value"]["errors"][0]["code"] == "email_not_verified"
 
 
 @pytest.mark.django_db
