@@ -184,8 +184,20 @@ class PasswordResetConfirmInputSerializer(serializers.Serializer):
     new_password = password_field()
 
 
+class VerificationCodeField(serializers.RegexField):
+    """Six ASCII digits, as a string: a JSON number would lose leading zeros."""
+
+    def __init__(self, **kwargs):
+        super().__init__(r"^[0-9]{6}$", max_length=6, min_length=6, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class VerifyEmailInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=20, help_text="The 6-digit code e-mailed.")
+    code = VerificationCodeField(help_text="The 6-digit code e-mailed, as a string.")
 
 
 class AcceptedSerializer(serializers.Serializer):

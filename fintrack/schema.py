@@ -147,6 +147,12 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         parameters = super().get_override_parameters()
         if isinstance(self.view, OrganizationScopedMixin):
             parameters = [ORGANIZATION_HEADER, *parameters]
-        if self.method == "POST" and not is_never_stored_path(self.path):
+        # Anonymous requests ignore the header, so endpoints that authenticate nobody
+        # (password reset) do not offer it.
+        if (
+            self.method == "POST"
+            and not is_never_stored_path(self.path)
+            and self.view.authentication_classes
+        ):
             parameters = [*parameters, IDEMPOTENCY_KEY_HEADER]
         return parameters

@@ -109,6 +109,16 @@ def test_wrong_codes_sent_with_idempotency_keys_still_count(signed_up):
     ]
 
 
+@pytest.mark.parametrize("malformed", [0, 123456, "12345", "1234567", "12 456", "١٢٣٤٥٦", None])
+def test_a_code_that_is_not_six_digits_as_a_string_is_a_validation_error(signed_up, malformed):
+    client, user, _ = signed_up
+    response = client.post(VERIFY, {"code": malformed}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "code"
+    user.refresh_from_db()
+    assert not user.email_verified
+
+
 def test_a_code_older_than_24_hours_is_code_expired(signed_up):
     client, user, code = signed_up
     verification = EmailVerification.objects.get(user=user)

@@ -90,6 +90,13 @@ def test_503_service_unavailable_is_documented_as_a_server_error(schema, method,
         ("/api/v1/auth/token/refresh/", False),
         ("/api/v1/auth/register/", False),
         ("/api/v1/auth/logout/", True),
+        # Anonymous: the header would be ignored, so it is not offered.
+        ("/api/v1/auth/password-reset/", False),
+        ("/api/v1/auth/password-reset/confirm/", False),
+        # Guesses must count, so their refusals are never stored.
+        ("/api/v1/auth/verify-email/", False),
+        ("/api/v1/auth/password/", False),
+        ("/api/v1/auth/verify-email/resend/", True),
     ],
 )
 def test_idempotency_key_is_not_offered_on_credential_endpoints(schema, path, documented):
