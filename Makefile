@@ -40,7 +40,8 @@ serve: install
 	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py fintrack.wsgi
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	# One worker per core (pytest-xdist), each with its own test database.
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
