@@ -36,12 +36,18 @@ def validate_locale(value):
         raise ValidationError(f"{value!r} is not a known locale.", code="invalid") from error
 
 
+# Reminder stages are days relative to the due date, at most a year either side.
+REMINDER_DAY_LIMIT = 365
+
+
 def validate_reminder_days(value):
+    """Reminder-day validation, its one home (the model field and the API both run it)."""
     if not isinstance(value, list) or not all(
         isinstance(day, int) and not isinstance(day, bool) for day in value
     ):
         raise ValidationError("Reminder days must be a list of whole numbers.", code="invalid")
-    if len(value) != len(set(value)) or not all(-365 <= day <= 365 for day in value):
+    limit = REMINDER_DAY_LIMIT
+    if len(value) != len(set(value)) or not all(-limit <= day <= limit for day in value):
         raise ValidationError(
             "Reminder days must be distinct and between -365 and 365.", code="invalid"
         )

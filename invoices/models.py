@@ -58,11 +58,57 @@ class InvoiceStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
-# Statuses reachable by each command, checked in one place (`_ensure_status`).
-RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
 # Issued and live: numbered, refundable, and the invoices every report figure counts.
 BOOKED_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
-VOIDABLE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SENT})
+# Owed money: may receive payments, be reminded and be overdue.
+RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
+DRAFT_ONLY = frozenset({InvoiceStatus.DRAFT})
+
+
+class Transition:
+    """The statuses one command may run from, and the refusal (error) from any other.
+
+    `refusals` names a different error for particular statuses (voiding a void invoice is
+    `invalid_status`, voiding a paid one `invoice_has_payments`)."""
+
+    def __init__(self, sources, refusal, refusals=None):
+        self.sources = frozenset(sources)
+        self.refusal = refusal
+        self.refusals = refusals or {}
+
+    def error(self, status):
+        return self.refusals.get(status, self.refusal)()
+
+
+# Which command may run from which status: the one table every status check reads
+# (`Invoice.can`, `Invoice.ensure_can`, `InvoiceQuerySet.allowing`). The resulting status
+# is each command's business: `send` -> sent, `void` -> void, the payment commands ->
+# whatever `status_for_amount_paid` says; `remind` changes no status.
+TRANSITIONS = {
+    "update_draft": Transition(DRAFT_ONLY, InvoiceNotEditable),
+    "delete_draft": Transition(DRAFT_ONLY, InvoiceNotEditable),
+    "send": Transition(DRAFT_ONLY, lambda: InvalidStatus("Only a draft can be sent.")),
+    "void": Transition(
+        {InvoiceStatus.DRAFT, InvoiceStatus.SENT},
+        InvoiceHasPayments,
+        {InvoiceStatus.VOID: lambda: InvalidStatus("The invoice is already void.")},
+    ),
+    "pay": Transition(
+        RECEIVABLE_STATUSES,
+        lambda: InvalidStatus("Only sent or partially paid invoices can receive payments."),
+    ),
+    "refund": Transition(
+        BOOKED_STATUSES, lambda: InvalidStatus("Draft and void invoices cannot be refunded.")
+    ),
+    "reverse": Transition(
+        BOOKED_STATUSES,
+        lambda: InvalidStatus("Payments of draft or void invoices cannot be reversed."),
+    ),
+    "remind": Transition(
+        RECEIVABLE_STATUSES,
+        lambda: InvalidStatus("Only sent or partially paid invoices can be reminded."),
+    ),
+}
 
 
 def status_for_amount_paid(amount_paid, total):
@@ -75,6 +121,10 @@ def status_for_amount_paid(amount_paid, total):
 
 
 class InvoiceQuerySet(models.QuerySet):
+    def allowing(self, command):
+        """The invoices whose status lets `command` run (`TRANSITIONS`), filtered in SQL."""
+        return self.filter(status__in=TRANSITIONS[command].sources)
+
     @staticmethod
     def overdue_q(today):
         """Spec 5.3's overdue rule, its one home: still receivable (sent or partially paid),
@@ -175,18 +225,23 @@ class Invoice(VersionedModel):
 
     # --- predicates ---------------------------------------------------------------------
 
-    @property
-    def is_draft(self):
-        return self.status == InvoiceStatus.DRAFT
+    def can(self, command):
+        """Whether this invoice's status lets `command` run (`TRANSITIONS`); views, admin
+        and serializers ask this instead of comparing statuses themselves."""
+        return self.status in TRANSITIONS[command].sources
 
-    def can_send(self):
-        return self.is_draft
+    def ensure_can(self, command):
+        """Refuse `command` with its error (`TRANSITIONS`) unless the status allows it.
+
+        Commands call it on the row they locked; a view may call it first to refuse before
+        validating a body (the locked check still decides)."""
+        transition = TRANSITIONS[command]
+        if self.status not in transition.sources:
+            raise transition.error(self.status)
 
     def can_void(self):
-        return self.status in VOIDABLE_STATUSES and not self.payments.exists()
-
-    def can_receive_payment(self):
-        return self.status in RECEIVABLE_STATUSES
+        # Any payment row, even one later reversed, makes the invoice part of the books.
+        return self.can("void") and not self.payments.exists()
 
     def overdue_on(self, today):
         """`InvoiceQuerySet.overdue_q` for one instance read without the annotation; the
@@ -208,8 +263,7 @@ class Invoice(VersionedModel):
         """
         if customer.organization_id != organization.pk:
             raise ValueError("customer belongs to another organization")
-        if customer.is_archived:
-            raise CustomerArchived(attr="customer")
+        ensure_customer_can_be_billed(customer)
         fields.setdefault("currency", customer.currency)
         invoice = cls(organization=organization, customer=customer, **fields)
         # Also when defaulted from the customer: a new document takes only an active code.
@@ -235,8 +289,7 @@ class Invoice(VersionedModel):
         """
         with transaction.atomic():
             invoice = self.lock()
-            if not invoice.is_draft:
-                raise InvoiceNotEditable()
+            invoice.ensure_can("update_draft")
             if invoice.version != self.version:
                 raise ConcurrentModification()
             customer = fields.get("customer")
@@ -273,8 +326,7 @@ class Invoice(VersionedModel):
         `concurrent_modification`, so a delete never discards an edit it did not see)."""
         with transaction.atomic():
             invoice = self.lock()
-            if not invoice.is_draft:
-                raise InvoiceNotEditable()
+            invoice.ensure_can("delete_draft")
             if invoice.version != self.version:
                 raise ConcurrentModification()
             invoice._delete_lines(actor=actor, reason="delete_draft")
@@ -331,8 +383,7 @@ class Invoice(VersionedModel):
         """
         with transaction.atomic():
             invoice = self.lock()
-            if not invoice.can_send():
-                raise InvalidStatus("Only a draft can be sent.")
+            invoice.ensure_can("send")
             if not invoice.lines.exists() or invoice.total <= 0:
                 raise InvoiceEmpty()
             today = invoice.organization.today()
@@ -359,10 +410,9 @@ class Invoice(VersionedModel):
         """Draft or never-paid sent invoice -> void. A sent invoice keeps its number."""
         with transaction.atomic():
             invoice = self.lock()
-            if invoice.status == InvoiceStatus.VOID:
-                raise InvalidStatus("The invoice is already void.")
+            invoice.ensure_can("void")
             # Any payment row, even one later reversed, makes the invoice part of the books.
-            if invoice.status not in VOIDABLE_STATUSES or invoice.payments.exists():
+            if invoice.payments.exists():
                 raise InvoiceHasPayments()
             invoice.status = InvoiceStatus.VOID
             invoice.voided_at = timezone.now()
@@ -477,9 +527,15 @@ def _lock_active_customer(customer):
     new invoice. Lock order: an existing invoice first, then its customer.
     """
     locked = customer.lock()
-    if locked.is_archived:
-        raise CustomerArchived(attr="customer")
+    ensure_customer_can_be_billed(locked)
     return locked
+
+
+def ensure_customer_can_be_billed(customer, *, current_customer_id=None):
+    """400 `customer_archived` on `customer`: an archived customer gets no new invoice and
+    no draft moved to it; a draft that already bills it (`current_customer_id`) keeps it."""
+    if customer.is_archived and customer.pk != current_customer_id:
+        raise CustomerArchived(attr="customer")
 
 
 def _as_decimal(value):

@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from fintrack.api import OrganizationViewSet
 from fintrack.exports import ExportMixin
 from invoices.document_views import InvoiceDocumentActions
-from invoices.exceptions import InvoiceNotEditable
 from invoices.filters import InvoiceFilterSet
 from invoices.mail import ensure_can_email, queue_invoice_email
 from invoices.models import Invoice
@@ -58,8 +57,7 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
     def update(self, request, *args, **kwargs):
         invoice = self.get_object()
         # Refuse before validating: a non-draft is not editable whatever the body says.
-        if not invoice.is_draft:
-            raise InvoiceNotEditable()
+        invoice.ensure_can("update_draft")
         serializer = self.get_serializer(
             invoice, data=request.data, partial=kwargs.get("partial", False)
         )
@@ -90,7 +88,7 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
         if data.validated_data["email"]:
             # Checked first so a customer without e-mail leaves the invoice untouched; a
             # non-draft is refused by send() itself with invalid_status.
-            if invoice.can_send():
+            if invoice.can("send"):
                 ensure_can_email(invoice)
 
             def on_sent(sent):

@@ -8,10 +8,9 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from fintrack.exceptions import InvalidStatus
 from fintrack.money import NotANumber, has_excess_digits, parse_decimal
 from fintrack.transactions import atomic_step
-from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
+from invoices.models import Invoice
 from payments.exceptions import (
     AlreadyReversed,
     DuplicateReference,
@@ -128,8 +127,7 @@ class Payment(models.Model):
             # Lock order everywhere: the invoice first, then its payments. Every check
             # below reads the locked copy, so concurrent payments queue here.
             invoice = invoice.lock()
-            if invoice.status not in RECEIVABLE_STATUSES:
-                raise InvalidStatus("Only sent or partially paid invoices can receive payments.")
+            invoice.ensure_can("pay")
             amount = _checked_amount(amount, invoice.minor_unit)
             if method not in PaymentMethod.values:
                 raise InvalidMethod(attr="method")
@@ -158,8 +156,7 @@ class Payment(models.Model):
         with atomic_step():
             # Lock the invoice before reading amount_paid (same lock order as `pay`).
             invoice = invoice.lock()
-            if invoice.status not in BOOKED_STATUSES:
-                raise InvalidStatus("Draft and void invoices cannot be refunded.")
+            invoice.ensure_can("refund")
             amount = _checked_amount(amount, invoice.minor_unit)
             if amount > invoice.amount_paid:
                 raise RefundExceedsPaid(attr="amount")
@@ -186,8 +183,7 @@ class Payment(models.Model):
                 raise NotReversible()
             if type(self).objects.filter(reverses=original).exists():
                 raise AlreadyReversed()
-            if invoice.status not in BOOKED_STATUSES:
-                raise InvalidStatus("Payments of draft or void invoices cannot be reversed.")
+            invoice.ensure_can("reverse")
             if invoice.amount_paid - original.amount < 0:
                 raise ReversalExceedsPaid()
             reversal = type(self)(
