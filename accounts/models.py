@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.exceptions import AlreadyMember, LastAdmin
 from fintrack.exceptions import ConcurrentModification
+from fintrack.locking import lock
 from fintrack.money import validate_currency
 from fintrack.validators import validate_country
 
@@ -227,7 +228,7 @@ class Membership(models.Model):
         with transaction.atomic():
             # NO KEY: serializes membership changes without blocking the organization's
             # invoice and payment inserts (their foreign keys take KEY SHARE locks).
-            Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+            lock(Organization, no_key=True, pk=organization.pk)
             if cls.objects.filter(organization=organization, user=user).exists():
                 raise AlreadyMember()
             membership = cls(organization=organization, user=user, role=role)
@@ -264,10 +265,10 @@ class Membership(models.Model):
             membership.delete()
 
     def _lock_with_organization(self):
-        # Lock order: organization first, then the membership (as in `add`).
-        Organization.objects.select_for_update(no_key=True).get(pk=self.organization_id)
+        # Lock order (fintrack.locking): organization first, then the membership.
+        lock(Organization, no_key=True, pk=self.organization_id)
         try:
-            return Membership.objects.select_for_update().get(pk=self.pk)
+            return lock(Membership, pk=self.pk)
         except Membership.DoesNotExist:
             # Removed by a request that committed after this one read it: a lost race
             # (409), not a 500.

@@ -7,6 +7,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from fintrack.exceptions import ConcurrentModification
+from fintrack.locking import lock
 from fintrack.transactions import atomic_step, is_locked
 
 
@@ -54,6 +55,7 @@ class VersionedModel(models.Model):
 
     def lock(self):
         """Return this row re-read under `SELECT ... FOR UPDATE` (call inside atomic()).
+        Lock order: `fintrack.locking`.
 
         A row deleted since this instance was read (e.g. a draft deleted while another
         request was sending it) lost a race like a stale save does: `ConcurrentModification`
@@ -64,7 +66,7 @@ class VersionedModel(models.Model):
         if is_locked(self):
             return self  # read FOR UPDATE by the view, in this same request transaction
         try:
-            locked = type(self)._base_manager.select_for_update().get(pk=self.pk)
+            locked = lock(type(self), pk=self.pk)
         except type(self).DoesNotExist:
             raise ConcurrentModification() from None
         share_loaded_relations(self, locked)

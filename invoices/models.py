@@ -1,9 +1,9 @@
 """Invoices, their lines and the per-organization number series.
 
-Every lifecycle command locks the invoice row (`select_for_update`) inside
-`transaction.atomic()`, validates against the locked copy, and saves through
-`VersionedModel.save`, so a command never overwrites a change it did not see.
-Lock order everywhere: invoice, then its sequence row, its payments or its customer.
+Every lifecycle command locks the invoice row (`lock()`, `fintrack.locking`, where the
+one lock order is written) inside `transaction.atomic()`, validates against the locked
+copy, and saves through `VersionedModel.save`, so a command never overwrites a change it
+did not see.
 """
 
 import re
@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Organization
 from customers.models import Customer
 from fintrack.exceptions import ConcurrentModification, InvalidStatus
+from fintrack.locking import lock
 from fintrack.models import VersionedModel
 from fintrack.money import (
     ZERO,
@@ -524,7 +525,7 @@ def _lock_active_customer(customer):
 
     `Customer.archive` takes the same lock, so an archive racing the new invoice is seen
     here (the caller's copy may predate it) rather than leaving an archived customer with a
-    new invoice. Lock order: an existing invoice first, then its customer.
+    new invoice. Lock order (fintrack.locking): an existing invoice first, then its customer.
     """
     locked = customer.lock()
     ensure_customer_can_be_billed(locked)
@@ -570,9 +571,9 @@ class InvoiceSequence(models.Model):
     def next_number(cls, organization):
         """Reserve the organization's next number. Call inside the sending transaction."""
         cls.objects.get_or_create(organization=organization)
-        # Lock after the invoice row (lock order: invoice, then sequence); concurrent sends
+        # Lock after the invoice row (lock order: fintrack.locking); concurrent sends
         # queue here and each sees the number the previous one committed.
-        sequence = cls.objects.select_for_update().get(organization=organization)
+        sequence = lock(cls, organization=organization)
         sequence.last_number += 1
         sequence.save(update_fields=["last_number"])
         return cls.format_number(organization.invoice_prefix, sequence.last_number)

@@ -28,6 +28,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Organization
+from fintrack.locking import lock
 from invoices.mail import ensure_can_email, queue_invoice_email
 from invoices.models import Invoice, InvoiceReminder
 
@@ -139,11 +140,7 @@ def _send_one(plan: ReminderPlan) -> str:
         with transaction.atomic():
             # SKIP LOCKED: a row locked by another run (or a payment in progress) is that
             # transaction's business; this run moves on instead of waiting and sending twice.
-            invoice = (
-                Invoice.objects.select_for_update(skip_locked=True)
-                .filter(pk=plan.invoice_id)
-                .first()
-            )
+            invoice = lock(Invoice, skip_locked=True, pk=plan.invoice_id)
             if invoice is None:
                 return "locked"
             # Re-check on the locked row: it may have been paid, voided or reminded since
@@ -174,7 +171,7 @@ def send_manual_reminder(invoice, *, actor):
     """
     with transaction.atomic():
         # Lock so a void or final payment committing right now is seen before we remind.
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        locked = invoice.lock()
         locked.ensure_can("remind")
         ensure_can_email(locked)
         queue_invoice_email(locked, kind="reminder")

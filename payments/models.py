@@ -8,6 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from fintrack.locking import lock
 from fintrack.money import NotANumber, has_excess_digits, parse_decimal
 from fintrack.transactions import atomic_step
 from invoices.models import Invoice
@@ -124,8 +125,8 @@ class Payment(models.Model):
         within its balance due, and `received_on` (default today) between the invoice's issue
         date and today. Returns the new row; the invoice is recomputed."""
         with atomic_step():
-            # Lock order everywhere: the invoice first, then its payments. Every check
-            # below reads the locked copy, so concurrent payments queue here.
+            # The invoice's lock guards its payments (lock order: fintrack.locking). Every
+            # check below reads the locked copy, so concurrent payments queue here.
             invoice = invoice.lock()
             invoice.ensure_can("pay")
             amount = _checked_amount(amount, invoice.minor_unit)
@@ -154,7 +155,7 @@ class Payment(models.Model):
     def refund(cls, invoice, *, amount, actor, reference="", reason=""):
         """Return money to the customer: a negative row dated today, at most amount_paid."""
         with atomic_step():
-            # Lock the invoice before reading amount_paid (same lock order as `pay`).
+            # Lock the invoice before reading amount_paid (as `pay`).
             invoice = invoice.lock()
             invoice.ensure_can("refund")
             amount = _checked_amount(amount, invoice.minor_unit)
@@ -176,8 +177,9 @@ class Payment(models.Model):
         guard), and never when refunds already returned the money it brought in.
         """
         with atomic_step():
-            # Invoice first, as everywhere; the original row is immutable so it needs no lock.
-            invoice = Invoice.objects.select_for_update().get(pk=self.invoice_id)
+            # The invoice, as everywhere (fintrack.locking); the original row is immutable
+            # so it needs no lock.
+            invoice = lock(Invoice, pk=self.invoice_id)
             original = type(self).objects.get(pk=self.pk)
             if original.kind != PaymentKind.PAYMENT:
                 raise NotReversible()
