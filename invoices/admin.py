@@ -200,7 +200,9 @@ class InvoiceAdmin(OrganizationScopedAdmin):
         if line_formsets and (not change or line_formsets[0].has_changed()):
             lines = line_formsets[0].line_inputs()
         if change:
-            invoice.update_draft(actor=request.user, lines=lines, **fields)
+            invoice.update_draft(
+                actor=request.user, lines=lines, expected_version=form.expected_version, **fields
+            )
             return
         created = Invoice.create_draft(
             organization=invoice.organization, actor=request.user, lines=lines or (), **fields

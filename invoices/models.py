@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from customers.models import Customer
-from fintrack.exceptions import ConcurrentModification, InvalidStatus
+from fintrack.exceptions import InvalidStatus
 from fintrack.locking import lock
 from fintrack.models import VersionedModel
 from fintrack.money import (
@@ -282,17 +282,19 @@ class Invoice(VersionedModel):
             invoice._save_lines(built, actor=actor, reason="create_draft")
         return invoice
 
-    def update_draft(self, *, actor, lines=None, **fields):
+    def update_draft(self, *, actor, lines=None, expected_version=None, **fields):
         """Change a draft's fields and, when `lines` is given, replace all its lines.
 
         Refused with `invoice_not_editable` unless the locked row is still a draft, and with
-        `concurrent_modification` if it changed since this instance was read.
+        `concurrent_modification` if it is not at `expected_version` (If-Match, the admin
+        page's version) or changed since this instance was read.
         """
         with transaction.atomic():
-            invoice = self.lock()
+            # The caller's explicit version first (If-Match: 412 when stale), then the
+            # status, then the version this instance was read at (a lost race, 409).
+            invoice = self.lock(expected_version=expected_version)
             invoice.ensure_can("update_draft")
-            if invoice.version != self.version:
-                raise ConcurrentModification()
+            invoice.ensure_version(self.version)
             customer = fields.get("customer")
             if customer is not None and customer.pk != invoice.customer_id:
                 if customer.organization_id != invoice.organization_id:
@@ -321,15 +323,17 @@ class Invoice(VersionedModel):
                 invoice._save_lines(built, actor=actor, reason="update_draft")
         self.refresh_from_db()
 
-    def delete_draft(self, *, actor):
+    def delete_draft(self, *, actor, expected_version=None):
         """Delete a draft and its lines; refused like `update_draft` (not a draft: 409
-        `invoice_not_editable`; changed since this instance was read: 409
-        `concurrent_modification`, so a delete never discards an edit it did not see)."""
+        `invoice_not_editable`; not at `expected_version` or changed since this instance was
+        read: 409 `concurrent_modification`, so a delete never discards an edit it did not
+        see)."""
         with transaction.atomic():
-            invoice = self.lock()
+            # The caller's explicit version first (If-Match: 412 when stale), then the
+            # status, then the version this instance was read at (a lost race, 409).
+            invoice = self.lock(expected_version=expected_version)
             invoice.ensure_can("delete_draft")
-            if invoice.version != self.version:
-                raise ConcurrentModification()
+            invoice.ensure_version(self.version)
             invoice._delete_lines(actor=actor, reason="delete_draft")
             invoice._history_user = actor
             invoice._change_reason = "delete_draft"
@@ -376,14 +380,15 @@ class Invoice(VersionedModel):
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def send(self, *, actor, on_sent=None):
+    def send(self, *, actor, on_sent=None, expected_version=None):
         """Draft -> sent: assign the next gapless number, default the dates.
 
         `on_sent(invoice)` runs inside the same transaction after the number is assigned
-        (used to queue the e-mail with `transaction.on_commit`).
+        (used to queue the e-mail with `transaction.on_commit`). With `expected_version`,
+        a draft changed since that version is not sent (`concurrent_modification`).
         """
         with transaction.atomic():
-            invoice = self.lock()
+            invoice = self.lock(expected_version=expected_version)
             invoice.ensure_can("send")
             if not invoice.lines.exists() or invoice.total <= 0:
                 raise InvoiceEmpty()
@@ -407,10 +412,10 @@ class Invoice(VersionedModel):
                 on_sent(invoice)
         self.refresh_from_db()
 
-    def void(self, *, reason, actor):
+    def void(self, *, reason, actor, expected_version=None):
         """Draft or never-paid sent invoice -> void. A sent invoice keeps its number."""
         with transaction.atomic():
-            invoice = self.lock()
+            invoice = self.lock(expected_version=expected_version)
             invoice.ensure_can("void")
             # Any payment row, even one later reversed, makes the invoice part of the books.
             if invoice.payments.exists():

@@ -163,7 +163,7 @@ def _send_one(plan: ReminderPlan) -> str:
     return "sent"
 
 
-def send_manual_reminder(invoice, *, actor):
+def send_manual_reminder(invoice, *, actor, expected_version=None):
     """E-mail a reminder for a sent or partially paid invoice now (after commit).
 
     409 `invalid_status` for any other status, 400 `customer_no_email` without an address.
@@ -171,7 +171,7 @@ def send_manual_reminder(invoice, *, actor):
     """
     with transaction.atomic():
         # Lock so a void or final payment committing right now is seen before we remind.
-        locked = invoice.lock()
+        locked = invoice.lock(expected_version=expected_version)
         locked.ensure_can("remind")
         ensure_can_email(locked)
         queue_invoice_email(locked, kind="reminder")

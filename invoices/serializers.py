@@ -158,6 +158,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         ]
 
     def create(self, validated_data):
+        validated_data.pop("expected_version", None)  # a new invoice has no version yet
         request = self.context["request"]
         return Invoice.create_draft(
             organization=request.organization,
@@ -168,6 +169,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         # `lines`, when sent, replaces every line; when absent the lines are kept.
+        # `expected_version` (the view's, from If-Match) is checked on the locked row.
         instance.update_draft(
             actor=self.context["request"].user,
             lines=validated_data.pop("lines", None),

@@ -62,7 +62,7 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
             invoice, data=request.data, partial=kwargs.get("partial", False)
         )
         serializer.is_valid(raise_exception=True)
-        return self.respond(serializer.save())
+        return self.respond(serializer.save(expected_version=self.expected_version(invoice)))
 
     @extend_schema(responses={200: InvoiceSerializer, **WRITE_ERRORS})
     def partial_update(self, request, *args, **kwargs):
@@ -70,7 +70,8 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
 
     @extend_schema(responses={204: None, **WRITE_ERRORS})
     def destroy(self, request, *args, **kwargs):
-        self.get_object().delete_draft(actor=request.user)
+        invoice = self.get_object()
+        invoice.delete_draft(actor=request.user, expected_version=self.expected_version(invoice))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -94,7 +95,9 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
             def on_sent(sent):
                 queue_invoice_email(sent)
 
-        invoice.send(actor=request.user, on_sent=on_sent)
+        invoice.send(
+            actor=request.user, on_sent=on_sent, expected_version=self.expected_version(invoice)
+        )
         return self.respond(invoice)
 
     @extend_schema(
@@ -107,5 +110,9 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
         invoice = self.get_object()
         data = InvoiceVoidInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invoice.void(reason=data.validated_data["reason"], actor=request.user)
+        invoice.void(
+            reason=data.validated_data["reason"],
+            actor=request.user,
+            expected_version=self.expected_version(invoice),
+        )
         return self.respond(invoice)

@@ -120,14 +120,25 @@ class Payment(models.Model):
     # --- commands -----------------------------------------------------------------------
 
     @classmethod
-    def pay(cls, invoice, *, amount, method, actor, reference="", received_on=None, notes=""):
+    def pay(
+        cls,
+        invoice,
+        *,
+        amount,
+        method,
+        actor,
+        reference="",
+        received_on=None,
+        notes="",
+        expected_version=None,
+    ):
         """Record money received. The invoice must be sent or partially paid, the amount
         within its balance due, and `received_on` (default today) between the invoice's issue
         date and today. Returns the new row; the invoice is recomputed."""
         with atomic_step():
             # The invoice's lock guards its payments (lock order: fintrack.locking). Every
             # check below reads the locked copy, so concurrent payments queue here.
-            invoice = invoice.lock()
+            invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("pay")
             amount = _checked_amount(amount, invoice.minor_unit)
             if method not in PaymentMethod.values:
@@ -152,11 +163,11 @@ class Payment(models.Model):
             return payment._record(invoice, actor=actor, reason="pay")
 
     @classmethod
-    def refund(cls, invoice, *, amount, actor, reference="", reason=""):
+    def refund(cls, invoice, *, amount, actor, reference="", reason="", expected_version=None):
         """Return money to the customer: a negative row dated today, at most amount_paid."""
         with atomic_step():
             # Lock the invoice before reading amount_paid (as `pay`).
-            invoice = invoice.lock()
+            invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("refund")
             amount = _checked_amount(amount, invoice.minor_unit)
             if amount > invoice.amount_paid:

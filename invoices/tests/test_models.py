@@ -445,3 +445,15 @@ def test_the_queryset_filters_with_the_same_table(organization):
     sent = InvoiceFactory(organization=organization, sent=True)
     assert list(Invoice.objects.allowing("send")) == [draft]
     assert list(Invoice.objects.allowing("remind")) == [sent]
+
+
+def test_a_command_refuses_an_expected_version_its_locked_row_is_not_at(organization, actor):
+    invoice = InvoiceFactory(organization=organization)
+    seen = invoice.version
+    invoice.update_draft(actor=actor, reference="changed meanwhile")
+    with pytest.raises(ConcurrentModification):
+        invoice.send(actor=actor, expected_version=seen)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.version) == ("draft", None, seen + 1)
+    invoice.send(actor=actor, expected_version=invoice.version)
+    assert invoice.status == "sent"
