@@ -26,6 +26,7 @@ from accounts.exceptions import (
 )
 from fintrack.events import log_event
 from fintrack.exceptions import ConcurrentModification
+from fintrack.locking import lock
 from fintrack.money import validate_currency
 from fintrack.validators import validate_country
 
@@ -49,12 +50,18 @@ def validate_locale(value):
         raise ValidationError(f"{value!r} is not a known locale.", code="invalid") from error
 
 
+# Reminder stages are days relative to the due date, at most a year either side.
+REMINDER_DAY_LIMIT = 365
+
+
 def validate_reminder_days(value):
+    """Reminder-day validation, its one home (the model field and the API both run it)."""
     if not isinstance(value, list) or not all(
         isinstance(day, int) and not isinstance(day, bool) for day in value
     ):
         raise ValidationError("Reminder days must be a list of whole numbers.", code="invalid")
-    if len(value) != len(set(value)) or not all(-365 <= day <= 365 for day in value):
+    limit = REMINDER_DAY_LIMIT
+    if len(value) != len(set(value)) or not all(-limit <= day <= limit for day in value):
         raise ValidationError(
             "Reminder days must be distinct and between -365 and 365.", code="invalid"
         )
@@ -353,7 +360,7 @@ class Membership(models.Model):
         with transaction.atomic():
             # NO KEY: serializes membership changes without blocking the organization's
             # invoice and payment inserts (their foreign keys take KEY SHARE locks).
-            Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+            lock(Organization, no_key=True, pk=organization.pk)
             if cls.objects.filter(organization=organization, user=user).exists():
                 raise AlreadyMember()
             membership = cls(organization=organization, user=user, role=role)
@@ -390,10 +397,10 @@ class Membership(models.Model):
             membership.delete()
 
     def _lock_with_organization(self):
-        # Lock order: organization first, then the membership (as in `add`).
-        Organization.objects.select_for_update(no_key=True).get(pk=self.organization_id)
+        # Lock order (fintrack.locking): organization first, then the membership.
+        lock(Organization, no_key=True, pk=self.organization_id)
         try:
-            return Membership.objects.select_for_update().get(pk=self.pk)
+            return lock(Membership, pk=self.pk)
         except Membership.DoesNotExist:
             # Removed by a request that committed after this one read it: a lost race
             # (409), not a 500.

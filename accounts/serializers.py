@@ -4,7 +4,14 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import Membership, Organization, Role, User
+from accounts.models import (
+    REMINDER_DAY_LIMIT,
+    Membership,
+    Organization,
+    Role,
+    User,
+    validate_reminder_days,
+)
 from fintrack.money import CurrencyField
 
 # More reminders than this would e-mail a customer every few days; also bounds the payload.
@@ -96,8 +103,11 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     base_currency = CurrencyField()
     reminder_days = serializers.ListField(
-        child=serializers.IntegerField(min_value=-365, max_value=365),
+        # The model's rule (`validate_reminder_days`) runs as is; the child's bounds are the
+        # same constant, so an out-of-range day is still named by its index.
+        child=serializers.IntegerField(min_value=-REMINDER_DAY_LIMIT, max_value=REMINDER_DAY_LIMIT),
         max_length=MAX_REMINDER_STAGES,
+        validators=[validate_reminder_days],
         help_text="Days relative to the due date on which reminders are sent.",
     )
 
@@ -123,8 +133,6 @@ class OrganizationSerializer(serializers.ModelSerializer):
         ]
 
     def validate_reminder_days(self, value):
-        if len(value) != len(set(value)):
-            raise serializers.ValidationError("Reminder days must be distinct.", code="invalid")
         return sorted(value)
 
     def update(self, instance, validated_data):

@@ -76,17 +76,21 @@ class Customer(VersionedModel):
             self.payment_terms_days = self.organization.payment_terms_days
         super().save(*args, **kwargs)
 
-    def archive(self, *, actor):
+    def archive(self, *, actor, expected_version=None):
         """Soft-delete: the customer leaves lists and gets no new invoices. Idempotent."""
-        self._set_archived_at(timezone.now(), actor=actor, reason="archive")
+        self._set_archived_at(
+            timezone.now(), actor=actor, reason="archive", expected_version=expected_version
+        )
 
-    def restore(self, *, actor):
+    def restore(self, *, actor, expected_version=None):
         """Undo `archive`. Idempotent."""
-        self._set_archived_at(None, actor=actor, reason="restore")
+        self._set_archived_at(
+            None, actor=actor, reason="restore", expected_version=expected_version
+        )
 
-    def _set_archived_at(self, when, *, actor, reason):
+    def _set_archived_at(self, when, *, actor, reason, expected_version):
         with transaction.atomic():
-            customer = self.lock()
+            customer = self.lock(expected_version=expected_version)
             # Only a real change is saved: no version bump, no history row for a repeat.
             if customer.is_archived != (when is not None):
                 customer.archived_at = when

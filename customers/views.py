@@ -28,12 +28,13 @@ class CustomerViewSet(OrganizationViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request, *args, **kwargs):
-        self.get_object().archive(actor=request.user)
+        customer = self.get_object()
+        customer.archive(actor=request.user, expected_version=self.expected_version(customer))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: CustomerSerializer})
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         customer = self.get_object()
-        customer.restore(actor=request.user)
+        customer.restore(actor=request.user, expected_version=self.expected_version(customer))
         return Response(self.get_serializer(customer).data)

@@ -68,12 +68,13 @@ class VersionedAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.version
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk and cleaned.get("loaded_version") is not None:
-            # VersionedModel.save (and update_draft) compare this with the locked row.
-            self.instance.version = cleaned["loaded_version"]
-        return cleaned
+    @property
+    def expected_version(self) -> int | None:
+        """The version the page was loaded at, for the command (or save) to check on the
+        row it writes; the instance's own `version` stays the one read from the database."""
+        if not self.instance.pk:
+            return None
+        return self.cleaned_data.get("loaded_version")
 
 
 class OrganizationScopedAdminMixin:
@@ -178,6 +179,13 @@ class OrganizationScopedAdmin(OrganizationScopedAdminMixin, SimpleHistoryAdmin):
         # A bulk `queryset.delete()` would bypass the model methods and their rules.
         actions.pop("delete_selected", None)
         return actions
+
+    def save_model(self, request, obj, form, change):
+        if isinstance(form, VersionedAdminForm):
+            # Refused (409) when the row is no longer at the version the page loaded.
+            obj.save(expected_version=form.expected_version)
+        else:
+            super().save_model(request, obj, form, change)
 
     def changeform_view(self, request, *args, **kwargs):
         try:

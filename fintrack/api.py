@@ -5,14 +5,13 @@ Every tenant-owned endpoint derives from `OrganizationViewSet` (or mixes in
 re-written: objects of another organization are 404 and never listed.
 """
 
-from django.db import transaction
 from django.db.models import Model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, permissions, viewsets
 
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
-from fintrack.exceptions import PreconditionFailed
+from fintrack.exceptions import ConcurrentModification, PreconditionFailed
 from fintrack.filters import refuse_blank_query_params
 from fintrack.request_log import bind_organization
 from fintrack.transactions import current_request_transaction, mark_locked
@@ -132,19 +131,6 @@ class OrganizationScopedMixin:
         if getattr(self, "action", None) in self.money_actions:
             request.user.ensure_email_verified()
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in request.META:
-            # If-Match is checked on the row locked in get_object and the lock is held to
-            # the end of the request, so no other write lands between check and change.
-            # DRF's handler only marks ATOMIC_REQUESTS blocks for rollback, so a refused
-            # request (412 and every other error) rolls this block back itself.
-            with transaction.atomic():
-                response = super().dispatch(request, *args, **kwargs)
-                if response.status_code >= 400:
-                    transaction.set_rollback(True)
-                return response
-        return super().dispatch(request, *args, **kwargs)
-
     def get_object(self):
         if self.request.method in permissions.SAFE_METHODS:
             return super().get_object()
@@ -154,10 +140,7 @@ class OrganizationScopedMixin:
             getattr(self, "action", None) in self.lock_object_actions
             and current_request_transaction() is not None
         )
-        self._lock_object = locks_for_action or (
-            if_match_versions(self.request) is not None
-            and hasattr(self.get_queryset().model, "version")
-        )
+        self._lock_object = locks_for_action
         try:
             obj = super().get_object()
         finally:
@@ -169,12 +152,34 @@ class OrganizationScopedMixin:
         return obj
 
     def check_if_match(self, obj: Model):
+        """Refuse early a stale If-Match; the command checks it again on the row it locks
+        (`expected_version`), so no write can land between the check and the change."""
         expected = if_match_versions(self.request)
         version = getattr(obj, "version", None)
         if expected is None or version is None or "*" in expected:
             return
         if str(version) not in expected:
             raise PreconditionFailed()
+
+    def expected_version(self, obj: Model) -> int | None:
+        """The version the client's If-Match names for `obj` (None without one, or `*`),
+        for the command to check on the row it locks. `get_object` has already refused an
+        If-Match `obj`'s version is not in, so that version is the one the client saw."""
+        expected = if_match_versions(self.request)
+        if expected is None or "*" in expected:
+            return None
+        return getattr(obj, "version", None)
+
+    def handle_exception(self, exc):
+        # Under If-Match, a command that finds the row at another version than the client
+        # named answers as the precondition it is (412), not as a lost race (409).
+        if isinstance(exc, ConcurrentModification) and self.if_match_names_a_version():
+            exc = PreconditionFailed()
+        return super().handle_exception(exc)
+
+    def if_match_names_a_version(self) -> bool:
+        expected = if_match_versions(self.request)
+        return expected is not None and "*" not in expected
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

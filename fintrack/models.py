@@ -7,6 +7,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from fintrack.exceptions import ConcurrentModification
+from fintrack.locking import lock
 from fintrack.transactions import atomic_step, is_locked
 
 
@@ -15,6 +16,11 @@ class VersionedModel(models.Model):
 
     A save whose in-memory `version` is no longer the row's version lost a race with
     another writer and raises `ConcurrentModification` instead of overwriting its change.
+
+    Commands take an explicit `expected_version` (the client's If-Match, the version an
+    admin page loaded) and check it on the row they lock (`lock(expected_version=...)`);
+    a plain save checks it in its UPDATE (`save(expected_version=...)`). A mismatch is
+    `ConcurrentModification`, which the API answers 412 when it came from If-Match.
     """
 
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -22,10 +28,10 @@ class VersionedModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, expected_version=None, **kwargs):
         if self._state.adding:
             return super().save(*args, **kwargs)
-        read_version = self.version
+        read_version = self.version if expected_version is None else expected_version
         self.version += 1
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
@@ -52,8 +58,10 @@ class VersionedModel(models.Model):
             raise ConcurrentModification()
         return True
 
-    def lock(self):
+    def lock(self, *, expected_version=None):
         """Return this row re-read under `SELECT ... FOR UPDATE` (call inside atomic()).
+        Lock order: `fintrack.locking`. With `expected_version`, a locked row at any other
+        version is refused (`ConcurrentModification`): the caller decided on another state.
 
         A row deleted since this instance was read (e.g. a draft deleted while another
         request was sending it) lost a race like a stale save does: `ConcurrentModification`
@@ -62,13 +70,21 @@ class VersionedModel(models.Model):
         at the same rows, rather than read again.
         """
         if is_locked(self):
-            return self  # read FOR UPDATE by the view, in this same request transaction
-        try:
-            locked = type(self)._base_manager.select_for_update().get(pk=self.pk)
-        except type(self).DoesNotExist:
-            raise ConcurrentModification() from None
-        share_loaded_relations(self, locked)
+            locked = self  # read FOR UPDATE by the view, in this same request transaction
+        else:
+            try:
+                locked = lock(type(self), pk=self.pk)
+            except type(self).DoesNotExist:
+                raise ConcurrentModification() from None
+            share_loaded_relations(self, locked)
+        locked.ensure_version(expected_version)
         return locked
+
+    def ensure_version(self, expected_version):
+        """Refuse (`ConcurrentModification`) unless this row, read locked, is at
+        `expected_version` (None: any version)."""
+        if expected_version is not None and self.version != expected_version:
+            raise ConcurrentModification()
 
 
 def share_loaded_relations(source: models.Model, target: models.Model) -> None:

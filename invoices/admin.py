@@ -15,8 +15,13 @@ from fintrack.admin import (
     form_action,
 )
 from fintrack.exceptions import DomainError
-from invoices.exceptions import CustomerArchived
-from invoices.models import Invoice, InvoiceLine, InvoiceReminder, InvoiceSequence
+from invoices.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceReminder,
+    InvoiceSequence,
+    ensure_customer_can_be_billed,
+)
 from payments.models import Payment, PaymentMethod
 
 LINE_INPUT_FIELDS = ("description", "quantity", "unit_price", "discount_percent", "tax_rate")
@@ -43,8 +48,13 @@ class InvoiceAdminForm(VersionedAdminForm):
             return data
         if organization_id is not None and customer.organization_id != organization_id:
             self.add_error("customer", "This customer belongs to another organization.")
-        elif customer.is_archived and customer.pk != self.instance.customer_id:
-            self.add_error("customer", CustomerArchived.default_message)
+        else:
+            try:
+                ensure_customer_can_be_billed(
+                    customer, current_customer_id=self.instance.customer_id
+                )
+            except DomainError as error:
+                self.add_error(error.attr, error.message)
         if not data.get("currency"):
             data["currency"] = customer.currency
         return data
@@ -85,7 +95,7 @@ class InvoiceLineInline(OrganizationScopedAdminMixin, admin.TabularInline):
     readonly_fields = ("amount", "discount_amount", "tax_amount", "total")
 
     def _editable(self, request, invoice):
-        return self.can_write(request, invoice) and (invoice is None or invoice.is_draft)
+        return self.can_write(request, invoice) and (invoice is None or invoice.can("update_draft"))
 
     def has_add_permission(self, request, obj=None):
         return self._editable(request, obj)
@@ -171,10 +181,10 @@ class InvoiceAdmin(OrganizationScopedAdmin):
 
     # Only drafts can be edited or deleted; the rest is read-only evidence.
     def has_change_permission(self, request, obj=None):
-        return self.can_write(request, obj) and (obj is None or obj.is_draft)
+        return self.can_write(request, obj) and (obj is None or obj.can("update_draft"))
 
     def has_delete_permission(self, request, obj=None):
-        return self.can_write(request, obj) and (obj is None or obj.is_draft)
+        return self.can_write(request, obj) and (obj is None or obj.can("delete_draft"))
 
     # --- drafts through the model methods -----------------------------------------------
 
@@ -191,7 +201,9 @@ class InvoiceAdmin(OrganizationScopedAdmin):
         if line_formsets and (not change or line_formsets[0].has_changed()):
             lines = line_formsets[0].line_inputs()
         if change:
-            invoice.update_draft(actor=request.user, lines=lines, **fields)
+            invoice.update_draft(
+                actor=request.user, lines=lines, expected_version=form.expected_version, **fields
+            )
             return
         created = Invoice.create_draft(
             organization=invoice.organization, actor=request.user, lines=lines or (), **fields

@@ -67,6 +67,8 @@ class InvoiceDocumentActions:
     def remind(self, request, pk=None):
         """E-mail the customer a payment reminder with the PDF (sent or partially paid only)."""
         invoice = self.get_object()
-        send_manual_reminder(invoice, actor=request.user)
+        send_manual_reminder(
+            invoice, actor=request.user, expected_version=self.expected_version(invoice)
+        )
         invoice = self.get_queryset().get(pk=invoice.pk)
         return Response(self.get_serializer(invoice).data)

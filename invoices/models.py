@@ -1,9 +1,9 @@
 """Invoices, their lines and the per-organization number series.
 
-Every lifecycle command locks the invoice row (`select_for_update`) inside
-`transaction.atomic()`, validates against the locked copy, and saves through
-`VersionedModel.save`, so a command never overwrites a change it did not see.
-Lock order everywhere: invoice, then its sequence row, its payments or its customer.
+Every lifecycle command locks the invoice row (`lock()`, `fintrack.locking`, where the
+one lock order is written) inside `transaction.atomic()`, validates against the locked
+copy, and saves through `VersionedModel.save`, so a command never overwrites a change it
+did not see.
 """
 
 import re
@@ -19,7 +19,8 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Organization
 from customers.models import Customer
 from fintrack.events import log_event
-from fintrack.exceptions import ConcurrentModification, InvalidStatus
+from fintrack.exceptions import InvalidStatus
+from fintrack.locking import lock
 from fintrack.models import VersionedModel
 from fintrack.money import (
     ZERO,
@@ -60,11 +61,57 @@ class InvoiceStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
-# Statuses reachable by each command, checked in one place (`_ensure_status`).
-RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
 # Issued and live: numbered, refundable, and the invoices every report figure counts.
 BOOKED_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
-VOIDABLE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SENT})
+# Owed money: may receive payments, be reminded and be overdue.
+RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
+DRAFT_ONLY = frozenset({InvoiceStatus.DRAFT})
+
+
+class Transition:
+    """The statuses one command may run from, and the refusal (error) from any other.
+
+    `refusals` names a different error for particular statuses (voiding a void invoice is
+    `invalid_status`, voiding a paid one `invoice_has_payments`)."""
+
+    def __init__(self, sources, refusal, refusals=None):
+        self.sources = frozenset(sources)
+        self.refusal = refusal
+        self.refusals = refusals or {}
+
+    def error(self, status):
+        return self.refusals.get(status, self.refusal)()
+
+
+# Which command may run from which status: the one table every status check reads
+# (`Invoice.can`, `Invoice.ensure_can`, `InvoiceQuerySet.allowing`). The resulting status
+# is each command's business: `send` -> sent, `void` -> void, the payment commands ->
+# whatever `status_for_amount_paid` says; `remind` changes no status.
+TRANSITIONS = {
+    "update_draft": Transition(DRAFT_ONLY, InvoiceNotEditable),
+    "delete_draft": Transition(DRAFT_ONLY, InvoiceNotEditable),
+    "send": Transition(DRAFT_ONLY, lambda: InvalidStatus("Only a draft can be sent.")),
+    "void": Transition(
+        {InvoiceStatus.DRAFT, InvoiceStatus.SENT},
+        InvoiceHasPayments,
+        {InvoiceStatus.VOID: lambda: InvalidStatus("The invoice is already void.")},
+    ),
+    "pay": Transition(
+        RECEIVABLE_STATUSES,
+        lambda: InvalidStatus("Only sent or partially paid invoices can receive payments."),
+    ),
+    "refund": Transition(
+        BOOKED_STATUSES, lambda: InvalidStatus("Draft and void invoices cannot be refunded.")
+    ),
+    "reverse": Transition(
+        BOOKED_STATUSES,
+        lambda: InvalidStatus("Payments of draft or void invoices cannot be reversed."),
+    ),
+    "remind": Transition(
+        RECEIVABLE_STATUSES,
+        lambda: InvalidStatus("Only sent or partially paid invoices can be reminded."),
+    ),
+}
 
 
 def status_for_amount_paid(amount_paid, total):
@@ -77,6 +124,10 @@ def status_for_amount_paid(amount_paid, total):
 
 
 class InvoiceQuerySet(models.QuerySet):
+    def allowing(self, command):
+        """The invoices whose status lets `command` run (`TRANSITIONS`), filtered in SQL."""
+        return self.filter(status__in=TRANSITIONS[command].sources)
+
     @staticmethod
     def overdue_q(today):
         """Spec 5.3's overdue rule, its one home: still receivable (sent or partially paid),
@@ -177,18 +228,23 @@ class Invoice(VersionedModel):
 
     # --- predicates ---------------------------------------------------------------------
 
-    @property
-    def is_draft(self):
-        return self.status == InvoiceStatus.DRAFT
+    def can(self, command):
+        """Whether this invoice's status lets `command` run (`TRANSITIONS`); views, admin
+        and serializers ask this instead of comparing statuses themselves."""
+        return self.status in TRANSITIONS[command].sources
 
-    def can_send(self):
-        return self.is_draft
+    def ensure_can(self, command):
+        """Refuse `command` with its error (`TRANSITIONS`) unless the status allows it.
+
+        Commands call it on the row they locked; a view may call it first to refuse before
+        validating a body (the locked check still decides)."""
+        transition = TRANSITIONS[command]
+        if self.status not in transition.sources:
+            raise transition.error(self.status)
 
     def can_void(self):
-        return self.status in VOIDABLE_STATUSES and not self.payments.exists()
-
-    def can_receive_payment(self):
-        return self.status in RECEIVABLE_STATUSES
+        # Any payment row, even one later reversed, makes the invoice part of the books.
+        return self.can("void") and not self.payments.exists()
 
     def overdue_on(self, today):
         """`InvoiceQuerySet.overdue_q` for one instance read without the annotation; the
@@ -210,8 +266,7 @@ class Invoice(VersionedModel):
         """
         if customer.organization_id != organization.pk:
             raise ValueError("customer belongs to another organization")
-        if customer.is_archived:
-            raise CustomerArchived(attr="customer")
+        ensure_customer_can_be_billed(customer)
         fields.setdefault("currency", customer.currency)
         invoice = cls(organization=organization, customer=customer, **fields)
         # Also when defaulted from the customer: a new document takes only an active code.
@@ -229,18 +284,19 @@ class Invoice(VersionedModel):
             invoice._save_lines(built, actor=actor, reason="create_draft")
         return invoice
 
-    def update_draft(self, *, actor, lines=None, **fields):
+    def update_draft(self, *, actor, lines=None, expected_version=None, **fields):
         """Change a draft's fields and, when `lines` is given, replace all its lines.
 
         Refused with `invoice_not_editable` unless the locked row is still a draft, and with
-        `concurrent_modification` if it changed since this instance was read.
+        `concurrent_modification` if it is not at `expected_version` (If-Match, the admin
+        page's version) or changed since this instance was read.
         """
         with transaction.atomic():
-            invoice = self.lock()
-            if not invoice.is_draft:
-                raise InvoiceNotEditable()
-            if invoice.version != self.version:
-                raise ConcurrentModification()
+            # The caller's explicit version first (If-Match: 412 when stale), then the
+            # status, then the version this instance was read at (a lost race, 409).
+            invoice = self.lock(expected_version=expected_version)
+            invoice.ensure_can("update_draft")
+            invoice.ensure_version(self.version)
             customer = fields.get("customer")
             if customer is not None and customer.pk != invoice.customer_id:
                 if customer.organization_id != invoice.organization_id:
@@ -269,16 +325,17 @@ class Invoice(VersionedModel):
                 invoice._save_lines(built, actor=actor, reason="update_draft")
         self.refresh_from_db()
 
-    def delete_draft(self, *, actor):
+    def delete_draft(self, *, actor, expected_version=None):
         """Delete a draft and its lines; refused like `update_draft` (not a draft: 409
-        `invoice_not_editable`; changed since this instance was read: 409
-        `concurrent_modification`, so a delete never discards an edit it did not see)."""
+        `invoice_not_editable`; not at `expected_version` or changed since this instance was
+        read: 409 `concurrent_modification`, so a delete never discards an edit it did not
+        see)."""
         with transaction.atomic():
-            invoice = self.lock()
-            if not invoice.is_draft:
-                raise InvoiceNotEditable()
-            if invoice.version != self.version:
-                raise ConcurrentModification()
+            # The caller's explicit version first (If-Match: 412 when stale), then the
+            # status, then the version this instance was read at (a lost race, 409).
+            invoice = self.lock(expected_version=expected_version)
+            invoice.ensure_can("delete_draft")
+            invoice.ensure_version(self.version)
             invoice._delete_lines(actor=actor, reason="delete_draft")
             invoice._history_user = actor
             invoice._change_reason = "delete_draft"
@@ -325,16 +382,16 @@ class Invoice(VersionedModel):
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def send(self, *, actor, on_sent=None):
+    def send(self, *, actor, on_sent=None, expected_version=None):
         """Draft -> sent: assign the next gapless number, default the dates.
 
         `on_sent(invoice)` runs inside the same transaction after the number is assigned
-        (used to queue the e-mail with `transaction.on_commit`).
+        (used to queue the e-mail with `transaction.on_commit`). With `expected_version`,
+        a draft changed since that version is not sent (`concurrent_modification`).
         """
         with transaction.atomic():
-            invoice = self.lock()
-            if not invoice.can_send():
-                raise InvalidStatus("Only a draft can be sent.")
+            invoice = self.lock(expected_version=expected_version)
+            invoice.ensure_can("send")
             if not invoice.lines.exists() or invoice.total <= 0:
                 raise InvoiceEmpty()
             today = invoice.organization.today()
@@ -366,14 +423,13 @@ class Invoice(VersionedModel):
                 on_sent(invoice)
         self.refresh_from_db()
 
-    def void(self, *, reason, actor):
+    def void(self, *, reason, actor, expected_version=None):
         """Draft or never-paid sent invoice -> void. A sent invoice keeps its number."""
         with transaction.atomic():
-            invoice = self.lock()
-            if invoice.status == InvoiceStatus.VOID:
-                raise InvalidStatus("The invoice is already void.")
+            invoice = self.lock(expected_version=expected_version)
+            invoice.ensure_can("void")
             # Any payment row, even one later reversed, makes the invoice part of the books.
-            if invoice.status not in VOIDABLE_STATUSES or invoice.payments.exists():
+            if invoice.payments.exists():
                 raise InvoiceHasPayments()
             invoice.status = InvoiceStatus.VOID
             invoice.voided_at = timezone.now()
@@ -492,12 +548,18 @@ def _lock_active_customer(customer):
 
     `Customer.archive` takes the same lock, so an archive racing the new invoice is seen
     here (the caller's copy may predate it) rather than leaving an archived customer with a
-    new invoice. Lock order: an existing invoice first, then its customer.
+    new invoice. Lock order (fintrack.locking): an existing invoice first, then its customer.
     """
     locked = customer.lock()
-    if locked.is_archived:
-        raise CustomerArchived(attr="customer")
+    ensure_customer_can_be_billed(locked)
     return locked
+
+
+def ensure_customer_can_be_billed(customer, *, current_customer_id=None):
+    """400 `customer_archived` on `customer`: an archived customer gets no new invoice and
+    no draft moved to it; a draft that already bills it (`current_customer_id`) keeps it."""
+    if customer.is_archived and customer.pk != current_customer_id:
+        raise CustomerArchived(attr="customer")
 
 
 def _as_decimal(value):
@@ -532,9 +594,9 @@ class InvoiceSequence(models.Model):
     def next_number(cls, organization):
         """Reserve the organization's next number. Call inside the sending transaction."""
         cls.objects.get_or_create(organization=organization)
-        # Lock after the invoice row (lock order: invoice, then sequence); concurrent sends
+        # Lock after the invoice row (lock order: fintrack.locking); concurrent sends
         # queue here and each sees the number the previous one committed.
-        sequence = cls.objects.select_for_update().get(organization=organization)
+        sequence = lock(cls, organization=organization)
         sequence.last_number += 1
         sequence.save(update_fields=["last_number"])
         return cls.format_number(organization.invoice_prefix, sequence.last_number)

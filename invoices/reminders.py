@@ -28,9 +28,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Organization
-from fintrack.exceptions import InvalidStatus
+from fintrack.locking import lock
 from invoices.mail import ensure_can_email, queue_invoice_email
-from invoices.models import RECEIVABLE_STATUSES, Invoice, InvoiceReminder
+from invoices.models import Invoice, InvoiceReminder
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +77,9 @@ def plan_reminders(*, as_of: date | None = None):
         today = as_of or organization.today()
         # An invoice needs a reminder once its earliest stage day has come.
         candidates = (
-            Invoice.objects.filter(
+            Invoice.objects.allowing("remind")
+            .filter(
                 organization=organization,
-                status__in=RECEIVABLE_STATUSES,
                 balance_due__gt=0,
                 due_date__lte=today - timedelta(days=stages[0]),
             )
@@ -140,16 +140,12 @@ def _send_one(plan: ReminderPlan) -> str:
         with transaction.atomic():
             # SKIP LOCKED: a row locked by another run (or a payment in progress) is that
             # transaction's business; this run moves on instead of waiting and sending twice.
-            invoice = (
-                Invoice.objects.select_for_update(skip_locked=True)
-                .filter(pk=plan.invoice_id)
-                .first()
-            )
+            invoice = lock(Invoice, skip_locked=True, pk=plan.invoice_id)
             if invoice is None:
                 return "locked"
             # Re-check on the locked row: it may have been paid, voided or reminded since
             # the plan was read.
-            if invoice.status not in RECEIVABLE_STATUSES or invoice.balance_due <= 0:
+            if not invoice.can("remind") or invoice.balance_due <= 0:
                 return "already"
             if InvoiceReminder.objects.filter(invoice=invoice, stage__gte=plan.stage).exists():
                 return "already"
@@ -167,7 +163,7 @@ def _send_one(plan: ReminderPlan) -> str:
     return "sent"
 
 
-def send_manual_reminder(invoice, *, actor):
+def send_manual_reminder(invoice, *, actor, expected_version=None):
     """E-mail a reminder for a sent or partially paid invoice now (after commit).
 
     409 `invalid_status` for any other status, 400 `customer_no_email` without an address.
@@ -175,9 +171,8 @@ def send_manual_reminder(invoice, *, actor):
     """
     with transaction.atomic():
         # Lock so a void or final payment committing right now is seen before we remind.
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.status not in RECEIVABLE_STATUSES:
-            raise InvalidStatus("Only sent or partially paid invoices can be reminded.")
+        locked = invoice.lock(expected_version=expected_version)
+        locked.ensure_can("remind")
         ensure_can_email(locked)
         queue_invoice_email(locked, kind="reminder")
     # No InvoiceReminder row: the log line is the record that someone reminded by hand.

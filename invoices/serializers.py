@@ -1,5 +1,9 @@
 """Invoice API shapes (spec 5.1). Writes go through `Invoice.create_draft` / `update_draft`.
 
+The serializers check the shape of the input only; business rules (an archived customer,
+a due date before the issue date, line values) are the model's, whose `DomainError(attr=…)`
+the exception handler turns into the same 400 a field error would be.
+
 Everything the server computes (status, number, totals, payments, timestamps, version,
 is_overdue) is read-only: a client that sends it is ignored, never obeyed.
 """
@@ -153,25 +157,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def validate_customer(self, customer):
-        unchanged = self.instance is not None and self.instance.customer_id == customer.pk
-        if customer.is_archived and not unchanged:
-            raise serializers.ValidationError(
-                "The customer is archived and cannot get new invoices.", code="customer_archived"
-            )
-        return customer
-
-    def validate(self, attrs):
-        issue_date = attrs.get("issue_date", getattr(self.instance, "issue_date", None))
-        due_date = attrs.get("due_date", getattr(self.instance, "due_date", None))
-        if issue_date and due_date and due_date < issue_date:
-            raise serializers.ValidationError(
-                {"due_date": "The due date cannot be before the issue date."},
-                code="invalid_dates",
-            )
-        return attrs
-
     def create(self, validated_data):
+        validated_data.pop("expected_version", None)  # a new invoice has no version yet
         request = self.context["request"]
         return Invoice.create_draft(
             organization=request.organization,
@@ -182,6 +169,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         # `lines`, when sent, replaces every line; when absent the lines are kept.
+        # `expected_version` (the view's, from If-Match) is checked on the locked row.
         instance.update_draft(
             actor=self.context["request"].user,
             lines=validated_data.pop("lines", None),

@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from fintrack.api import OrganizationViewSet
 from fintrack.exports import ExportMixin
 from invoices.document_views import InvoiceDocumentActions
-from invoices.exceptions import InvoiceNotEditable
 from invoices.filters import InvoiceFilterSet
 from invoices.mail import ensure_can_email, queue_invoice_email
 from invoices.models import Invoice
@@ -59,13 +58,12 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
     def update(self, request, *args, **kwargs):
         invoice = self.get_object()
         # Refuse before validating: a non-draft is not editable whatever the body says.
-        if not invoice.is_draft:
-            raise InvoiceNotEditable()
+        invoice.ensure_can("update_draft")
         serializer = self.get_serializer(
             invoice, data=request.data, partial=kwargs.get("partial", False)
         )
         serializer.is_valid(raise_exception=True)
-        return self.respond(serializer.save())
+        return self.respond(serializer.save(expected_version=self.expected_version(invoice)))
 
     @extend_schema(responses={200: InvoiceSerializer, **WRITE_ERRORS})
     def partial_update(self, request, *args, **kwargs):
@@ -73,7 +71,8 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
 
     @extend_schema(responses={204: None, **WRITE_ERRORS})
     def destroy(self, request, *args, **kwargs):
-        self.get_object().delete_draft(actor=request.user)
+        invoice = self.get_object()
+        invoice.delete_draft(actor=request.user, expected_version=self.expected_version(invoice))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -91,13 +90,15 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
         if data.validated_data["email"]:
             # Checked first so a customer without e-mail leaves the invoice untouched; a
             # non-draft is refused by send() itself with invalid_status.
-            if invoice.can_send():
+            if invoice.can("send"):
                 ensure_can_email(invoice)
 
             def on_sent(sent):
                 queue_invoice_email(sent)
 
-        invoice.send(actor=request.user, on_sent=on_sent)
+        invoice.send(
+            actor=request.user, on_sent=on_sent, expected_version=self.expected_version(invoice)
+        )
         return self.respond(invoice)
 
     @extend_schema(
@@ -110,5 +111,9 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
         invoice = self.get_object()
         data = InvoiceVoidInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invoice.void(reason=data.validated_data["reason"], actor=request.user)
+        invoice.void(
+            reason=data.validated_data["reason"],
+            actor=request.user,
+            expected_version=self.expected_version(invoice),
+        )
         return self.respond(invoice)

@@ -9,10 +9,10 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from fintrack.events import log_event
-from fintrack.exceptions import InvalidStatus
+from fintrack.locking import lock
 from fintrack.money import NotANumber, format_plain, has_excess_digits, parse_decimal
 from fintrack.transactions import atomic_step
-from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
+from invoices.models import Invoice
 from payments.exceptions import (
     AlreadyReversed,
     DuplicateReference,
@@ -129,16 +129,26 @@ class Payment(models.Model):
     # --- commands -----------------------------------------------------------------------
 
     @classmethod
-    def pay(cls, invoice, *, amount, method, actor, reference="", received_on=None, notes=""):
+    def pay(
+        cls,
+        invoice,
+        *,
+        amount,
+        method,
+        actor,
+        reference="",
+        received_on=None,
+        notes="",
+        expected_version=None,
+    ):
         """Record money received. The invoice must be sent or partially paid, the amount
         within its balance due, and `received_on` (default today) between the invoice's issue
         date and today. Returns the new row; the invoice is recomputed."""
         with atomic_step():
-            # Lock order everywhere: the invoice first, then its payments. Every check
-            # below reads the locked copy, so concurrent payments queue here.
-            invoice = invoice.lock()
-            if invoice.status not in RECEIVABLE_STATUSES:
-                raise InvalidStatus("Only sent or partially paid invoices can receive payments.")
+            # The invoice's lock guards its payments (lock order: fintrack.locking). Every
+            # check below reads the locked copy, so concurrent payments queue here.
+            invoice = invoice.lock(expected_version=expected_version)
+            invoice.ensure_can("pay")
             amount = _checked_amount(amount, invoice.minor_unit)
             if method not in PaymentMethod.values:
                 raise InvalidMethod(attr="method")
@@ -162,13 +172,12 @@ class Payment(models.Model):
             return payment._record(invoice, actor=actor, reason="pay")
 
     @classmethod
-    def refund(cls, invoice, *, amount, actor, reference="", reason=""):
+    def refund(cls, invoice, *, amount, actor, reference="", reason="", expected_version=None):
         """Return money to the customer: a negative row dated today, at most amount_paid."""
         with atomic_step():
-            # Lock the invoice before reading amount_paid (same lock order as `pay`).
-            invoice = invoice.lock()
-            if invoice.status not in BOOKED_STATUSES:
-                raise InvalidStatus("Draft and void invoices cannot be refunded.")
+            # Lock the invoice before reading amount_paid (as `pay`).
+            invoice = invoice.lock(expected_version=expected_version)
+            invoice.ensure_can("refund")
             amount = _checked_amount(amount, invoice.minor_unit)
             if amount > invoice.amount_paid:
                 raise RefundExceedsPaid(attr="amount")
@@ -188,15 +197,15 @@ class Payment(models.Model):
         guard), and never when refunds already returned the money it brought in.
         """
         with atomic_step():
-            # Invoice first, as everywhere; the original row is immutable so it needs no lock.
-            invoice = Invoice.objects.select_for_update().get(pk=self.invoice_id)
+            # The invoice, as everywhere (fintrack.locking); the original row is immutable
+            # so it needs no lock.
+            invoice = lock(Invoice, pk=self.invoice_id)
             original = type(self).objects.get(pk=self.pk)
             if original.kind != PaymentKind.PAYMENT:
                 raise NotReversible()
             if type(self).objects.filter(reverses=original).exists():
                 raise AlreadyReversed()
-            if invoice.status not in BOOKED_STATUSES:
-                raise InvalidStatus("Payments of draft or void invoices cannot be reversed.")
+            invoice.ensure_can("reverse")
             if invoice.amount_paid - original.amount < 0:
                 raise ReversalExceedsPaid()
             reversal = type(self)(

@@ -101,7 +101,12 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
         invoice = self.get_object()
         data = PaymentPayInputSerializer(data=request.data, context=money_context(invoice))
         data.is_valid(raise_exception=True)
-        payment = Payment.pay(invoice, actor=request.user, **data.validated_data)
+        payment = Payment.pay(
+            invoice,
+            actor=request.user,
+            expected_version=self.expected_version(invoice),
+            **data.validated_data,
+        )
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -118,7 +123,12 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
         invoice = self.get_object()
         data = PaymentRefundInputSerializer(data=request.data, context=money_context(invoice))
         data.is_valid(raise_exception=True)
-        refund = Payment.refund(invoice, actor=request.user, **data.validated_data)
+        refund = Payment.refund(
+            invoice,
+            actor=request.user,
+            expected_version=self.expected_version(invoice),
+            **data.validated_data,
+        )
         return Response(PaymentSerializer(refund).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

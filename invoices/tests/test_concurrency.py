@@ -19,7 +19,7 @@ from fintrack.exceptions import ConcurrentModification, DomainError, InvalidStat
 from fintrack.tests.races import raised, run_at_once
 from invoices.exceptions import InvoiceNotEditable
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
-from invoices.serializers import InvoiceSerializer
+from invoices.serializers import OrganizationCustomerField
 from invoices.tests.factories import InvoiceFactory, line
 from invoices.views import InvoiceViewSet
 
@@ -212,15 +212,15 @@ def test_archiving_a_customer_while_an_invoice_is_created_for_it_refuses_the_inv
     user = user_in(Role.FINANCE, organization)
     customer = CustomerFactory(organization=organization, currency="USD")
     archived = threading.Event()
-    original_validate = InvoiceSerializer.validate_customer
+    original_read = OrganizationCustomerField.to_internal_value
 
-    def validate_customer_then_wait_for_the_archive(self, value):
-        value = original_validate(self, value)  # the customer is still active here
+    def read_customer_then_wait_for_the_archive(self, data):
+        value = original_read(self, data)  # the customer is read while still active
         assert archived.wait(timeout=10)
         return value
 
     monkeypatch.setattr(
-        InvoiceSerializer, "validate_customer", validate_customer_then_wait_for_the_archive
+        OrganizationCustomerField, "to_internal_value", read_customer_then_wait_for_the_archive
     )
     responses = {}
 

@@ -8,7 +8,7 @@ from django.db.models import F
 
 from accounts.tests.factories import OrganizationFactory, UserFactory
 from customers.tests.factories import CustomerFactory
-from fintrack.exceptions import ConcurrentModification, InvalidStatus
+from fintrack.exceptions import ConcurrentModification, DomainError, InvalidStatus
 from invoices.exceptions import (
     AmountTooLarge,
     CustomerArchived,
@@ -397,3 +397,63 @@ def test_the_paid_trait_pays_the_whole_balance_through_the_pay_command(organizat
         Decimal("0.00"),
     )
     assert list(invoice.payments.values_list("kind", "amount")) == [("payment", Decimal("42.50"))]
+
+
+# --- transitions as data ------------------------------------------------------------------
+
+EXPECTED_SOURCES = {
+    "update_draft": {"draft"},
+    "delete_draft": {"draft"},
+    "send": {"draft"},
+    "void": {"draft", "sent"},
+    "pay": {"sent", "partially_paid"},
+    "refund": {"sent", "partially_paid", "paid"},
+    "reverse": {"sent", "partially_paid", "paid"},
+    "remind": {"sent", "partially_paid"},
+}
+EXPECTED_REFUSALS = {
+    "update_draft": "invoice_not_editable",
+    "delete_draft": "invoice_not_editable",
+    "send": "invalid_status",
+    "pay": "invalid_status",
+    "refund": "invalid_status",
+    "reverse": "invalid_status",
+    "remind": "invalid_status",
+}
+
+
+@pytest.mark.parametrize("command", sorted(EXPECTED_SOURCES))
+@pytest.mark.parametrize("status", InvoiceStatus.values)
+def test_the_transition_table_answers_can_and_ensure_can_alike(command, status):
+    invoice = Invoice(status=status)
+    allowed = status in EXPECTED_SOURCES[command]
+    assert invoice.can(command) is allowed
+    if allowed:
+        invoice.ensure_can(command)
+        return
+    with pytest.raises(DomainError) as refused:
+        invoice.ensure_can(command)
+    if command == "void":
+        expected = "invalid_status" if status == "void" else "invoice_has_payments"
+    else:
+        expected = EXPECTED_REFUSALS[command]
+    assert refused.value.code == expected
+
+
+def test_the_queryset_filters_with_the_same_table(organization):
+    draft = InvoiceFactory(organization=organization)
+    sent = InvoiceFactory(organization=organization, sent=True)
+    assert list(Invoice.objects.allowing("send")) == [draft]
+    assert list(Invoice.objects.allowing("remind")) == [sent]
+
+
+def test_a_command_refuses_an_expected_version_its_locked_row_is_not_at(organization, actor):
+    invoice = InvoiceFactory(organization=organization)
+    seen = invoice.version
+    invoice.update_draft(actor=actor, reference="changed meanwhile")
+    with pytest.raises(ConcurrentModification):
+        invoice.send(actor=actor, expected_version=seen)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.version) == ("draft", None, seen + 1)
+    invoice.send(actor=actor, expected_version=invoice.version)
+    assert invoice.status == "sent"
