@@ -16,7 +16,7 @@ from itertools import groupby
 
 from django.utils import timezone
 
-from fintrack.money import format_plain
+from fintrack.money import plain_formatter
 from invoices.models import InvoiceLine
 
 # (JSON key, column) in the serializer's field order; `lines` goes after `notes`.
@@ -72,32 +72,36 @@ def render_invoices(rows):
             key=lambda line: line[0],
         )
     }
-    return [render_invoice(row, by_invoice.get(row[0], ())) for row in rows]
+    # Looked up once per page: DRF's DateTimeField renders in the current time zone.
+    zone = timezone.get_current_timezone()
+    return [render_invoice(row, by_invoice.get(row[0], ()), zone) for row in rows]
 
 
-def render_invoice(row, lines):
-    head = len(INVOICE_HEAD)
-    money_end = head + len(INVOICE_MONEY)
-    unit = row[-1]
+HEAD_END = len(INVOICE_HEAD)
+MONEY_END = HEAD_END + len(INVOICE_MONEY)
+
+
+def render_invoice(row, lines, zone):
+    money = plain_formatter(row[-1])  # the invoice's stored minor unit
     data = {key: row[index] for index, (key, _) in enumerate(INVOICE_HEAD)}
     data["issue_date"] = date_text(data["issue_date"])
     data["due_date"] = date_text(data["due_date"])
-    data["lines"] = [render_line(line, unit) for line in lines]
-    for key, value in zip(INVOICE_MONEY, row[head:money_end], strict=True):
-        data[key] = format_plain(value, unit)
-    for (key, _), value in zip(INVOICE_TAIL, row[money_end:-1], strict=True):
-        data[key] = datetime_text(value) if isinstance(value, datetime) else value
+    data["lines"] = [render_line(line, money) for line in lines]
+    for key, value in zip(INVOICE_MONEY, row[HEAD_END:MONEY_END], strict=True):
+        data[key] = money(value)
+    for (key, _), value in zip(INVOICE_TAIL, row[MONEY_END:-1], strict=True):
+        data[key] = datetime_text(value, zone) if isinstance(value, datetime) else value
     return data
 
 
-def render_line(line, unit):
+def render_line(line, money):
     _, line_id, description, *figures = line
-    decimals, money = figures[: len(LINE_DECIMALS)], figures[len(LINE_DECIMALS) :]
+    decimals, amounts = figures[: len(LINE_DECIMALS)], figures[len(LINE_DECIMALS) :]
     data = {"id": line_id, "description": description}
     for key, value in zip(LINE_DECIMALS, decimals, strict=True):
         data[key] = f"{value.quantize(FOUR_PLACES):f}"
-    for key, value in zip(LINE_MONEY, money, strict=True):
-        data[key] = format_plain(value, unit)
+    for key, value in zip(LINE_MONEY, amounts, strict=True):
+        data[key] = money(value)
     return data
 
 
@@ -105,7 +109,7 @@ def date_text(value):
     return None if value is None else value.isoformat()
 
 
-def datetime_text(value):
+def datetime_text(value, zone):
     """DRF's DateTimeField: in the current time zone, ISO 8601, UTC written as "Z"."""
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(zone).isoformat()
     return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
