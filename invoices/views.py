@@ -41,6 +41,13 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
         # "Today" is the organization's date, so overdue flips at its midnight, not UTC's.
         return queryset.with_is_overdue(self.organization.today())
 
+    def filter_queryset(self, queryset):
+        # Without a filter parameter every filter passes the queryset through untouched:
+        # the filter set (a form built and deep-copied per request) is not built at all.
+        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     @extend_schema(parameters=[FORMAT_PARAMETER])
     def list(self, request, *args, **kwargs):
         if self.requested_export_format() is not None:
