@@ -2,11 +2,15 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Development server only: a fixed key and local hosts. Production sets its own env.
+# The port both servers listen on (spec 20), as platforms that assign one set it.
+PORT ?= 8000
+# Development server only: a fixed key, local hosts, no TOTP for the demo staff.
+# Production sets its own env.
 RUN_ENV := SECRET_KEY=$${SECRET_KEY:-development-only-secret-key-not-for-production-use-1234567890} \
-	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,0.0.0.0,[::1]}
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,0.0.0.0,[::1]} \
+	ADMIN_REQUIRE_OTP=$${ADMIN_REQUIRE_OTP:-0}
 
-.PHONY: run test install migrate lint format check clean bench
+.PHONY: run serve test install migrate lint format check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +29,15 @@ migrate: install
 run: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	# --insecure serves the admin's static files with DEBUG off, as in production.
-	$(RUN_ENV) $(BIN)/python manage.py runserver --insecure 0.0.0.0:8000
+	$(RUN_ENV) $(BIN)/python manage.py runserver --insecure 0.0.0.0:$(PORT)
+
+# Production: the environment gives SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and the rest
+# (README, "Serving in production"); nothing here supplies a development default.
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py collectstatic --noinput
+	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py fintrack.wsgi
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

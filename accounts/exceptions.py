@@ -1,5 +1,7 @@
 """Business-rule errors of organizations and memberships (spec 2)."""
 
+from http import HTTPStatus
+
 from fintrack.exceptions import ConflictError, DomainError
 
 
@@ -16,3 +18,31 @@ class AlreadyMember(ConflictError):
 class LastAdmin(ConflictError):
     code = "last_admin"
     default_message = "The organization's last admin can be neither demoted nor removed."
+
+
+class WrongPassword(DomainError):
+    code = "wrong_password"
+    default_message = "The current password is not correct."
+
+
+class InvalidToken(DomainError):
+    code = "invalid_token"
+    default_message = "This password-reset link is invalid, used or expired."
+
+
+class InvalidCode(DomainError):
+    code = "invalid_code"
+    default_message = "This verification code is not correct."
+
+
+class CodeExpired(DomainError):
+    code = "code_expired"
+    default_message = (
+        "This verification code has expired or was guessed wrong too often: ask for a new one."
+    )
+
+
+class EmailNotVerified(DomainError):
+    code = "email_not_verified"
+    status_code = HTTPStatus.FORBIDDEN
+    default_message = "Verify your e-mail address before sending invoices or moving money."

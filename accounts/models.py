@@ -1,17 +1,30 @@
 """Users, organizations (tenants) and the memberships that give users a role in one."""
 
+import secrets
 import zoneinfo
+from datetime import timedelta
 
 from babel import Locale, UnknownLocaleError
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from simple_history.models import HistoricalRecords
 
-from accounts.exceptions import AlreadyMember, LastAdmin
+from accounts.exceptions import (
+    AlreadyMember,
+    CodeExpired,
+    EmailNotVerified,
+    InvalidCode,
+    LastAdmin,
+    WrongPassword,
+)
+from fintrack.events import log_event
 from fintrack.exceptions import ConcurrentModification
 from fintrack.money import validate_currency
 from fintrack.validators import validate_country
@@ -91,6 +104,8 @@ class User(AbstractUser):
     last_name = None
     email = models.EmailField("e-mail address", unique=True)
     name = models.CharField(max_length=150, blank=True)
+    # Proved by the 6-digit code e-mailed at sign-up (spec 20); see EmailVerification.
+    email_verified = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -114,6 +129,123 @@ class User(AbstractUser):
 
     def get_short_name(self):
         return self.name or self.email
+
+    # --- account security (spec 20) -------------------------------------------------------
+
+    def ensure_email_verified(self):
+        """The one check before sending invoices or moving money: with
+        `EMAIL_VERIFICATION=required` an unverified user is refused (403
+        `email_not_verified`); with `optional` nobody is."""
+        if settings.EMAIL_VERIFICATION == "required" and not self.email_verified:
+            raise EmailNotVerified()
+
+    def change_password(self, *, current_password, new_password):
+        """Set a new password (already validated) if `current_password` is right; else 400
+        `wrong_password` and nothing changes. Other sessions keep their refresh tokens."""
+        if not self.check_password(current_password):
+            raise WrongPassword(attr="current_password")
+        self._set_password_now(new_password)
+        log_event("user.password_changed", user=self.pk)
+
+    def reset_password(self, *, new_password):
+        """Set a new password after a reset (the token already checked) and end every
+        session: whoever knew the old password may hold a refresh token."""
+        with transaction.atomic():
+            self._set_password_now(new_password)
+            revoke_refresh_tokens(self)
+        log_event("user.password_reset", user=self.pk)
+
+    def _set_password_now(self, new_password):
+        self.set_password(new_password)
+        self._history_user = self
+        # The password hash is part of every outstanding reset token, so this also makes
+        # them all unusable (single use).
+        self.save(update_fields=["password"])
+
+    def verify_email(self, code: str):
+        """Prove the e-mail address with the code last sent. A wrong code counts as an
+        attempt (400 `invalid_code`); after MAX_ATTEMPTS of them, or CODE_LIFETIME, the
+        code is dead (400 `code_expired`) and a new one must be requested."""
+        if self.email_verified:
+            return
+        with transaction.atomic():
+            # Locked, so concurrent guesses are counted one after the other.
+            verification = (
+                EmailVerification.objects.select_for_update().filter(user_id=self.pk).first()
+            )
+            if verification is None or not verification.is_alive():
+                error = CodeExpired(attr="code")
+            elif verification.matches(code):
+                verification.delete()
+                self.email_verified = True
+                self._history_user = self
+                self.save(update_fields=["email_verified"])
+                log_event("user.email_verified", user=self.pk)
+                return
+            else:
+                # Saved before raising: the wrong guess must count even though it fails.
+                verification.attempts += 1
+                verification.save(update_fields=["attempts"])
+                error = InvalidCode(attr="code")
+        raise error
+
+
+def revoke_refresh_tokens(user):
+    """Blacklist every refresh token issued to `user` (their sessions end at the next
+    refresh; access tokens live minutes)."""
+    # Looked up by name: the token tables belong to the JWT app, which this module (the
+    # model layer) does not import.
+    OutstandingToken = apps.get_model("token_blacklist", "OutstandingToken")
+    BlacklistedToken = apps.get_model("token_blacklist", "BlacklistedToken")
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+class EmailVerification(models.Model):
+    """The code last e-mailed to a user to prove their address, stored as a keyed hash only
+    (a database reader learns no code). One per user; a new code replaces the old."""
+
+    CODE_LIFETIME = timedelta(hours=24)
+    MAX_ATTEMPTS = 5
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self):
+        return f"E-mail verification of {self.user_id}"
+
+    @staticmethod
+    def hash_code(user_id, code: str) -> str:
+        # Keyed by SECRET_KEY and the user: the million possible codes cannot be looked up
+        # in a table built once for every user.
+        return salted_hmac("accounts.EmailVerification", f"{user_id}:{code}").hexdigest()
+
+    @classmethod
+    def issue(cls, user) -> str:
+        """A new random 6-digit code for `user` (the previous one stops working)."""
+        code = f"{secrets.randbelow(10**6):06d}"
+        cls.objects.update_or_create(
+            user=user,
+            defaults={
+                "code_hash": cls.hash_code(user.pk, code),
+                "created_at": timezone.now(),
+                "attempts": 0,
+            },
+        )
+        return code
+
+    def is_alive(self) -> bool:
+        return (
+            self.attempts < self.MAX_ATTEMPTS
+            and timezone.now() < self.created_at + self.CODE_LIFETIME
+        )
+
+    def matches(self, code: str) -> bool:
+        return constant_time_compare(self.hash_code(self.user_id, code), self.code_hash)
 
 
 class Organization(models.Model):

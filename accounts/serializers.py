@@ -87,7 +87,7 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "memberships"]
+        fields = ["id", "email", "name", "email_verified", "memberships"]
         read_only_fields = fields
 
 
@@ -152,3 +152,53 @@ class MembershipCreateInputSerializer(serializers.Serializer):
 
 class MembershipUpdateInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+def validated_password(password, user):
+    """Django's password validators (spec 2) for `user`: a 400 on `new_password` with every
+    reason."""
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({"new_password": list(error.messages)}) from error
+    return password
+
+
+def password_field():
+    return serializers.CharField(
+        write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    current_password = password_field()
+    new_password = password_field()
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token from the e-mailed link.")
+    new_password = password_field()
+
+
+class VerificationCodeField(serializers.RegexField):
+    """Six ASCII digits, as a string: a JSON number would lose leading zeros."""
+
+    def __init__(self, **kwargs):
+        super().__init__(r"^[0-9]{6}$", max_length=6, min_length=6, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class VerifyEmailInputSerializer(serializers.Serializer):
+    code = VerificationCodeField(help_text="The 6-digit code e-mailed, as a string.")
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -12,6 +12,8 @@ from django.http import HttpResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from fintrack.client_ip import client_ip
+
 
 class LoginThrottle(SimpleRateThrottle):
     """Counts every attempt for one e-mail from one client, successful or not.
@@ -27,12 +29,9 @@ class LoginThrottle(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_ident(self, request):
-        # X-Forwarded-For is written by the client unless a trusted proxy count is set
-        # (REST_FRAMEWORK["NUM_PROXIES"]); trusting it blindly would let a client pick a new
-        # "IP" for every attempt and never be throttled.
-        if api_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR", "")
-        return super().get_ident(request)
+        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies: trusting it blindly
+        # would let a client pick a new "IP" for every attempt and never be throttled.
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         data = request.data if isinstance(request.data, dict) else {}
@@ -52,6 +51,31 @@ class RegisterThrottle(LoginThrottle):
     def get_rate(self):
         rates = api_settings.DEFAULT_THROTTLE_RATES
         return rates.get(self.scope, rates[LoginThrottle.scope])
+
+
+class EmailThrottle(LoginThrottle):
+    """E-mails sent on request (password reset, a new verification code), per client and
+    e-mail address: the same answer for unknown addresses, so it counts those too."""
+
+    scope = "email"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # A signed-in user's own address (resending the verification code).
+            request = _FormLogin(request, user.email)
+        return super().get_cache_key(request, view)
+
+
+class PasswordChangeThrottle(LoginThrottle):
+    """Guesses of the current password count like login attempts of the same account: a
+    stolen access token must not become an unthrottled password oracle."""
+
+    def get_cache_key(self, request, view):
+        return super().get_cache_key(_FormLogin(request, request.user.email), view)
 
 
 class _FormLogin:

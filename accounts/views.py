@@ -11,18 +11,31 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts.exceptions import UserNotFound
+from accounts.mail import queue_password_reset_email, queue_verification_code_email
 from accounts.models import ADMIN_ONLY, ALL_ROLES, Membership, Organization, User
+from accounts.passwords import user_for_reset_token
 from accounts.serializers import (
+    AcceptedSerializer,
     LogoutInputSerializer,
     MembershipCreateInputSerializer,
     MembershipSerializer,
     MembershipUpdateInputSerializer,
     MeSerializer,
     OrganizationSerializer,
+    PasswordChangeInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
     RegisterInputSerializer,
     RegisterResponseSerializer,
+    VerifyEmailInputSerializer,
+    validated_password,
 )
-from accounts.throttles import LoginThrottle, RegisterThrottle
+from accounts.throttles import (
+    EmailThrottle,
+    LoginThrottle,
+    PasswordChangeThrottle,
+    RegisterThrottle,
+)
 from fintrack.api import OrganizationScopedMixin
 
 
@@ -73,6 +86,8 @@ class RegisterView(APIView):
         organization = Organization.register(
             admin=user, name=fields["organization_name"], base_currency=fields["base_currency"]
         )
+        # Spec 20: a 6-digit code proves the address; sent once the sign-up commits.
+        queue_verification_code_email(user)
         return user, organization
 
 
@@ -104,6 +119,116 @@ class LogoutView(APIView):
             )
         token.blacklist()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """The signed-in user's new password, given the current one."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [PasswordChangeThrottle]
+
+    @extend_schema(
+        request=PasswordChangeInputSerializer,
+        responses={204: None},
+        description="400 `wrong_password` when `current_password` is not right; a 400 on "
+        "`new_password` lists what Django's password validators found.",
+    )
+    def post(self, request):
+        data = PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        new_password = validated_password(fields["new_password"], request.user)
+        request.user.change_password(
+            current_password=fields["current_password"], new_password=new_password
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+RESET_ACCEPTED = {
+    "detail": "If an account has this e-mail address, a link to reset its password was sent."
+}
+
+
+class PasswordResetView(APIView):
+    """E-mail a single-use, one-hour reset link, if the address belongs to an account."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [EmailThrottle]
+
+    @extend_schema(
+        request=PasswordResetInputSerializer,
+        responses={202: AcceptedSerializer},
+        auth=[],
+        description="The same 202 for known and unknown addresses, so the answer does not "
+        "tell who has an account. The link follows PASSWORD_RESET_URL.",
+    )
+    def post(self, request):
+        data = PasswordResetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(
+            email__iexact=data.validated_data["email"], is_active=True
+        ).first()
+        if user is not None and user.has_usable_password():
+            queue_password_reset_email(user)
+        return Response(RESET_ACCEPTED, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    """Set a new password with the e-mailed token; every session of the user ends."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        request=PasswordResetConfirmInputSerializer,
+        responses={204: None},
+        auth=[],
+        description="400 `invalid_token` for a malformed, used or expired token (one hour); "
+        "a 400 on `new_password` lists what the password validators found.",
+    )
+    def post(self, request):
+        data = PasswordResetConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_for_reset_token(data.validated_data["token"])
+        new_password = validated_password(data.validated_data["new_password"], user)
+        user.reset_password(new_password=new_password)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifyEmailView(APIView):
+    """Prove the e-mail address with the 6-digit code sent at sign-up (or resent)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=VerifyEmailInputSerializer,
+        responses={204: None},
+        description="400 `invalid_code` for a wrong code; 400 `code_expired` after 24 hours "
+        "or 5 wrong codes (ask for a new one). Already verified: 204.",
+    )
+    def post(self, request):
+        data = VerifyEmailInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        request.user.verify_email(data.validated_data["code"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifyEmailResendView(APIView):
+    """A new code by e-mail (the previous one stops working)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [EmailThrottle]
+
+    @extend_schema(request=None, responses={202: AcceptedSerializer})
+    def post(self, request):
+        if not request.user.email_verified:
+            queue_verification_code_email(request.user)
+        return Response(
+            {"detail": "A new verification code was sent unless the address is verified."},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class MeView(generics.RetrieveAPIView):

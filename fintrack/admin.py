@@ -86,6 +86,9 @@ class OrganizationScopedAdminMixin:
 
     organization_field = "organization"
     write_roles = WRITE_ROLES
+    # Actions that send invoices or move money (spec 20), refused like the API's to a
+    # user whose e-mail is not verified when EMAIL_VERIFICATION=required.
+    money_actions: frozenset[str] = frozenset()
 
     # --- scoping ------------------------------------------------------------------------
 
@@ -201,6 +204,16 @@ class OrganizationScopedAdmin(OrganizationScopedAdminMixin, SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     # --- actions ------------------------------------------------------------------------
+
+    def response_action(self, request, queryset):
+        # Both the action's first POST and its form page's "apply" come through here.
+        if request.POST.get("action") in self.money_actions:
+            try:
+                request.user.ensure_email_verified()
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     def apply_to_each(self, request, queryset, operation, done_message: str):
         """Run `operation(obj)` on each selected row the user may change.

@@ -14,6 +14,7 @@ from rest_framework import exceptions, permissions, viewsets
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
 from fintrack.exceptions import PreconditionFailed
 from fintrack.filters import refuse_blank_query_params
+from fintrack.request_log import bind_organization
 from fintrack.transactions import current_request_transaction, mark_locked
 
 ORGANIZATION_HEADER = OpenApiParameter(
@@ -63,9 +64,11 @@ def organization_id_in(header: str) -> str | None:
 
 def remember_membership(request, membership: Membership) -> None:
     """Set the membership the request acts through (on the Django request, which DRF's
-    request reads through), so `HasOrganizationRole` does not resolve it again."""
+        request reads through), so `HasOrganizationRole` does not resolve it again; the request
+    log names the organization from here on."""
     request.membership = membership
     request.organization = membership.organization
+    bind_organization(membership.organization_id)
 
 
 class HasOrganizationRole(permissions.BasePermission):
@@ -112,6 +115,9 @@ class OrganizationScopedMixin:
     action_roles: dict[str, frozenset] = {}
     # Unsafe actions whose model method starts by locking the object (`VersionedModel.lock`).
     lock_object_actions: frozenset[str] = frozenset()
+    # Actions that send invoices or move money (spec 20): with EMAIL_VERIFICATION=required
+    # a user whose e-mail is not verified is refused them (403 `email_not_verified`).
+    money_actions: frozenset[str] = frozenset()
 
     def allowed_roles(self):
         action = getattr(self, "action", None)
@@ -138,6 +144,8 @@ class OrganizationScopedMixin:
         super().initial(request, *args, **kwargs)
         # After authentication and roles: a stranger learns nothing from a 400.
         refuse_blank_query_params(request)
+        if getattr(self, "action", None) in self.money_actions:
+            request.user.ensure_email_verified()
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in request.META:

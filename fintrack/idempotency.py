@@ -54,7 +54,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 # URL names whose answers carry credentials (token pairs): never stored nor replayed, so the
 # header is ignored there. Creating a webhook endpoint (its secret) belongs here too.
-NEVER_STORED = frozenset({"register", "token", "token-refresh"})
+# Guesses (a verification code, the current password) must count: their refusal and its
+# throttle counter are never rolled back nor replayed, else a new key per guess would
+# make guessing free.
+NEVER_STORED = frozenset({"register", "token", "token-refresh", "verify-email", "password-change"})
 # Answers that describe the moment rather than the request: the same request retried later
 # may get another answer, so they are not pinned to the key.
 MOMENTARY_STATUSES = frozenset({401, 412, 429})

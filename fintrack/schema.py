@@ -1,7 +1,7 @@
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import (
     ClientErrorEnum,
@@ -13,6 +13,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.viewsets import ViewSetMixin
 from rest_framework_simplejwt.views import TokenViewBase
 
+from accounts.exceptions import EmailNotVerified
 from fintrack.api import ORGANIZATION_HEADER, OrganizationScopedMixin
 from fintrack.idempotency import is_never_stored_path
 from fintrack.money import NUMBER_PATTERN, SIGNED_NUMBER_PATTERN
@@ -79,6 +80,23 @@ ERROR_RESPONSE_400 = PolymorphicProxySerializer(
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
+# Spec 20: with EMAIL_VERIFICATION=required, the money commands' other 403.
+EMAIL_NOT_VERIFIED_EXAMPLE = OpenApiExample(
+    "EmailNotVerified",
+    value={
+        "type": "client_error",
+        "errors": [
+            {
+                "code": EmailNotVerified.code,
+                "detail": EmailNotVerified.default_message,
+                "attr": None,
+            }
+        ],
+    },
+    response_only=True,
+    status_codes=["403"],
+)
+
 
 class MoneyFieldExtension(OpenApiSerializerFieldExtension):
     """Money is a string of the one number grammar (spec 3): a client generated from the
@@ -130,17 +148,34 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _get_error_response_serializer(self, status_code):
         if status_code == "400":
             return ERROR_RESPONSE_400
-        if status_code in ("401", "409", "412", "413", "422"):
-            # 401 codes are simplejwt's (`token_not_valid`, `no_active_account`, ...).
+        if status_code in ("401", "403", "409", "412", "413", "422"):
+            # 401 codes are simplejwt's (`token_not_valid`, `no_active_account`, ...); 403
+            # is `permission_denied` or `email_not_verified` (spec 20).
             return ClientErrorResponseSerializer
         if status_code == "503":
             return ServerErrorResponseSerializer
         return super()._get_error_response_serializer(status_code)
 
+    def _get_error_response_examples(self):
+        examples = super()._get_error_response_examples()
+        if self._is_money_command():
+            examples = [*examples, EMAIL_NOT_VERIFIED_EXAMPLE]
+        return examples
+
+    def _is_money_command(self):
+        action = getattr(self.view, "action", None)
+        return action in getattr(self.view, "money_actions", ())
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if isinstance(self.view, OrganizationScopedMixin):
             parameters = [ORGANIZATION_HEADER, *parameters]
-        if self.method == "POST" and not is_never_stored_path(self.path):
+        # Anonymous requests ignore the header, so endpoints that authenticate nobody
+        # (password reset) do not offer it.
+        if (
+            self.method == "POST"
+            and not is_never_stored_path(self.path)
+            and self.view.authentication_classes
+        ):
             parameters = [*parameters, IDEMPOTENCY_KEY_HEADER]
         return parameters

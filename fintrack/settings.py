@@ -12,6 +12,8 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
+from fintrack.log_config import configure_structlog, init_sentry, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -24,6 +26,24 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value.lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be 0 or 1, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`; the first is the default."""
+    value = os.environ.get(name, "") or choices[0]
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -47,7 +67,8 @@ if TESTING:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with FinTrack's site (staff two-factor sign-in, fintrack/admin_site.py).
+    "fintrack.apps.FinTrackAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,6 +82,8 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "simple_history",
     "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "fintrack",
     "accounts",
     "customers",
@@ -72,11 +95,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First of ours: every answer, including throttled, refused and replayed ones, carries
+    # X-Request-ID and is logged with it (spec 20).
+    "fintrack.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the web process, before sessions and the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # `request.user.is_verified()`: whether this admin session passed its TOTP check.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Idempotency-Key on every POST (spec 11): replays a finished request's response. It
@@ -184,11 +214,21 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# `manage.py collectstatic` (run by `make serve`) gathers the files here; WhiteNoise serves
+# them compressed.
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded files. The product stores none yet (PDFs are rendered on demand), but whatever
 # lands here is part of every backup (`manage.py backup`).
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed but not manifest-hashed: a missing manifest must not turn every admin page
+    # into a 500 when the files were not collected (tests, `make run`).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Without collected files (development, tests) WhiteNoise serves from the apps' folders.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 # --- E-mail ---------------------------------------------------------------------------
 # EMAIL_URL (smtp://user:pass@host:587/?tls=True) wins; else EMAIL_BACKEND; else console.
@@ -200,7 +240,29 @@ else:
     )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@fintrack.localhost")
 
+# --- Accounts (spec 20) ----------------------------------------------------------------
+# The link e-mailed for a password reset: the front end's page, `{token}` replaced by the
+# token it must post to auth/password-reset/confirm/.
+PASSWORD_RESET_URL = os.environ.get(
+    "PASSWORD_RESET_URL", "http://localhost:8000/reset-password?token={token}"
+)
+if "{token}" not in PASSWORD_RESET_URL:
+    raise ImproperlyConfigured("PASSWORD_RESET_URL must contain {token}.")
+# A reset token works once (it is bound to the password hash) and for one hour.
+PASSWORD_RESET_TIMEOUT = 3600
+# `optional`: a code is e-mailed at sign-up and nothing is blocked; `required`: a user
+# whose e-mail is not verified cannot send invoices or move money (403).
+EMAIL_VERIFICATION = env_choice("EMAIL_VERIFICATION", ("optional", "required"))
+# Staff must pass a TOTP check to use the admin. Off when developing (DEBUG) and in tests,
+# where the login form stays a plain e-mail and password.
+ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", default=not (DEBUG or TESTING))
+# The issuer shown in authenticator apps next to the staff member's e-mail.
+OTP_TOTP_ISSUER = "FinTrack"
+
 # --- Security -------------------------------------------------------------------------
+# How many proxies in front of the app append to X-Forwarded-For (fintrack/client_ip.py).
+# 0: the header is ignored and the client is the connection's peer.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # TLS usually ends at the proxy, so the redirect is opt-in; the proxy's header is trusted.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -232,7 +294,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "fintrack.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
+        # E-mails sent on request (password reset, a new verification code), per client
+        # address and e-mail: enough for a typo or two, too few to flood an inbox.
+        "email": os.environ.get("EMAIL_THROTTLE_RATE", "5/hour"),
+    },
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -291,9 +358,17 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 # the key's row lock and cannot be taken over, however long the work runs.
 IDEMPOTENCY_KEY_LEASE = timedelta(seconds=30)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# --- Logs, errors and metrics (spec 20) -----------------------------------------------
+# One JSON object a line (for the log shipper) unless LOG_FORMAT=text (for humans).
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "text"))
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+configure_structlog()
+
+# Unhandled errors go to Sentry only when a DSN is given; nothing is sent otherwise.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN and not TESTING:
+    init_sentry(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", ""))
+
+# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.throttles import throttled_admin_login
 from fintrack import views
+from fintrack.metrics import metrics_view
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -23,7 +24,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),
+    # django-prometheus' figures plus the business ones, behind METRICS_TOKEN when set.
+    path("metrics", metrics_view, name="prometheus-django-metrics"),
 ]
 
 # API clients get the JSON error shape even for URLs no view matched.

@@ -161,6 +161,7 @@ class InvoiceAdmin(OrganizationScopedAdmin):
         "updated_at",
     )
     actions = ["send", "void", "pay", "refund"]
+    money_actions = frozenset({"send", "pay", "refund"})
 
     def get_readonly_fields(self, request, obj=None):
         # An invoice's customer, lines and number series belong to its organization.

@@ -18,12 +18,14 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from customers.models import Customer
+from fintrack.events import log_event
 from fintrack.exceptions import ConcurrentModification, InvalidStatus
 from fintrack.models import VersionedModel
 from fintrack.money import (
     ZERO,
     NotANumber,
     document_minor_unit,
+    format_plain,
     parse_decimal,
     quantize,
     validate_currency,
@@ -356,6 +358,15 @@ class Invoice(VersionedModel):
             invoice._history_user = actor
             invoice._change_reason = "send"
             invoice.save()
+            log_event(
+                "invoice.sent",
+                organization=invoice.organization_id,
+                invoice=invoice.pk,
+                number=invoice.number,
+                currency=invoice.currency,
+                total=format_plain(invoice.total, invoice.minor_unit),
+                actor=actor.pk,
+            )
             if on_sent is not None:
                 on_sent(invoice)
         self.refresh_from_db()
@@ -375,6 +386,13 @@ class Invoice(VersionedModel):
             invoice._history_user = actor
             invoice._change_reason = "void"
             invoice.save()
+            log_event(
+                "invoice.voided",
+                organization=invoice.organization_id,
+                invoice=invoice.pk,
+                number=invoice.number,
+                actor=actor.pk,
+            )
         self.refresh_from_db()
 
     def apply_payments(self, *, actor, reason):

@@ -31,6 +31,7 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
     """Invoices of the current organization. Only drafts can be edited or deleted."""
 
     queryset = Invoice.objects.all()
+    money_actions = frozenset({"send"})
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilterSet
 

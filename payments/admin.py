@@ -31,6 +31,7 @@ class PaymentAdmin(ViewOnlyMixin, OrganizationScopedAdmin):
     search_fields = ("reference", "invoice__number", "invoice__customer__name")
     date_hierarchy = "received_on"
     actions = ["reverse"]
+    money_actions = frozenset({"reverse"})
 
     @form_action(ReverseForm, description="Reverse selected payments")
     def reverse(self, request, payment, data):

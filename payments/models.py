@@ -8,8 +8,9 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from fintrack.events import log_event
 from fintrack.exceptions import InvalidStatus
-from fintrack.money import NotANumber, has_excess_digits, parse_decimal
+from fintrack.money import NotANumber, format_plain, has_excess_digits, parse_decimal
 from fintrack.transactions import atomic_step
 from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
 from payments.exceptions import (
@@ -32,6 +33,14 @@ class PaymentKind(models.TextChoices):
     PAYMENT = "payment", "Payment"
     REFUND = "refund", "Refund"
     REVERSAL = "reversal", "Reversal"
+
+
+# The domain event each kind of row is logged as (fintrack/events.py).
+EVENT_NAMES = {
+    PaymentKind.PAYMENT: "payment.recorded",
+    PaymentKind.REFUND: "payment.refunded",
+    PaymentKind.REVERSAL: "payment.reversed",
+}
 
 
 class PaymentMethod(models.TextChoices):
@@ -229,6 +238,15 @@ class Payment(models.Model):
         # without a query.
         type(self).reversed_by.related.set_cached_value(self, None)
         invoice.apply_payments(actor=actor, reason=reason)
+        log_event(
+            EVENT_NAMES[self.kind],
+            organization=self.organization_id,
+            invoice=invoice.pk,
+            payment=self.pk,
+            currency=self.currency,
+            amount=format_plain(self.amount, invoice.minor_unit),
+            actor=actor.pk,
+        )
         return self
 
     def _translate_integrity_error(self):

@@ -44,6 +44,7 @@ class PaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyMode
     """The organization's payment rows (payments, refunds, reversals), newest first."""
 
     queryset = payment_queryset()
+    money_actions = frozenset({"reverse"})
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilterSet
     action_roles = {"reverse": WRITE_ROLES}
@@ -74,6 +75,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     """
 
     queryset = Invoice.objects.all()
+    money_actions = frozenset({"pay", "refund"})
     serializer_class = PaymentSerializer
     # `Payment.pay` / `refund` lock the invoice first: read it locked once (see fintrack.api).
     lock_object_actions = frozenset({"pay", "refund"})

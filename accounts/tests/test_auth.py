@@ -298,6 +298,7 @@ def test_me_lists_every_membership_without_x_organization(api, organization, oth
     assert response.json() == {
         "id": user.pk,
         "email": "bob@example.com",
+        "email_verified": False,
         "name": "Bob",
         "memberships": [
             {"organization": {"id": organization.pk, "name": "Acme Ltd"}, "role": "finance"},

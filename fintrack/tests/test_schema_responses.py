@@ -90,6 +90,13 @@ def test_503_service_unavailable_is_documented_as_a_server_error(schema, method,
         ("/api/v1/auth/token/refresh/", False),
         ("/api/v1/auth/register/", False),
         ("/api/v1/auth/logout/", True),
+        # Anonymous: the header would be ignored, so it is not offered.
+        ("/api/v1/auth/password-reset/", False),
+        ("/api/v1/auth/password-reset/confirm/", False),
+        # Guesses must count, so their refusals are never stored.
+        ("/api/v1/auth/verify-email/", False),
+        ("/api/v1/auth/password/", False),
+        ("/api/v1/auth/verify-email/resend/", True),
     ],
 )
 def test_idempotency_key_is_not_offered_on_credential_endpoints(schema, path, documented):
@@ -122,3 +129,46 @@ def test_money_states_the_number_grammar(schema):
     for refused in ["1_000.00", "\uff11\uff10", "\u0663", "1e3", "+5", " 5", "-5", "10."]:
         assert not re.fullmatch(request, refused), refused
     assert re.fullmatch(answer, "-10.50") and not re.fullmatch(answer, "--1")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "success", "errors"),
+    [
+        ("/api/v1/auth/password/", "204", {"400", "401", "429"}),
+        ("/api/v1/auth/password-reset/", "202", {"400", "429"}),
+        ("/api/v1/auth/password-reset/confirm/", "204", {"400", "429"}),
+        ("/api/v1/auth/verify-email/", "204", {"400", "401"}),
+        ("/api/v1/auth/verify-email/resend/", "202", {"401", "429"}),
+    ],
+)
+def test_account_endpoints_are_documented_with_their_answers(schema, path, success, errors):
+    documented = set(responses(schema, "post", path))
+    assert success in documented
+    assert errors <= documented
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/invoices/{id}/send/",
+        "/api/v1/invoices/{id}/pay/",
+        "/api/v1/invoices/{id}/refund/",
+        "/api/v1/payments/{id}/reverse/",
+    ],
+)
+def test_money_commands_document_403_with_open_codes_for_email_not_verified(schema, path):
+    error = component(schema, responses(schema, "post", path)["403"])
+    code = schema["components"]["schemas"]["Error"]["properties"]["code"]
+    assert "enum" not in code
+    assert error["properties"]["errors"]["items"]["$ref"].endswith("/Error")
+    examples = responses(schema, "post", path)["403"]["content"]["application/json"]["examples"]
+    assert examples["EmailNotVerified"]["value"]["errors"][0]["code"] == "email_not_verified"
+
+
+@pytest.mark.django_db
+def test_me_documents_email_verified(schema):
+    me = schema["components"]["schemas"]["Me"]
+    assert me["properties"]["email_verified"]["type"] == "boolean"
+    assert "email_verified" in me["required"]
