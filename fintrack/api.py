@@ -43,14 +43,31 @@ def resolve_membership(request) -> Membership:
         if found:
             raise OrganizationRequired()
         raise exceptions.PermissionDenied("You are not a member of any organization.")
-    # ASCII digits that fit a bigint only: "²" or a 500-digit id must be a 403, not a 500;
-    # an empty header names no organization either (it is not "no header").
-    header = header.strip()
-    is_id = header.isascii() and header.isdigit() and len(header) <= 18
-    membership = memberships.filter(organization_id=header).first() if is_id else None
+    organization_id = organization_id_in(header)
+    membership = (
+        memberships.filter(organization_id=organization_id).first() if organization_id else None
+    )
     if membership is None:
         raise exceptions.PermissionDenied("You are not a member of this organization.")
     return membership
+
+
+def organization_id_in(header: str) -> str | None:
+    """The organization id an `X-Organization` header names, or None if it names none.
+
+    ASCII digits that fit a bigint only: "²" or a 500-digit id must be a 403, not a 500;
+    an empty header names no organization either (it is not "no header")."""
+    header = header.strip()
+    return header if header.isascii() and header.isdigit() and len(header) <= 18 else None
+
+
+def remember_membership(request, membership: Membership) -> None:
+    """Set the membership the request acts through (on the Django request, which DRF's
+        request reads through), so `HasOrganizationRole` does not resolve it again; the request
+    log names the organization from here on."""
+    request.membership = membership
+    request.organization = membership.organization
+    bind_organization(membership.organization_id)
 
 
 class HasOrganizationRole(permissions.BasePermission):
@@ -65,9 +82,7 @@ class HasOrganizationRole(permissions.BasePermission):
         if not request.user or not request.user.is_authenticated:
             return False
         if getattr(request, "membership", None) is None:
-            request.membership = resolve_membership(request)
-            request.organization = request.membership.organization
-            bind_organization(request.organization.pk)
+            remember_membership(request, resolve_membership(request))
         return request.membership.role in view.allowed_roles()
 
 

@@ -1,7 +1,10 @@
 """Strict filter types: a filter value that cannot be understood is a 400, never ignored."""
 
+import copy
+
 import django_filters
 from django import forms
+from django_filters.fields import ChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
@@ -66,12 +69,34 @@ class DateFilter(django_filters.DateFilter):
         super().__init__(*args, **kwargs)
 
 
+class SharedChoiceField(ChoiceField):
+    """A choice field whose copies share its (read-only) choices.
+
+    Every request deep-copies a filter set's filters and its form's fields; for the
+    currency filter that copied some 300 code pairs twice, a third of an unfiltered list's
+    filtering time."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = copy.copy(self._choices)
+        return result
+
+
 class CurrencyFilter(django_filters.ChoiceFilter):
     """Any code a stored row may carry, withdrawn ones included: filtering is reading."""
+
+    field_class = SharedChoiceField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", CURRENCY_CHOICES)
         super().__init__(*args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Filter sets deep-copy their filters per request; the choices table is shared.
+        result = copy.copy(self)
+        memo[id(self)] = result
+        result.extra = dict(self.extra)
+        return result
 
 
 class CSVMultipleChoiceField(forms.MultipleChoiceField):

@@ -112,7 +112,17 @@ def has_excess_digits(amount: Decimal, unit: str | int) -> bool:
 
 def format_plain(amount: Decimal, unit: str | int) -> str:
     """The API's money string: exactly the minor unit's digits, no grouping ("1050", "1.500")."""
-    return f"{quantize(amount, unit):f}"
+    return plain_formatter(unit)(amount)
+
+
+def plain_formatter(unit: str | int):
+    """`format_plain` with the unit bound, for the many amounts of one document."""
+    step = exponent(unit)
+
+    def format_amount(amount: Decimal) -> str:
+        return f"{Decimal(amount).quantize(step, rounding=ROUND_HALF_UP):f}"
+
+    return format_amount
 
 
 class NotANumber(ValueError):

@@ -6,9 +6,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from fintrack.api import OrganizationViewSet
-from fintrack.exports import ExportMixin
+from fintrack.exports import FORMAT_PARAMETER, ExportMixin
 from invoices.document_views import InvoiceDocumentActions
 from invoices.filters import InvoiceFilterSet
+from invoices.listing import invoice_rows, render_invoices
 from invoices.mail import ensure_can_email, queue_invoice_email
 from invoices.models import Invoice
 from invoices.serializers import (
@@ -39,6 +40,22 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
             return queryset
         # "Today" is the organization's date, so overdue flips at its midnight, not UTC's.
         return queryset.with_is_overdue(self.organization.today())
+
+    def filter_queryset(self, queryset):
+        # Without a filter parameter every filter passes the queryset through untouched:
+        # the filter set (a form built and deep-copied per request) is not built at all.
+        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
+    @extend_schema(parameters=[FORMAT_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        if self.requested_export_format() is not None:
+            return super().list(request, *args, **kwargs)
+        # The page is read as tuples and rendered by hand: the serializer's JSON without its
+        # per-field work (invoices/listing.py; its test holds the two to one output).
+        page = self.paginate_queryset(invoice_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(render_invoices(page))
 
     def reread(self, invoice):
         """The invoice as the list shows it (with `is_overdue` and fresh lines)."""

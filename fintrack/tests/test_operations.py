@@ -202,10 +202,13 @@ def test_a_server_side_failure_answer_carries_the_request_id_too(client, monkeyp
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("header", [False, True], ids=["only-membership", "x-organization"])
 def test_one_json_line_per_request_with_id_user_organization_and_timing(
-    api, admin_user, organization, log_lines
+    api, admin_user, organization, log_lines, header
 ):
-    response = api(admin_user).get("/api/v1/customers/", HTTP_X_REQUEST_ID="req-1")
+    # With the header the membership is read with the user (fintrack.authentication).
+    client = api(admin_user, organization if header else None)
+    response = client.get("/api/v1/customers/", HTTP_X_REQUEST_ID="req-1")
     assert response.status_code == 200
     [line] = request_lines(log_lines)
     assert line["request_id"] == "req-1"

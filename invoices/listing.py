@@ -1,0 +1,115 @@
+"""The invoice list's read path: rows as tuples, rendered by hand into the serializer's JSON.
+
+`InvoiceSerializer` builds a model instance per invoice and per line, then walks some 35
+field objects for each (get_attribute, to_representation, money lookups): most of a list
+request's CPU. The list only reads, so it fetches the columns it shows with `values_list`
+and renders them here with the very formatting functions the fields use. The write
+endpoints, the detail and the exports keep the serializer.
+
+`invoices/tests/test_listing.py` holds the two to one output for every invoice state, so a
+field added to the serializer and not here (or rendered differently) fails there.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from itertools import groupby
+
+from django.utils import timezone
+
+from fintrack.money import plain_formatter
+from invoices.models import InvoiceLine
+
+# (JSON key, column) in the serializer's field order; `lines` goes after `notes`.
+INVOICE_HEAD = (
+    ("id", "id"),
+    ("number", "number"),
+    ("status", "status"),
+    ("customer", "customer_id"),
+    ("customer_name", "customer__name"),
+    ("currency", "currency"),
+    ("issue_date", "issue_date"),
+    ("due_date", "due_date"),
+    ("reference", "reference"),
+    ("notes", "notes"),
+)
+INVOICE_MONEY = ("subtotal", "discount_total", "tax_total", "total", "amount_paid", "balance_due")
+INVOICE_TAIL = (
+    ("is_overdue", "is_overdue"),
+    ("version", "version"),
+    ("sent_at", "sent_at"),
+    ("paid_at", "paid_at"),
+    ("voided_at", "voided_at"),
+    ("void_reason", "void_reason"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
+)
+INVOICE_COLUMNS = (
+    *(column for _, column in INVOICE_HEAD),
+    *INVOICE_MONEY,
+    *(column for _, column in INVOICE_TAIL),
+    "minor_unit",
+)
+# Line quantities, prices and percentages: DRF's DecimalField with 4 decimal places.
+LINE_DECIMALS = ("quantity", "unit_price", "discount_percent", "tax_rate")
+LINE_MONEY = ("amount", "discount_amount", "tax_amount", "total")
+LINE_COLUMNS = ("invoice_id", "id", "description", *LINE_DECIMALS, *LINE_MONEY)
+FOUR_PLACES = Decimal("0.0001")
+
+
+def invoice_rows(queryset):
+    """The list's filtered, ordered invoices as tuples of `INVOICE_COLUMNS` (for paging)."""
+    return queryset.select_related(None).prefetch_related(None).values_list(*INVOICE_COLUMNS)
+
+
+def render_invoices(rows):
+    """The serializer's JSON objects for a page of `invoice_rows`, lines in one query."""
+    rows = list(rows)
+    lines = InvoiceLine.objects.filter(invoice_id__in=[row[0] for row in rows])
+    by_invoice = {
+        invoice_id: list(group)
+        for invoice_id, group in groupby(
+            lines.order_by("invoice_id", "position", "id").values_list(*LINE_COLUMNS),
+            key=lambda line: line[0],
+        )
+    }
+    # Looked up once per page: DRF's DateTimeField renders in the current time zone.
+    zone = timezone.get_current_timezone()
+    return [render_invoice(row, by_invoice.get(row[0], ()), zone) for row in rows]
+
+
+HEAD_END = len(INVOICE_HEAD)
+MONEY_END = HEAD_END + len(INVOICE_MONEY)
+
+
+def render_invoice(row, lines, zone):
+    money = plain_formatter(row[-1])  # the invoice's stored minor unit
+    data = {key: row[index] for index, (key, _) in enumerate(INVOICE_HEAD)}
+    data["issue_date"] = date_text(data["issue_date"])
+    data["due_date"] = date_text(data["due_date"])
+    data["lines"] = [render_line(line, money) for line in lines]
+    for key, value in zip(INVOICE_MONEY, row[HEAD_END:MONEY_END], strict=True):
+        data[key] = money(value)
+    for (key, _), value in zip(INVOICE_TAIL, row[MONEY_END:-1], strict=True):
+        data[key] = datetime_text(value, zone) if isinstance(value, datetime) else value
+    return data
+
+
+def render_line(line, money):
+    _, line_id, description, *figures = line
+    decimals, amounts = figures[: len(LINE_DECIMALS)], figures[len(LINE_DECIMALS) :]
+    data = {"id": line_id, "description": description}
+    for key, value in zip(LINE_DECIMALS, decimals, strict=True):
+        data[key] = f"{value.quantize(FOUR_PLACES):f}"
+    for key, value in zip(LINE_MONEY, amounts, strict=True):
+        data[key] = money(value)
+    return data
+
+
+def date_text(value):
+    return None if value is None else value.isoformat()
+
+
+def datetime_text(value, zone):
+    """DRF's DateTimeField: in the current time zone, ISO 8601, UTC written as "Z"."""
+    text = value.astimezone(zone).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
