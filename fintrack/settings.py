@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "invoices",
     "payments",
     "audit",
+    "rates",
     "reports",
 ]
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
     path("", include("audit.urls")),
+    path("", include("rates.urls")),
     path("", include("reports.urls")),
 ]
 

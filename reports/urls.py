@@ -1,10 +1,6 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from reports import views
-
-router = SimpleRouter()
-router.register("exchange-rates", views.ExchangeRateViewSet, basename="exchange-rate")
 
 urlpatterns = [
     path("reports/summary/", views.SummaryView.as_view(), name="report-summary"),
@@ -15,5 +11,4 @@ urlpatterns = [
         views.CustomerStatementView.as_view(),
         name="customer-statement",
     ),
-    *router.urls,
 ]

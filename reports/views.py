@@ -1,21 +1,17 @@
-"""Reports (spec 9) and exchange rates (spec 10). Views are thin: they validate the query,
+"""Reports (spec 9). Views are thin: they validate the query,
 call one service and render JSON, CSV or XLSX."""
 
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, viewsets
+from rest_framework import generics
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from accounts.models import ADMIN_ONLY, ALL_ROLES
+from accounts.models import ALL_ROLES
 from customers.models import Customer
 from fintrack.api import OrganizationScopedMixin
 from fintrack.db_router import report_reads
 from fintrack.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
 from reports import export_rows, serializers
-from reports.exceptions import DuplicateRate
-from reports.filters import ExchangeRateFilterSet
-from reports.models import ExchangeRate
 from reports.services.aging import aging
 from reports.services.revenue import revenue
 from reports.services.statement import statement
@@ -133,32 +129,3 @@ class CustomerStatementView(ReportView):
             date_to=query.get("to") or self.organization.today(),
         )
         return self.respond(report, stem=f"statement-customer-{customer.pk}")
-
-
-class ExchangeRateViewSet(
-    OrganizationScopedMixin,
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Global rates plus the organization's own; only admins write (their own rows)."""
-
-    queryset = ExchangeRate.objects.all()
-    serializer_class = serializers.ExchangeRateSerializer
-    filterset_class = ExchangeRateFilterSet
-    read_roles = ALL_ROLES
-    write_roles = ADMIN_ONLY
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ExchangeRate.objects.none()
-        # Not the kernel's plain organization filter: global rows (NULL) are visible to
-        # every organization, its own rows only to itself.
-        return ExchangeRate.objects.visible_to(self.organization)
-
-    def perform_create(self, serializer):
-        try:
-            with transaction.atomic():
-                serializer.save(organization=self.organization, created_by=self.request.user)
-        except IntegrityError:
-            raise DuplicateRate() from None

@@ -7,7 +7,7 @@ from accounts.models import Organization, User
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from fintrack.tests.helpers import error_code
-from reports.models import ExchangeRate
+from rates.models import ExchangeRate
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
 from fintrack.money import ZERO, format_plain, quantize
-from reports.services.rates import RateBook
+from rates.conversion import RateBook
 
 MONEY_OUTPUT = DecimalField(max_digits=19, decimal_places=4)
 

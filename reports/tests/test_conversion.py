@@ -2,25 +2,13 @@
 date for payments); own rates before global ones; direct, inverse or crossed via EUR."""
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
-from reports.models import ExchangeRate
+from rates.tests.factories import rate
 from reports.tests.factories import customer, pay, sent
 
 pytestmark = pytest.mark.django_db
-
-
-def rate(base, quote, value, effective, organization=None):
-    return ExchangeRate.objects.create(
-        organization=organization,
-        base=base,
-        quote=quote,
-        rate=Decimal(value),
-        effective_date=effective,
-        source="test",
-    )
 
 
 @pytest.fixture

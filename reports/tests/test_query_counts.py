@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reports.models import ExchangeRate
+from rates.models import ExchangeRate
 from reports.tests.factories import customer, draft, pay, refund, reverse, sent, void
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from bisect import bisect_right
 from collections import defaultdict
 from decimal import Decimal
 
-from reports.exceptions import RateUnavailable
-from reports.models import ExchangeRate
+from rates.exceptions import RateUnavailable
+from rates.models import ExchangeRate
 
 PIVOT = "EUR"
 ONE = Decimal(1)

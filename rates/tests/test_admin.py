@@ -5,10 +5,10 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from reports.models import ExchangeRate
+from rates.models import ExchangeRate
 
 pytestmark = pytest.mark.django_db
-URL = "/admin/reports/exchangerate/"
+URL = "/admin/rates/exchangerate/"
 
 
 def add(organization, value):

@@ -1,7 +1,7 @@
 import django_filters
 
 from fintrack.filters import CurrencyFilter, DateFilter
-from reports.models import ExchangeRate
+from rates.models import ExchangeRate
 
 
 class ExchangeRateFilterSet(django_filters.FilterSet):

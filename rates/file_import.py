@@ -23,7 +23,7 @@ from django.db import transaction
 
 from fintrack.dates import EARLIEST, LATEST
 from fintrack.money import KNOWN_CURRENCIES, NotANumber, parse_decimal
-from reports.models import RATE_DIGITS, ExchangeRate
+from rates.models import RATE_DIGITS, ExchangeRate
 
 THRESHOLD = Decimal("0.000001")
 ECB_NAMESPACE = "http://www.ecb.int/vocabulary/2002-08-01/eurofxref"

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from reports.services.rate_import import RateFileError, parse_rate_file, store_global_rates
+from rates.file_import import RateFileError, parse_rate_file, store_global_rates
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accounts.models import ADMIN_ONLY
 from fintrack.admin import OrganizationScopedAdminMixin, organization_ids
-from reports.models import ExchangeRate
+from rates.models import ExchangeRate
 
 
 @admin.register(ExchangeRate)

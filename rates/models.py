@@ -1,4 +1,7 @@
-"""Exchange rates: global rows (imported from the ECB) and an organization's own rows."""
+"""Exchange rates: global rows (imported from the ECB) and an organization's own rows.
+
+The model moved here from `reports` and kept its table (`reports_exchangerate`): see
+`migrations/0001_initial.py`."""
 
 from django.conf import settings
 from django.db import models
@@ -67,6 +70,8 @@ class ExchangeRate(models.Model):
     objects = ExchangeRateQuerySet.as_manager()
 
     class Meta:
+        # The table keeps the name it had while the model lived in `reports`.
+        db_table = "reports_exchangerate"
         ordering = ["base", "quote", "-effective_date", "id"]
         indexes = [models.Index(fields=["base", "quote", "effective_date"])]
         constraints = [

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from reports.models import ExchangeRate
-from reports.tests.test_conversion import rate
+from rates.models import ExchangeRate
+from rates.tests.factories import rate
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/exchange-rates/"
