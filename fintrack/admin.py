@@ -14,13 +14,14 @@ import functools
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership, Organization, User
 from fintrack.exceptions import DomainError
+from fintrack.money import MONEY_DIGITS, NotANumber, parse_decimal
 
 ACTION_FORM_TEMPLATE = "fintrack_admin/action_form.html"
 
@@ -269,6 +270,25 @@ class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+
+class AmountField(forms.DecimalField):
+    """An amount typed into an admin form, read with the API's one number grammar
+    (`fintrack.money.parse_decimal`). Django's own reading goes through `Decimal()`, which
+    also takes "+5", "1_000" or non-ASCII digits: the model command would then receive a
+    number the API refuses. Surrounding spaces are stripped, as in every admin text box."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", MONEY_DIGITS)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_decimal(str(value).strip())
+        except NotANumber:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 def form_action(form_class: type[forms.Form], *, description: str, single: bool = False):

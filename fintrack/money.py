@@ -16,6 +16,22 @@ from fintrack.exceptions import DomainError
 
 ZERO = Decimal("0")
 
+# The one storage shape of money, written here only: every amount column, and every field
+# or query expression that must hold what a column holds, takes these numbers. Amounts have
+# 15 integer digits and 4 decimal places (enough for any minor unit plus exact line
+# arithmetic); percentages (discounts, tax rates, 0-100) 3 integer digits and 4 places.
+# Exchange rates have a shape of their own (`rates.models.RATE_DIGITS`).
+MONEY_DIGITS = 19
+MONEY_PLACES = 4
+PERCENT_DIGITS = 7
+PERCENT_PLACES = 4
+MONEY_SHAPE = {"max_digits": MONEY_DIGITS, "decimal_places": MONEY_PLACES}
+PERCENT_SHAPE = {"max_digits": PERCENT_DIGITS, "decimal_places": PERCENT_PLACES}
+# Integer digits a stored amount can have (15).
+MONEY_INTEGER_DIGITS = MONEY_DIGITS - MONEY_PLACES
+# The smallest step a stored amount has (0.0001).
+MONEY_STEP = Decimal(1).scaleb(-MONEY_PLACES)
+
 # ISO 4217's current table (the pinned `iso4217` package), code -> minor unit. Codes the
 # table lists without a minor unit (gold XAU, the SDR XDR, test XTS, no currency XXX...)
 # are units of account, not money a document can be in.
@@ -160,7 +176,9 @@ class MoneyField(serializers.Field):
     default_error_messages = {
         "invalid_amount": "An amount is plain digits with an optional decimal point (10.50).",
         "not_positive": "Must be greater than {min_value}.",
-        "max_digits": "Amounts may have at most 15 digits before the decimal point.",
+        "max_digits": (
+            f"Amounts may have at most {MONEY_INTEGER_DIGITS} digits before the decimal point."
+        ),
         "too_precise": "{currency} amounts have at most {digits} decimal places.",
     }
 
@@ -204,7 +222,7 @@ class MoneyField(serializers.Field):
             amount = parse_decimal(data)
         except NotANumber:
             self.fail("invalid_amount")
-        if amount.adjusted() >= 15:
+        if amount.adjusted() >= MONEY_INTEGER_DIGITS:
             self.fail("max_digits")
         if self.min_value is not None and amount <= self.min_value:
             # A code of the amount's own: zero is as unusable as "-1" (spec 6: amount > 0).

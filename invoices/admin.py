@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
 from fintrack.admin import (
+    AmountField,
     OrganizationScopedAdmin,
     OrganizationScopedAdminMixin,
     ReadOnlyInline,
@@ -121,7 +122,7 @@ class VoidForm(forms.Form):
 
 
 class PayForm(forms.Form):
-    amount = forms.DecimalField(max_digits=19)
+    amount = AmountField()
     method = forms.ChoiceField(choices=PaymentMethod.choices)
     reference = forms.CharField(max_length=100, required=False)
     received_on = forms.DateField(required=False, help_text="Defaults to today.")
@@ -129,7 +130,7 @@ class PayForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(max_digits=19)
+    amount = AmountField()
     reference = forms.CharField(max_length=100, required=False)
     reason = forms.CharField(max_length=500, required=False, widget=forms.Textarea)
 

@@ -11,12 +11,11 @@ field added to the serializer and not here (or rendered differently) fails there
 """
 
 from datetime import datetime
-from decimal import Decimal
 from itertools import groupby
 
 from django.utils import timezone
 
-from fintrack.money import plain_formatter
+from fintrack.money import MONEY_STEP, plain_formatter
 from invoices.models import InvoiceLine
 
 # (JSON key, column) in the serializer's field order; `lines` goes after `notes`.
@@ -53,7 +52,8 @@ INVOICE_COLUMNS = (
 LINE_DECIMALS = ("quantity", "unit_price", "discount_percent", "tax_rate")
 LINE_MONEY = ("amount", "discount_amount", "tax_amount", "total")
 LINE_COLUMNS = ("invoice_id", "id", "description", *LINE_DECIMALS, *LINE_MONEY)
-FOUR_PLACES = Decimal("0.0001")
+# Their stored step (percentages have the money shape's decimal places too).
+FOUR_PLACES = MONEY_STEP
 
 
 def invoice_rows(queryset):

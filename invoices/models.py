@@ -23,6 +23,10 @@ from fintrack.exceptions import InvalidStatus
 from fintrack.locking import lock
 from fintrack.models import VersionedModel
 from fintrack.money import (
+    MONEY_INTEGER_DIGITS,
+    MONEY_SHAPE,
+    MONEY_STEP,
+    PERCENT_SHAPE,
     ZERO,
     NotANumber,
     document_minor_unit,
@@ -41,13 +45,13 @@ from invoices.exceptions import (
     InvoiceNotEditable,
 )
 
-MONEY = {"max_digits": 19, "decimal_places": 4, "default": Decimal("0")}
+MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
 # Stored amounts have 15 integer digits; anything larger cannot be an invoice.
 MAX_AMOUNT = Decimal("1e14")
 HUNDRED = Decimal("100")
-# Line inputs are stored with 4 decimal places and at most 15 integer digits.
-LINE_INPUT_STEP = Decimal("0.0001")
-MAX_LINE_INPUT = Decimal("1e15")
+# Line inputs are stored in the money shape: 4 decimal places, at most 15 integer digits.
+LINE_INPUT_STEP = MONEY_STEP
+MAX_LINE_INPUT = Decimal(10) ** MONEY_INTEGER_DIGITS
 # Enough digits that quantity x unit_price x percent is exact; rounding happens only in
 # `quantize`, where the spec says it does.
 EXACT_PRECISION = 60
@@ -481,10 +485,10 @@ class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=1)
     description = models.CharField(max_length=500)
-    quantity = models.DecimalField(max_digits=19, decimal_places=4)
-    unit_price = models.DecimalField(max_digits=19, decimal_places=4)
-    discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
-    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+    quantity = models.DecimalField(**MONEY_SHAPE)
+    unit_price = models.DecimalField(**MONEY_SHAPE)
+    discount_percent = models.DecimalField(**PERCENT_SHAPE, default=Decimal("0"))
+    tax_rate = models.DecimalField(**PERCENT_SHAPE, default=Decimal("0"))
     amount = models.DecimalField(**MONEY, editable=False)
     discount_amount = models.DecimalField(**MONEY, editable=False)
     tax_amount = models.DecimalField(**MONEY, editable=False)

@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from fintrack.dates import DateField
-from fintrack.money import CurrencyField, DecimalField, MoneyField
+from fintrack.money import MONEY_SHAPE, PERCENT_SHAPE, CurrencyField, DecimalField, MoneyField
 from invoices.models import Invoice, InvoiceLine
 
 MAX_LINES = 500
@@ -25,11 +25,11 @@ HUNDRED = Decimal("100")
 
 def line_decimal(**kwargs):
     # Same precision as the columns: at most 15 integer digits and 4 decimal places.
-    return DecimalField(max_digits=19, decimal_places=4, **kwargs)
+    return DecimalField(**MONEY_SHAPE, **kwargs)
 
 
 def percent(**kwargs):
-    return DecimalField(max_digits=7, decimal_places=4, min_value=ZERO, max_value=HUNDRED, **kwargs)
+    return DecimalField(**PERCENT_SHAPE, min_value=ZERO, max_value=HUNDRED, **kwargs)
 
 
 def invoice_money(prefix=""):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from fintrack.money import ZERO, format_plain
+from fintrack.money import MONEY_SHAPE, MONEY_STEP, ZERO, format_plain
 from invoices.exceptions import AmountTooLarge
 from invoices.models import (
     BOOKED_STATUSES,
@@ -24,8 +24,8 @@ from invoices.models import (
 )
 from payments.models import Payment, PaymentKind
 
-DECIMAL = DecimalField(max_digits=19, decimal_places=4)
-STORED_SCALE = Decimal("0.0001")
+DECIMAL = DecimalField(**MONEY_SHAPE)
+STORED_SCALE = MONEY_STEP
 LINE_FIGURES = ("amount", "discount_amount", "tax_amount", "total")
 
 

@@ -10,7 +10,13 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Organization
 from fintrack.events import log_event
 from fintrack.locking import lock
-from fintrack.money import NotANumber, format_plain, has_excess_digits, parse_decimal
+from fintrack.money import (
+    MONEY_SHAPE,
+    NotANumber,
+    format_plain,
+    has_excess_digits,
+    parse_decimal,
+)
 from fintrack.transactions import atomic_step
 from invoices.models import Invoice
 from payments.exceptions import (
@@ -74,7 +80,7 @@ class Payment(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=PaymentKind.choices)
     # Negative for refunds and reversals, so amount_paid is a plain SUM.
-    amount = models.DecimalField(max_digits=19, decimal_places=4)
+    amount = models.DecimalField(**MONEY_SHAPE)
     currency = models.CharField(max_length=3)
     reference = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices, blank=True)

@@ -671,3 +671,39 @@ def test_saving_a_draft_page_loaded_before_another_change_is_refused(client_a, w
     assert any("changed by another request" in message for message in messages_of(response))
     draft.refresh_from_db()
     assert draft.reference == "FROM-API"
+
+
+@pytest.mark.parametrize("amount", ["+5", "1_000", "\uff11\uff10", "1e3", "-5"])
+def test_admin_amounts_follow_the_one_number_grammar(client_a, world_a, amount):
+    # The API refuses these (spec 3); the admin reads amounts with the same parser, so its
+    # form says "Enter a number." and the model command never runs.
+    sent = world_a["sent"]
+    response = client_a.post(
+        url(Invoice, "changelist"),
+        {
+            "action": "pay",
+            "_selected_action": [sent.pk],
+            "amount": amount,
+            "method": "cash",
+            "apply": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["amount"] == ["Enter a number."]
+    assert sent.payments.count() == 1
+
+
+def test_admin_amount_keeps_surrounding_spaces_harmless(client_a, world_a):
+    sent = world_a["sent"]
+    client_a.post(
+        url(Invoice, "changelist"),
+        {
+            "action": "pay",
+            "_selected_action": [sent.pk],
+            "amount": " 2.50 ",
+            "method": "cash",
+            "reference": "SPACED",
+            "apply": "1",
+        },
+    )
+    assert Payment.objects.get(invoice=sent, reference="SPACED").amount == Decimal("2.50")

@@ -6,10 +6,10 @@ from decimal import Decimal
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
-from fintrack.money import ZERO, format_plain, quantize
+from fintrack.money import MONEY_SHAPE, ZERO, format_plain, quantize
 from rates.conversion import RateBook
 
-MONEY_OUTPUT = DecimalField(max_digits=19, decimal_places=4)
+MONEY_OUTPUT = DecimalField(**MONEY_SHAPE)
 
 
 def money_sum(expression, **kwargs):
