@@ -21,6 +21,14 @@ EVENT_KEYS = {"id", "model", "object_id", "action", "changes", "user", "timestam
 CONSULTING = line("Consulting", quantity="3", unit_price="19.99")
 
 
+def paid_by(actor, organization, amount):
+    """A sent invoice of `organization` with one payment of `amount`, both by `actor`."""
+    invoice = InvoiceFactory(
+        organization=organization, actor=actor, lines=[CONSULTING], currency="USD", sent=True
+    )
+    return invoice, Payment.pay(invoice, amount=amount, method="cash", actor=actor)
+
+
 def history(client, kind, pk):
     response = client.get(f"/api/v1/{kind}/{pk}/history/")
     assert response.status_code == 200, response.json()
@@ -102,14 +110,7 @@ def test_history_of_another_organizations_object_is_404(
     kind, admin_api, other_organization, user_in
 ):
     stranger = user_in(Role.ADMIN, other_organization)
-    invoice = InvoiceFactory(
-        organization=other_organization,
-        actor=stranger,
-        lines=[CONSULTING],
-        currency="USD",
-        sent=True,
-    )
-    payment = Payment.pay(invoice, amount="1.00", method="cash", actor=stranger)
+    invoice, payment = paid_by(stranger, other_organization, "1.00")
     pk = {"invoices": invoice.pk, "customers": invoice.customer_id, "payments": payment.pk}[kind]
 
     response = admin_api.get(f"/api/v1/{kind}/{pk}/history/")
@@ -193,14 +194,7 @@ def test_audit_log_never_shows_another_organizations_events(
     admin_api, admin_user, organization, other_organization, user_in
 ):
     stranger = user_in(Role.ADMIN, other_organization)
-    invoice = InvoiceFactory(
-        organization=other_organization,
-        actor=stranger,
-        lines=[CONSULTING],
-        currency="USD",
-        sent=True,
-    )
-    Payment.pay(invoice, amount="5.00", method="cash", actor=stranger)
+    invoice, _ = paid_by(stranger, other_organization, "5.00")
     other_organization.name = "Renamed"
     other_organization.save()
     CustomerFactory(organization=organization)
