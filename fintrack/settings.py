@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "core",
     "fintrack",
     "accounts",
     "customers",
