@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "customers",
     "invoices",
     "payments",
+    "credits",
     "audit",
     "rates",
     "reports",

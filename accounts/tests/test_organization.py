@@ -15,6 +15,7 @@ FIELDS = {
     "name",
     "base_currency",
     "invoice_prefix",
+    "credit_note_prefix",
     "payment_terms_days",
     "reminder_days",
     "time_zone",
