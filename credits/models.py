@@ -87,13 +87,13 @@ def credit_overruns(charged, credited):
     overruns = []
     for rate, (net, tax) in sorted(credited.items()):
         if rate not in charged:
-            overruns.append(f"{rate}% is not a rate of the invoice")
+            overruns.append(f"{rate:f}% is not a rate of the invoice")
             continue
         charged_net, charged_tax = charged[rate]
         if net > charged_net or tax > charged_tax:
             overruns.append(
-                f"{rate}%: net {net} and tax {tax} credited, {charged_net} and "
-                f"{charged_tax} charged"
+                f"{rate:f}%: net {net:f} and tax {tax:f} credited, {charged_net:f} and "
+                f"{charged_tax:f} charged"
             )
     return overruns
 
