@@ -192,7 +192,7 @@ class CreditNote(ImmutableRow):
             rest = note.total - note.credited_to_invoice
             note.refunded = min(rest, invoice.amount_paid) if refund else ZERO
             if rest - note.refunded > 0:
-                raise CustomerCreditUnavailable(attr="refund")
+                raise CustomerCreditUnavailable()
             note.credited_to_balance = ZERO
             note.issued_on = invoice.organization.today()
             note.number = CreditNoteSequence.next_number(invoice.organization)
