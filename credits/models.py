@@ -127,6 +127,10 @@ class CreditNote(ImmutableRow):
     refund_payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note"
     )
+    # Issued on an uncollectible invoice: its `credited_to_invoice` came out of what was
+    # written off, not out of a balance the customer owed (statements show it as a
+    # recovery line, as they do a payment on such an invoice).
+    against_write_off = models.BooleanField(default=False)
     reason = models.CharField(max_length=500)
     issued_on = models.DateField()
     created_by = models.ForeignKey(
@@ -194,6 +198,7 @@ class CreditNote(ImmutableRow):
             if rest - note.refunded > 0:
                 raise CustomerCreditUnavailable()
             note.credited_to_balance = ZERO
+            note.against_write_off = invoice.written_off_total > 0
             note.issued_on = invoice.organization.today()
             note.number = CreditNoteSequence.next_number(invoice.organization)
             if note.refunded:
