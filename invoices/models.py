@@ -114,7 +114,8 @@ TRANSITIONS = {
     "pay": Transition(
         RECEIVABLE_STATUSES | {InvoiceStatus.UNCOLLECTIBLE},
         lambda: InvalidStatus(
-            "Only sent, partially paid or uncollectible invoices can receive payments."
+            "Only sent or partially paid invoices, or uncollectible ones (a recovery), can "
+            "receive payments."
         ),
     ),
     "refund": Transition(
