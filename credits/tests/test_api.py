@@ -310,3 +310,23 @@ def test_the_bearer_tokens_user_is_the_actor_in_history(finance_api, finance_use
     assert invoice.write_off.history.get().history_user == finance_user
     latest = invoice.history.latest("history_date")
     assert (latest.history_user, latest.history_change_reason) == (finance_user, "write_off")
+
+
+def test_history_and_audit_log_show_credit_notes_and_write_offs(
+    admin_api, admin_user, organization, invoice
+):
+    note_id = admin_api.post(credit_url(invoice), body("5.00"), format="json").json()["id"]
+    assert admin_api.post(write_off_url(invoice), {"reason": "Gone"}).status_code == 200
+    (event,) = admin_api.get(f"{CREDIT_NOTES}{note_id}/history/").json()
+    assert (event["model"], event["action"], event["user"]["id"]) == (
+        "creditnote",
+        "created",
+        admin_user.pk,
+    )
+    for model in ("creditnote", "creditnoteline", "writeoff"):
+        log = admin_api.get(f"/api/v1/audit/events/?model={model}").json()
+        assert log["count"] == 1, model
+    invoice_events = admin_api.get(f"/api/v1/invoices/{invoice.pk}/history/").json()
+    changed = invoice_events[-1]["changes"]
+    assert changed["status"] == ["partially_paid", "uncollectible"]
+    assert changed["written_off_total"][1] in ("95.00", "95.0000")

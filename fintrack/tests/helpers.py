@@ -51,7 +51,7 @@ def snapshot(invoice) -> dict:
         "history": fresh.history.count(),
         # Spec 14's rows, read through their relations (this helper imports no app).
         "credit_notes": fresh.credit_notes.count(),
-        "write_offs": type(fresh).write_off.related.related_model.objects.filter(
-            invoice=fresh
-        ).count(),
+        "write_offs": type(fresh)
+        .write_off.related.related_model.objects.filter(invoice=fresh)
+        .count(),
     }
