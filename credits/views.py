@@ -20,6 +20,7 @@ from credits.serializers import (
     WriteOffInputSerializer,
 )
 from fintrack.api import OrganizationScopedMixin
+from fintrack.exports import ExportMixin
 from invoices.document_views import PDFNegotiation
 from invoices.mail import ensure_can_email
 from invoices.models import Invoice
@@ -34,7 +35,7 @@ def credit_note_queryset():
     list=extend_schema(summary="List credit notes"),
     retrieve=extend_schema(summary="One credit note"),
 )
-class CreditNoteViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
+class CreditNoteViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The organization's credit notes, newest first. Immutable: no PUT/PATCH/DELETE."""
 
     queryset = credit_note_queryset()

@@ -330,3 +330,15 @@ def test_history_and_audit_log_show_credit_notes_and_write_offs(
     changed = invoice_events[-1]["changes"]
     assert changed["status"] == ["partially_paid", "uncollectible"]
     assert changed["written_off_total"][1] in ("95.00", "95.0000")
+
+
+def test_the_list_exports_as_csv_with_the_json_field_names(finance_api, invoice):
+    credit(invoice, "1.50")
+    response = finance_api.get(CREDIT_NOTES + "?format=csv")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    header, row = text.strip().splitlines()
+    assert header.startswith("id,number,invoice,customer,currency,subtotal")
+    assert "CN-00001" in row and "1.50" in row
+    assert "lines" not in header.split(",")
+    assert finance_api.get(CREDIT_NOTES + "?format=pdf").status_code == 400
