@@ -282,3 +282,27 @@ def test_the_credit_note_is_dated_in_the_organizations_time_zone(invoice):
     note = credit(invoice, "1.00")
     assert note.issued_on == invoice.organization.today()
     assert note.issued_on - invoice.issue_date < timedelta(days=1)
+
+
+# --- out of outstanding, overdue and reminders ----------------------------------------------
+
+
+def test_uncollectible_invoices_get_no_reminders_and_are_not_overdue(
+    organization, mailoutbox, django_capture_on_commit_callbacks
+):
+    from invoices.tests.document_factories import sent_invoice
+
+    due = organization.today() - timedelta(days=20)
+    lost = sent_invoice(organization, issue_date=due - timedelta(days=30), due_date=due)
+    reminded = sent_invoice(organization, issue_date=due - timedelta(days=30), due_date=due)
+    write_off(lost)
+    assert not lost.overdue_on(organization.today())
+    overdue = Invoice.objects.with_is_overdue(organization.today()).filter(is_overdue=True)
+    assert list(overdue) == [reminded]
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=StringIO())
+    assert [message.subject for message in mailoutbox] == [
+        message.subject for message in mailoutbox if reminded.number in message.subject
+    ]
+    assert len(mailoutbox) == 1
+    assert not lost.reminders.exists()
