@@ -342,3 +342,15 @@ def test_the_list_exports_as_csv_with_the_json_field_names(finance_api, invoice)
     assert "CN-00001" in row and "1.50" in row
     assert "lines" not in header.split(",")
     assert finance_api.get(CREDIT_NOTES + "?format=pdf").status_code == 400
+
+
+def test_the_invoice_pdf_shows_what_was_credited_and_written_off(viewer_api, invoice):
+    credit(invoice, "10.00")
+    write_off(invoice)
+    response = viewer_api.get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+    text = "\n".join(
+        page.extract_text() for page in PdfReader(BytesIO(response.content)).pages
+    ).replace("\u00a0", " ")
+    assert "Credited\n$10.00" in text
+    assert "Written off\n$90.00" in text
+    assert "Balance due\n$0.00" in text
