@@ -2,6 +2,7 @@
 rules (caps, status, what the rest of a note may do) are `CreditNote.issue`'s and
 `WriteOff.write_off`'s."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from credits.models import MAX_LINES, CreditNote, CreditNoteLine, charged_by_rate
@@ -72,7 +73,8 @@ class CreditNoteSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_tax_breakdown(self, note) -> TaxBreakdownSerializer(many=True):
+    @extend_schema_field(TaxBreakdownSerializer(many=True))
+    def get_tax_breakdown(self, note):
         rows = []
         for rate, (net, tax) in sorted(charged_by_rate(note.lines.all()).items()):
             rows.append(
