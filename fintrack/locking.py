@@ -17,8 +17,9 @@ commands never wait for each other in a cycle):
 6. the organization's credit-note sequence row (spec 14).
 
 Payment, reminder, credit-note and write-off rows are only inserted, never locked: their
-invoice's lock guards them. A command that locks several rows of one table locks them in ascending id order
-(`lock(...)` one by one over sorted ids, or `select_for_update().order_by("pk")`).
+invoice's lock guards them. A command that locks several rows of one table locks them in
+ascending id order (`lock(...)` one by one over sorted ids, or
+`select_for_update().order_by("pk")`).
 """
 
 from django.db import models

@@ -12,7 +12,7 @@ from decimal import Decimal, localcontext
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -46,6 +46,7 @@ from invoices.exceptions import (
 )
 
 MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
+MONEY_FIELD = models.DecimalField(**MONEY_SHAPE)
 # Stored amounts have 15 integer digits; anything larger cannot be an invoice.
 MAX_AMOUNT = Decimal("1e14")
 HUNDRED = Decimal("100")
@@ -517,11 +518,17 @@ class Invoice(VersionedModel):
         Call with this invoice locked, in the transaction that wrote the row; `reason` is the
         command (`pay`, `refund`, `reverse`, `credit_note`, `write_off`) for the history row.
         """
-        paid = self.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
-        # The credit notes live above payments (credits app): read through the relation.
-        credited = self.credit_notes.aggregate(
-            total=Coalesce(Sum(F("credited_to_invoice") + F("refunded")), ZERO)
-        )["total"]
+        # Both sums in one statement (the payment's query budget, bench/README.md). The
+        # rows' models live above invoices: read through the reverse relations.
+        sums = dict(
+            _tagged_sum(self.payments, "paid", "amount").union(
+                _tagged_sum(
+                    self.credit_notes, "credited", F("credited_to_invoice") + F("refunded")
+                ),
+                all=True,
+            )
+        )
+        paid, credited = sums["paid"] or ZERO, sums["credited"] or ZERO
         # Each row has at most the minor unit's digits, so the exact sum has too. SQLite sums
         # decimals in binary floating point (0.10 + 0.20 - 0.30 = 5.55e-17): rounding to
         # the minor unit gives back the exact sum, and amounts that cancel out leave 0.
@@ -625,6 +632,18 @@ class InvoiceLine(ComputedLine):
 
     def __str__(self):
         return self.description
+
+
+def _tagged_sum(rows, tag, expression):
+    """`(tag, SUM(expression))` over `rows`: one row, without GROUP BY (a constant is
+    never grouped on), so sums of several tables can be read in one UNION."""
+    return (
+        rows.order_by()
+        .annotate(tag=Value(tag, output_field=models.CharField()))
+        .values("tag")
+        .annotate(total=Sum(expression, output_field=MONEY_FIELD))
+        .values_list("tag", "total")
+    )
 
 
 def set_document_totals(document, lines):

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, DateField, F, Q, Value
 
 from credits.models import CreditNote, WriteOff
 from fintrack.money import ZERO
@@ -54,12 +54,7 @@ def summary(organization, *, date_from=None, date_to=None, convert_to=None):
             entry[key] += row[key]
         for key in AMOUNTS:
             entry[key] += converter.amount(row, key)
-    for key, queryset, date_field, amount_field in DATED_FIGURES:
-        add_dated_figure(
-            totals, key, queryset.filter(organization=organization), date_field, amount_field,
-            organization=organization, date_from=date_from, date_to=date_to,
-            convert_to=convert_to,
-        )  # fmt: skip
+    add_dated_figures(totals, organization, date_from, date_to, convert_to)
     return {
         "currencies": [
             {
@@ -75,17 +70,25 @@ def summary(organization, *, date_from=None, date_to=None, convert_to=None):
     }
 
 
-def add_dated_figure(totals, key, rows, date_field, amount_field, **options):
-    """Add one GROUP BY (currency[, date when converting]) of `rows` within the period
-    into `totals[currency][key]`."""
-    date_from, date_to = options["date_from"], options["date_to"]
-    convert_to = options["convert_to"]
-    if date_from:
-        rows = rows.filter(**{f"{date_field}__gte": date_from})
-    if date_to:
-        rows = rows.filter(**{f"{date_field}__lte": date_to})
-    group = ["currency", date_field] if convert_to else ["currency"]
-    grouped = list(rows.values(*group).annotate(**{key: money_sum(amount_field)}).order_by(*group))
-    converter = Converter(options["organization"], convert_to, grouped, date_key=date_field)
+def add_dated_figures(totals, organization, date_from, date_to, convert_to):
+    """Add the `DATED_FIGURES` within the period into `totals[currency][key]`: one UNION ALL
+    of a GROUP BY (currency[, date when converting]) per figure."""
+    selects = []
+    for key, rows, date_field, amount_field in DATED_FIGURES:
+        rows = rows.filter(organization=organization)
+        if date_from:
+            rows = rows.filter(**{f"{date_field}__gte": date_from})
+        if date_to:
+            rows = rows.filter(**{f"{date_field}__lte": date_to})
+        # A constant is never grouped on: without conversion, one row per currency.
+        day = F(date_field) if convert_to else Value(None, output_field=DateField())
+        selects.append(
+            rows.order_by()
+            .annotate(figure=Value(key, output_field=CharField()), day=day)
+            .values("figure", "currency", "day")
+            .annotate(amount=money_sum(amount_field))
+        )
+    grouped = list(selects[0].union(*selects[1:], all=True))
+    converter = Converter(organization, convert_to, grouped, date_key="day")
     for row in grouped:
-        totals[converter.currency_of(row)][key] += converter.amount(row, key)
+        totals[converter.currency_of(row)][row["figure"]] += converter.amount(row, "amount")
