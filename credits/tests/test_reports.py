@@ -124,3 +124,20 @@ def test_revenue_counts_a_credit_notes_refund_as_refunded(viewer_api, books):
     (usd,) = data["currencies"]
     period = usd["periods"][-1]
     assert D(period["refunded"]) >= D("35.00")
+
+
+def test_summary_converts_credit_notes_at_their_issue_dates_rate(viewer_api, organization):
+    from rates.tests.factories import rate
+    from reports.tests.factories import customer, sent
+
+    today = organization.today()
+    rate("EUR", "USD", "1.10", today - timedelta(days=400))
+    rate("EUR", "USD", "1.25", today)  # the credit note's date
+    euro = sent(customer(organization, "Eva", "EUR"), "100.00", issue=today - timedelta(days=30))
+    credit(euro, "40.00")
+    write_off(euro)
+    response = viewer_api.get("/api/v1/reports/summary/", {"convert_to": "USD"})
+    assert response.status_code == 200, response.json()
+    (usd,) = response.json()["currencies"]
+    assert usd["invoiced"] == "110.00"  # at the issue date's 1.10
+    assert (usd["credited"], usd["written_off"]) == ("50.00", "75.00")  # at today's 1.25
