@@ -116,7 +116,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     balance_due = invoice_money()
     credited_total = invoice_money()
     written_off_total = invoice_money()
-    written_off_on = DateField(read_only=True)
+    written_off_on = DateField(read_only=True, allow_null=True)
     is_overdue = IsOverdueField()
 
     class Meta:
