@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from credits.models import MAX_LINES, CreditNote, CreditNoteLine, charged_by_rate
-from fintrack.money import MoneyField, format_plain
+from fintrack.money import MONEY_STEP, MoneyField, format_plain
 from invoices.serializers import InvoiceLineSerializer
 
 
@@ -32,7 +32,7 @@ class CreditNoteLineSerializer(InvoiceLineSerializer):
 
 
 class TaxBreakdownSerializer(serializers.Serializer):
-    tax_rate = serializers.CharField(help_text="Percent, as on the lines.")
+    tax_rate = serializers.CharField(help_text="Percent, with 4 decimal places as on the lines.")
     net = serializers.CharField(help_text="Amount after discount credited at this rate.")
     tax = serializers.CharField()
     total = serializers.CharField()
@@ -79,7 +79,8 @@ class CreditNoteSerializer(serializers.ModelSerializer):
         for rate, (net, tax) in sorted(charged_by_rate(note.lines.all()).items()):
             rows.append(
                 {
-                    "tax_rate": f"{rate:f}",
+                    # Shown like the lines' rates: 4 decimal places.
+                    "tax_rate": f"{rate.quantize(MONEY_STEP):f}",
                     "net": format_plain(net, note.minor_unit),
                     "tax": format_plain(tax, note.minor_unit),
                     "total": format_plain(net + tax, note.minor_unit),

@@ -66,7 +66,7 @@ def test_issue_answers_201_with_the_credit_note(finance_api, finance_user, invoi
         "discount_total": "0.00",
         "tax_total": "0.00",
         "total": "50.00",
-        "tax_breakdown": [{"tax_rate": "0", "net": "50.00", "tax": "0.00", "total": "50.00"}],
+        "tax_breakdown": [{"tax_rate": "0.0000", "net": "50.00", "tax": "0.00", "total": "50.00"}],
         "credited_to_invoice": "20.00",
         "credited_to_balance": "0.00",
         "refunded": "30.00",
@@ -354,3 +354,27 @@ def test_the_invoice_pdf_shows_what_was_credited_and_written_off(viewer_api, inv
     assert "Credited\n$10.00" in text
     assert "Written off\n$90.00" in text
     assert "Balance due\n$0.00" in text
+
+
+def test_tax_breakdown_has_one_row_per_rate(finance_api, organization):
+    from invoices.tests.factories import line
+
+    invoice = InvoiceFactory(
+        organization=organization,
+        sent=True,
+        lines=[line("Books", unit_price="100.00", tax_rate="5"), line("Wine", unit_price="50.00",
+               tax_rate="20")],
+    )  # fmt: skip
+    lines = [
+        {"description": "Wine", "quantity": "1", "unit_price": "10.00", "tax_rate": "20"},
+        {"description": "Books", "quantity": "2", "unit_price": "5.00", "tax_rate": "5"},
+        {"description": "Books", "quantity": "1", "unit_price": "1.00", "tax_rate": "5.0"},
+    ]
+    response = finance_api.post(credit_url(invoice), body(lines=lines), format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["tax_breakdown"] == [
+        {"tax_rate": "5.0000", "net": "11.00", "tax": "0.55", "total": "11.55"},
+        {"tax_rate": "20.0000", "net": "10.00", "tax": "2.00", "total": "12.00"},
+    ]
+    assert (data["tax_total"], data["total"]) == ("2.55", "23.55")
