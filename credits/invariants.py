@@ -31,7 +31,7 @@ from payments.invariants import (
     _ranges,
     series_faults,
 )
-from payments.models import PaymentKind
+from payments.models import Payment, PaymentKind
 
 LINE_VALUES = ("tax_rate", "amount", "discount_amount", "tax_amount")
 
@@ -241,6 +241,18 @@ class CreditLedgerCheck(LedgerCheck):
         ) | Invoice.objects.filter(
             organization__in=self.organizations, written_off_on__isnull=False
         )
+        strays = (
+            Payment.objects.filter(organization__in=self.organizations, recovery=True)
+            .filter(invoice__written_off_on__isnull=True)
+            .select_related("invoice")
+        )
+        for payment in strays:
+            self._report(
+                payment.organization_id,
+                self._payment_label(payment),
+                "recoveries_only_on_written_off_invoices",
+                "a recovery on an invoice that was never written off",
+            )
         for invoice in invoices.distinct().order_by("pk"):
             row = rows.get(invoice.pk)
             if (

@@ -209,8 +209,7 @@ class CreditNote(ImmutableRow):
                     amount=note.refunded,
                     actor=actor,
                     reason=f"Credit note {note.number}",
-                    command="credit_note",
-                    recompute=False,
+                    for_credit_note=True,
                 )
             note._history_user = actor
             note._change_reason = "credit_note"

@@ -195,11 +195,12 @@ class Payment(models.Model):
 
     @classmethod
     def refund_locked(
-        cls, invoice, *, amount, actor, reference="", reason="", command="refund", recompute=True
+        cls, invoice, *, amount, actor, reference="", reason="", for_credit_note=False
     ):
         """The refund row of `refund`, for a caller that holds `invoice`'s lock and checked
-        its status. A credit note refunds its rest this way (`command="credit_note"`,
-        `recompute=False`: it recomputes the invoice itself once its own row is saved)."""
+        its status. A credit note refunds its rest this way (`for_credit_note`): its row
+        is no recovery (the note, not the refund, settles what was written off), and the
+        note recomputes the invoice itself once its own row is saved."""
         # Bounded by the invoice's cash paid: its payment rows minus refunds and reversals.
         if amount > invoice.amount_paid:
             raise RefundExceedsPaid(attr="amount")
@@ -210,7 +211,11 @@ class Payment(models.Model):
             received_on=invoice.organization.today(),
             reason=reason or "",
         )
-        return refund._record(invoice, actor=actor, reason=command, recompute=recompute)
+        if for_credit_note:
+            return refund._record(
+                invoice, actor=actor, reason="credit_note", recovery=False, recompute=False
+            )
+        return refund._record(invoice, actor=actor, reason="refund")
 
     def reverse(self, *, actor, reason=""):
         """Cancel this payment with a reversal row of the opposite amount, dated today.
@@ -240,15 +245,18 @@ class Payment(models.Model):
             )
             return reversal._record(invoice, actor=actor, reason="reverse")
 
-    def _record(self, invoice, *, actor, reason, recompute=True):
+    def _record(self, invoice, *, actor, reason, recovery=None, recompute=True):
         """Insert this new row on the locked `invoice` and recompute the invoice from its rows.
-        `reason` (the command's name) goes on both history rows, so history says why."""
+        `reason` (the command's name) goes on both history rows, so history says why.
+        `recovery` defaults to whether the invoice is written off; `recompute=False` leaves
+        the recomputation to a caller that writes more rows first (a credit note)."""
         self.invoice = invoice
         self.organization_id = invoice.organization_id
         # A payment is always in its invoice's currency: there is no conversion here.
         self.currency = invoice.currency
         self.created_by = actor
-        self.recovery = invoice.written_off_on is not None
+        # Money moved once the invoice is written off moves `written_off_total` (spec 14).
+        self.recovery = invoice.written_off_on is not None if recovery is None else recovery
         self._history_user = actor
         self._change_reason = reason
         if self.reference or self.reverses_id:

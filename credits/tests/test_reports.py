@@ -141,3 +141,18 @@ def test_summary_converts_credit_notes_at_their_issue_dates_rate(viewer_api, org
     (usd,) = response.json()["currencies"]
     assert usd["invoiced"] == "110.00"  # at the issue date's 1.10
     assert (usd["credited"], usd["written_off"]) == ("50.00", "75.00")  # at today's 1.25
+
+
+def test_a_refunding_credit_note_on_a_written_off_invoice_nets_to_zero(
+    viewer_api, organization
+):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
+    PaymentFactory(invoice=invoice, amount="40.00")
+    write_off(invoice)  # 60.00
+    note = credit(invoice, "100.00", refund=True)  # 60.00 from the write-off, 40.00 refunded
+    assert (note.credited_to_invoice, note.refunded) == (D("60.00"), D("40.00"))
+    assert note.refund_payment.recovery is False
+    data = viewer_api.get(f"/api/v1/customers/{invoice.customer_id}/statement/").json()
+    assert data["closing_balance"] == "0.00"
+    (usd,) = viewer_api.get("/api/v1/reports/summary/").json()["currencies"]
+    assert usd["recovered"] == "0.00"

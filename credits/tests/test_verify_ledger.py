@@ -119,6 +119,10 @@ def corrupt_write_off_row(books):
     WriteOff._base_manager.filter(invoice=books["lost"]).update(currency="EUR")
 
 
+def corrupt_recovery_flag(books):
+    raw_payments().filter(invoice=books["credited"]).update(recovery=True)
+
+
 def corrupt_note_number_format(books):
     raw_notes().filter(pk=books["on_balance"].pk).update(number="CN-7")
 
@@ -150,6 +154,7 @@ RULE_CORRUPTIONS = [
     ("credited_total_equals_credit_notes", corrupt_credited_total),
     ("written_off_on_matches_write_off", corrupt_written_off_on),
     ("written_off_on_matches_write_off", corrupt_write_off_row),
+    ("recoveries_only_on_written_off_invoices", corrupt_recovery_flag),
     ("credit_note_number_format", corrupt_note_number_format),
     ("credit_note_numbers_gapless", corrupt_note_sequence_forwards),
     ("credit_note_numbers_within_sequence", corrupt_note_sequence_backwards),
