@@ -143,9 +143,7 @@ def test_summary_converts_credit_notes_at_their_issue_dates_rate(viewer_api, org
     assert (usd["credited"], usd["written_off"]) == ("50.00", "75.00")  # at today's 1.25
 
 
-def test_a_refunding_credit_note_on_a_written_off_invoice_nets_to_zero(
-    viewer_api, organization
-):
+def test_a_refunding_credit_note_on_a_written_off_invoice_nets_to_zero(viewer_api, organization):
     invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     PaymentFactory(invoice=invoice, amount="40.00")
     write_off(invoice)  # 60.00
