@@ -378,3 +378,13 @@ def test_tax_breakdown_has_one_row_per_rate(finance_api, organization):
         {"tax_rate": "20.0000", "net": "10.00", "tax": "2.00", "total": "12.00"},
     ]
     assert (data["tax_total"], data["total"]) == ("2.55", "23.55")
+
+
+def test_a_repeated_idempotency_key_issues_one_credit_note(finance_api, invoice):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "cn-1"}
+    first = finance_api.post(credit_url(invoice), body(), format="json", **headers)
+    second = finance_api.post(credit_url(invoice), body(), format="json", **headers)
+    assert first.status_code == second.status_code == 201
+    assert second["Idempotent-Replayed"] == "true"
+    assert first.json() == second.json()
+    assert CreditNote.objects.count() == 1
