@@ -230,7 +230,6 @@ class CreditNote(ImmutableRow):
                 total=format_plain(note.total, note.minor_unit),
                 actor=actor.pk,
             )
-        note._invoice_after = invoice
         return note
 
     def _build_lines(self, lines):
