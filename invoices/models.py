@@ -543,7 +543,17 @@ class Invoice(VersionedModel):
             written_off=self.written_off_on is not None,
         )
         if self.status == InvoiceStatus.PAID:
-            self.paid_at = self.paid_at or timezone.now()
+            if self.paid_at is None:
+                self.paid_at = timezone.now()
+                # However it got there (payments, a credit note, a recovery): spec 14.
+                log_event(
+                    "invoice.paid",
+                    organization=self.organization_id,
+                    invoice=self.pk,
+                    number=self.number,
+                    by=reason,
+                    actor=actor.pk if actor else None,
+                )
         else:
             self.paid_at = None
         self._history_user = actor
