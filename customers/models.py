@@ -4,9 +4,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from fintrack.models import VersionedModel
-from fintrack.money import validate_currency
-from fintrack.validators import validate_country
+from core.money import validate_currency
+from core.validators import validate_country
+from core.versioning import VersionedModel
 
 
 class CustomerQuerySet(models.QuerySet):

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
+from api.fields import CurrencyField
+from core.money import is_currency
 from customers.models import Customer
-from fintrack.money import CurrencyField, is_currency
 
 
 class CustomerSerializer(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 """Invoices, their lines and the per-organization number series.
 
-Every lifecycle command locks the invoice row (`lock()`, `fintrack.locking`, where the
+Every lifecycle command locks the invoice row (`lock()`, `core.locking`, where the
 one lock order is written) inside `transaction.atomic()`, validates against the locked
 copy, and saves through `VersionedModel.save`, so a command never overwrites a change it
 did not see.
@@ -17,12 +17,10 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from customers.models import Customer
-from fintrack.events import log_event
-from fintrack.exceptions import InvalidStatus
-from fintrack.locking import lock
-from fintrack.models import VersionedModel
-from fintrack.money import (
+from core.errors import InvalidStatus
+from core.events import log_event
+from core.locking import lock
+from core.money import (
     MONEY_INTEGER_DIGITS,
     MONEY_SHAPE,
     MONEY_STEP,
@@ -35,6 +33,8 @@ from fintrack.money import (
     quantize,
     validate_currency,
 )
+from core.versioning import VersionedModel
+from customers.models import Customer
 from invoices.exceptions import (
     AmountTooLarge,
     CustomerArchived,
@@ -416,17 +416,12 @@ class Invoice(VersionedModel):
             invoice.number = InvoiceSequence.next_number(invoice.organization)
             invoice.status = InvoiceStatus.SENT
             invoice.sent_at = timezone.now()
-            invoice._history_user = actor
-            invoice._change_reason = "send"
-            invoice.save()
-            log_event(
+            invoice._record_transition(
+                "send",
                 "invoice.sent",
-                organization=invoice.organization_id,
-                invoice=invoice.pk,
-                number=invoice.number,
+                actor=actor,
                 currency=invoice.currency,
                 total=format_plain(invoice.total, invoice.minor_unit),
-                actor=actor.pk,
             )
             if on_sent is not None:
                 on_sent(invoice)
@@ -443,17 +438,23 @@ class Invoice(VersionedModel):
             invoice.status = InvoiceStatus.VOID
             invoice.voided_at = timezone.now()
             invoice.void_reason = reason or ""
-            invoice._history_user = actor
-            invoice._change_reason = "void"
-            invoice.save()
-            log_event(
-                "invoice.voided",
-                organization=invoice.organization_id,
-                invoice=invoice.pk,
-                number=invoice.number,
-                actor=actor.pk,
-            )
+            invoice._record_transition("void", "invoice.voided", actor=actor)
         self.refresh_from_db()
+
+    def _record_transition(self, command, event, *, actor, **fields):
+        """Save a status change made by `command`: its history row says who and why, and the
+        domain event `event` is logged once it commits (with `fields` beyond the common ones)."""
+        self._history_user = actor
+        self._change_reason = command
+        self.save()
+        log_event(
+            event,
+            organization=self.organization_id,
+            invoice=self.pk,
+            number=self.number,
+            actor=actor.pk,
+            **fields,
+        )
 
     def apply_payments(self, *, actor, reason):
         """Recompute amount_paid, balance_due, status and paid_at from the payment rows.
@@ -557,7 +558,7 @@ def _lock_active_customer(customer):
 
     `Customer.archive` takes the same lock, so an archive racing the new invoice is seen
     here (the caller's copy may predate it) rather than leaving an archived customer with a
-    new invoice. Lock order (fintrack.locking): an existing invoice first, then its customer.
+    new invoice. Lock order (core.locking): an existing invoice first, then its customer.
     """
     locked = customer.lock()
     ensure_customer_can_be_billed(locked)
@@ -603,7 +604,7 @@ class InvoiceSequence(models.Model):
     def next_number(cls, organization):
         """Reserve the organization's next number. Call inside the sending transaction."""
         cls.objects.get_or_create(organization=organization)
-        # Lock after the invoice row (lock order: fintrack.locking); concurrent sends
+        # Lock after the invoice row (lock order: core.locking); concurrent sends
         # queue here and each sees the number the previous one committed.
         sequence = lock(cls, organization=organization)
         sequence.last_number += 1

@@ -13,9 +13,9 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import CurrencyField, DateField, DecimalField, MoneyField
+from core.money import MONEY_SHAPE, PERCENT_SHAPE
 from customers.models import Customer
-from fintrack.dates import DateField
-from fintrack.money import MONEY_SHAPE, PERCENT_SHAPE, CurrencyField, DecimalField, MoneyField
 from invoices.models import Invoice, InvoiceLine
 
 MAX_LINES = 500

@@ -14,7 +14,7 @@ from django.db import OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from fintrack.db_router import ReplicaRouter, report_database, report_reads
+from core.db_router import ReplicaRouter, report_database, report_reads
 from invoices.models import Invoice
 from payments.models import Payment
 from reports.tests.factories import customer, pay, sent

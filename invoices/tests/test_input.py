@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 
+from core import money
 from customers.tests.factories import CustomerFactory
-from fintrack import money
 from fintrack.tests.helpers import error_code, snapshot
 from invoices.exceptions import InvalidLine
 from invoices.models import Invoice, InvoiceLine
