@@ -4,7 +4,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from core.money import validate_currency
+from core.money import UnsupportedCurrency, is_currency, validate_currency
 from core.validators import validate_country
 from core.versioning import VersionedModel
 
@@ -71,6 +71,13 @@ class Customer(VersionedModel):
     def save(self, *args, **kwargs):
         # Defaults follow the organization at creation and stay put afterwards.
         if not self.currency:
+            # The organization's currency, which ISO may have withdrawn since it was chosen,
+            # is checked like a currency given.
+            if not is_currency(self.organization.base_currency):
+                raise UnsupportedCurrency(
+                    f"The organization's {self.organization.base_currency!r} is not an active "
+                    "ISO 4217 currency; give the customer's currency."
+                )
             self.currency = self.organization.base_currency
         if self.payment_terms_days is None:
             self.payment_terms_days = self.organization.payment_terms_days
