@@ -18,7 +18,7 @@ from api.idempotency import is_never_stored_path
 from api.tenancy import ORGANIZATION_HEADER, OrganizationScopedMixin
 from core.money import NUMBER_PATTERN, SIGNED_NUMBER_PATTERN
 
-# Spec 11: every POST may carry one (see fintrack/idempotency.py).
+# Spec 11: every POST may carry one (see api/idempotency.py).
 IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,

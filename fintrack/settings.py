@@ -173,7 +173,7 @@ def database_from_url(url: str) -> dict:
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 
-# A PostgreSQL streaming replica for report and export reads (fintrack/db_router.py); every
+# A PostgreSQL streaming replica for report and export reads (core/db_router.py); every
 # write, and every read inside a transaction, stays on `default`.
 REPLICA_DATABASE = "replica"
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -264,7 +264,7 @@ ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", default=not (DEBUG or TESTING)
 OTP_TOTP_ISSUER = "FinTrack"
 
 # --- Security -------------------------------------------------------------------------
-# How many proxies in front of the app append to X-Forwarded-For (fintrack/client_ip.py).
+# How many proxies in front of the app append to X-Forwarded-For (api/client_ip.py).
 # 0: the header is ignored and the client is the connection's peer.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # TLS usually ends at the proxy, so the redirect is opt-in; the proxy's header is trusted.

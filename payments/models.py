@@ -35,7 +35,7 @@ class PaymentKind(models.TextChoices):
     REVERSAL = "reversal", "Reversal"
 
 
-# The domain event each kind of row is logged as (fintrack/events.py).
+# The domain event each kind of row is logged as (core/events.py).
 EVENT_NAMES = {
     PaymentKind.PAYMENT: "payment.recorded",
     PaymentKind.REFUND: "payment.refunded",

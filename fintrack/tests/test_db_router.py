@@ -1,4 +1,4 @@
-"""The replica router (fintrack/db_router.py) on Django's test mirror.
+"""The replica router (core/db_router.py) on Django's test mirror.
 
 In the suite the `replica` alias is a second connection to the test database, so which
 connection ran a query shows where the router sent it. Tests that must see the replica
