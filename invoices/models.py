@@ -51,6 +51,8 @@ MAX_AMOUNT = Decimal("1e14")
 HUNDRED = Decimal("100")
 # Line inputs are stored in the money shape: 4 decimal places, at most 15 integer digits.
 LINE_INPUT_STEP = MONEY_STEP
+# The numbers of a line's input, in the order they are checked.
+LINE_NUMBERS = ("quantity", "unit_price", "discount_percent", "tax_rate")
 MAX_LINE_INPUT = Decimal(10) ** MONEY_INTEGER_DIGITS
 # Enough digits that quantity x unit_price x percent is exact; rounding happens only in
 # `quantize`, where the spec says it does.
@@ -357,7 +359,12 @@ class Invoice(VersionedModel):
             line = InvoiceLine(
                 invoice=self, organization_id=self.organization_id, position=position, **data
             )
-            line.check_values()
+            try:
+                line.check_values()
+            except InvalidLine as error:
+                # The field within the input's list, as a serializer would name it.
+                error.attr = f"lines.{position - 1}.{error.attr}"
+                raise
             line.compute(self.minor_unit)
             built.append(line)
         return built
@@ -517,20 +524,27 @@ class InvoiceLine(models.Model):
         return self.description
 
     def check_values(self):
-        """Refuse line input the database constraints would reject, as a 400 on `lines`."""
-        for name in ("quantity", "unit_price", "discount_percent", "tax_rate"):
-            setattr(self, name, _as_decimal(getattr(self, name)))
-        values = (self.quantity, self.unit_price, self.discount_percent, self.tax_rate)
-        if not all(value < MAX_LINE_INPUT for value in values):
-            raise InvalidLine("Line numbers must be below 10^15.")
-        if any(value != value.quantize(LINE_INPUT_STEP) for value in values):
-            raise InvalidLine("Line numbers have at most 4 decimal places.")
+        """Refuse line input the database constraints would reject: `InvalidLine` naming
+        the field at fault (`quantity`, ...), which the invoice places in its lines."""
+        for name in LINE_NUMBERS:
+            value = _as_decimal(getattr(self, name), name)
+            setattr(self, name, value)
+            if not value < MAX_LINE_INPUT:
+                raise InvalidLine("Line numbers must be below 10^15.", attr=name)
+            if value != value.quantize(LINE_INPUT_STEP):
+                raise InvalidLine("Line numbers have at most 4 decimal places.", attr=name)
         if not isinstance(self.description, str) or not 1 <= len(self.description.strip()) <= 500:
-            raise InvalidLine("A line description has 1 to 500 characters.")
-        if self.quantity <= 0 or self.unit_price < 0:
-            raise InvalidLine("Quantity must be above zero and unit price not negative.")
-        if not (0 <= self.discount_percent <= HUNDRED and 0 <= self.tax_rate <= HUNDRED):
-            raise InvalidLine("Discount and tax rates are percentages from 0 to 100.")
+            raise InvalidLine("A line description has 1 to 500 characters.", attr="description")
+        message = "Quantity must be above zero and unit price not negative."
+        if self.quantity <= 0:
+            raise InvalidLine(message, attr="quantity")
+        if self.unit_price < 0:
+            raise InvalidLine(message, attr="unit_price")
+        for name in ("discount_percent", "tax_rate"):
+            if not 0 <= getattr(self, name) <= HUNDRED:
+                raise InvalidLine(
+                    "Discount and tax rates are percentages from 0 to 100.", attr=name
+                )
 
     def compute(self, minor_unit):
         """Spec 5.2: each figure rounded half-up to the minor unit, in order.
@@ -572,11 +586,13 @@ def ensure_customer_can_be_billed(customer, *, current_customer_id=None):
         raise CustomerArchived(attr="customer")
 
 
-def _as_decimal(value):
+def _as_decimal(value, name):
     try:
         return parse_decimal(value)
     except NotANumber:
-        raise InvalidLine("Line numbers are plain digits with an optional fraction.") from None
+        raise InvalidLine(
+            "Line numbers are plain digits with an optional fraction.", attr=name
+        ) from None
 
 
 class InvoiceSequence(models.Model):
