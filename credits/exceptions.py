@@ -1,6 +1,6 @@
 """Stable error codes of spec 14 for credit notes and write-offs."""
 
-from fintrack.exceptions import ConflictError, DomainError
+from core.errors import ConflictError, DomainError
 
 
 class CreditExceedsInvoice(DomainError):

@@ -1,7 +1,7 @@
 import django_filters
 
+from api.filters import CurrencyFilter, DateFilter, IdFilter
 from credits.models import CreditNote
-from fintrack.filters import CurrencyFilter, DateFilter, IdFilter
 
 
 class CreditNoteFilterSet(django_filters.FilterSet):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.money import ZERO, format_plain
 from credits.models import (
     CreditNote,
     CreditNoteLine,
@@ -20,7 +21,6 @@ from credits.models import (
     charged_by_rate,
     credit_overruns,
 )
-from fintrack.money import ZERO, format_plain
 from invoices.exceptions import AmountTooLarge
 from invoices.models import Invoice, InvoiceLine, InvoiceSequence
 from payments.invariants import (

@@ -15,6 +15,10 @@ from django.db.models import F, Q, Sum
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.events import log_event
+from core.locking import lock
+from core.money import MONEY_SHAPE, ZERO, format_plain
+from core.transactions import atomic_step
 from credits.exceptions import (
     CreditExceedsInvoice,
     CreditNoteEmpty,
@@ -22,10 +26,6 @@ from credits.exceptions import (
     DocumentImmutable,
 )
 from customers.models import Customer
-from fintrack.events import log_event
-from fintrack.locking import lock
-from fintrack.money import MONEY_SHAPE, ZERO, format_plain
-from fintrack.transactions import atomic_step
 from invoices.exceptions import InvalidLine
 from invoices.models import (
     ComputedLine,
@@ -172,7 +172,7 @@ class CreditNote(ImmutableRow):
         """Issue a credit note against `invoice` (spec 14). Returns the saved note; the
         invoice is recomputed in the same transaction."""
         with atomic_step():
-            # Lock order (fintrack.locking): the invoice, then the credit-note sequence.
+            # Lock order (core.locking): the invoice, then the credit-note sequence.
             # Every check reads the locked invoice, so notes and payments on it queue here.
             invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("credit")
@@ -326,7 +326,7 @@ class CreditNoteSequence(models.Model):
     @classmethod
     def next_number(cls, organization):
         """Reserve the organization's next credit-note number (inside the issuing
-        transaction, after the invoice's lock: fintrack.locking)."""
+        transaction, after the invoice's lock: core.locking)."""
         cls.objects.get_or_create(organization=organization)
         sequence = lock(cls, organization=organization)
         sequence.last_number += 1

@@ -5,8 +5,9 @@ rules (caps, status, what the rest of a note may do) are `CreditNote.issue`'s an
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import MoneyField
+from core.money import MONEY_STEP, format_plain
 from credits.models import MAX_LINES, CreditNote, CreditNoteLine, charged_by_rate
-from fintrack.money import MONEY_STEP, MoneyField, format_plain
 from invoices.serializers import InvoiceLineSerializer
 
 

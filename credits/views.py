@@ -10,6 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import WRITE_ROLES
+from api.exports import ExportMixin
+from api.tenancy import OrganizationScopedMixin
 from credits.filters import CreditNoteFilterSet
 from credits.mail import queue_credit_note_email
 from credits.models import CreditNote, WriteOff
@@ -19,8 +21,6 @@ from credits.serializers import (
     CreditNoteSerializer,
     WriteOffInputSerializer,
 )
-from fintrack.api import OrganizationScopedMixin
-from fintrack.exports import ExportMixin
 from invoices.document_views import PDFNegotiation
 from invoices.mail import ensure_can_email
 from invoices.models import Invoice
@@ -83,7 +83,7 @@ class InvoiceCreditViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
     queryset = Invoice.objects.all()
     serializer_class = InvoiceSerializer
     money_actions = frozenset({"credit_notes", "write_off"})
-    # Both commands lock the invoice first: read it locked once (see fintrack.api).
+    # Both commands lock the invoice first: read it locked once (see api.tenancy).
     lock_object_actions = frozenset({"credit_notes", "write_off"})
 
     @extend_schema(

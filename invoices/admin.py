@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
+from core.errors import DomainError
+
 # The admin composes the apps above invoices as the API's views do: credit notes and
 # write-offs are commands on the invoice page, like pay and refund.
 from credits.models import CreditNote, WriteOff
@@ -18,7 +20,6 @@ from fintrack.admin import (
     VersionedAdminForm,
     form_action,
 )
-from fintrack.exceptions import DomainError
 from invoices.models import (
     Invoice,
     InvoiceLine,

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Role
+from core.errors import DomainError
 from credits.models import CreditNote, WriteOff
-from fintrack.exceptions import DomainError
 from fintrack.tests.races import run_at_once
 from invoices.models import Invoice
 from invoices.tests.factories import InvoiceFactory, line

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.tests.factories import OrganizationFactory
+from core.errors import InvalidStatus
 from credits.exceptions import (
     CreditExceedsInvoice,
     CreditNoteEmpty,
@@ -17,7 +18,6 @@ from credits.exceptions import (
 )
 from credits.models import CreditNote, CreditNoteLine, WriteOff
 from credits.tests.factories import credit, figures, write_off
-from fintrack.exceptions import InvalidStatus
 from invoices.models import Invoice
 from invoices.tests.factories import InvoiceFactory, line
 from payments.exceptions import Overpayment

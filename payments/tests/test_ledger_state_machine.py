@@ -24,8 +24,8 @@ from hypothesis.stateful import (
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
+from core.errors import DomainError
 from credits.models import CreditNote, WriteOff
-from fintrack.exceptions import DomainError
 from fintrack.tests.helpers import snapshot
 from invoices.models import Invoice, InvoiceStatus, settled_figures
 from invoices.tests.factories import InvoiceFactory, line

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
+from core.money import ZERO, quantize
 from credits.models import CreditNote
-from fintrack.money import ZERO, quantize
 from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
 from reports.services.common import (

@@ -4,8 +4,8 @@ from collections import defaultdict
 
 from django.db.models import CharField, Count, DateField, F, Q, Value
 
+from core.money import ZERO
 from credits.models import CreditNote, WriteOff
-from fintrack.money import ZERO
 from invoices.models import BOOKED_STATUSES, Invoice, InvoiceQuerySet, InvoiceStatus
 from payments.models import Payment
 from reports.services.common import Converter, money, money_sum
