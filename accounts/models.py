@@ -266,6 +266,12 @@ class Organization(models.Model):
         # Letters, digits and dashes keep invoice numbers safe in file names and URLs.
         validators=[RegexValidator(r"^[A-Za-z0-9-]+$", "Use letters, digits and dashes only.")],
     )
+    # Credit notes have their own gapless series (spec 14), shaped like invoice numbers.
+    credit_note_prefix = models.CharField(
+        max_length=10,
+        default="CN",
+        validators=[RegexValidator(r"^[A-Za-z0-9-]+$", "Use letters, digits and dashes only.")],
+    )
     payment_terms_days = models.PositiveSmallIntegerField(
         default=30, validators=[MaxValueValidator(365)]
     )

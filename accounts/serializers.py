@@ -118,6 +118,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "name",
             "base_currency",
             "invoice_prefix",
+            "credit_note_prefix",
             "payment_terms_days",
             "reminder_days",
             "time_zone",

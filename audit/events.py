@@ -23,6 +23,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Membership, Organization
+from credits.models import CreditNote, CreditNoteLine, WriteOff
 from customers.models import Customer
 from invoices.models import Invoice, InvoiceLine
 from payments.models import Payment
@@ -58,6 +59,9 @@ SOURCES = {
         Source("invoice", Invoice),
         Source("invoiceline", InvoiceLine),
         Source("payment", Payment),
+        Source("creditnote", CreditNote),
+        Source("creditnoteline", CreditNoteLine),
+        Source("writeoff", WriteOff),
         Source("customer", Customer),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),

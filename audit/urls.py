@@ -2,6 +2,7 @@ from django.urls import path
 
 from audit.views import (
     AuditEventListView,
+    CreditNoteHistoryView,
     CustomerHistoryView,
     InvoiceHistoryView,
     PaymentHistoryView,
@@ -12,5 +13,10 @@ urlpatterns = [
     path("invoices/<int:pk>/history/", InvoiceHistoryView.as_view(), name="invoice-history"),
     path("customers/<int:pk>/history/", CustomerHistoryView.as_view(), name="customer-history"),
     path("payments/<int:pk>/history/", PaymentHistoryView.as_view(), name="payment-history"),
+    path(
+        "credit-notes/<int:pk>/history/",
+        CreditNoteHistoryView.as_view(),
+        name="credit-note-history",
+    ),
     path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
 ]

@@ -9,6 +9,7 @@ from api.pagination import Pagination
 from api.tenancy import OrganizationScopedMixin
 from audit.events import SOURCES, EventFilter, as_bound, event_index, load_events, object_events
 from audit.serializers import AuditEventQuerySerializer, AuditEventSerializer
+from credits.models import CreditNote
 from customers.models import Customer
 from invoices.models import Invoice
 from payments.models import Payment
@@ -33,7 +34,7 @@ class ObjectHistoryView(OrganizationScopedMixin, generics.GenericAPIView):
 def _history_schema(model_name: str, tag: str):
     return extend_schema(
         tags=[tag],
-        operation_id=f"{model_name}s_history",
+        operation_id=f"{model_name.replace(' ', '_')}s_history",
         summary=f"History of one {model_name}, oldest first",
         responses={200: AuditEventSerializer(many=True)},
     )
@@ -64,6 +65,17 @@ class PaymentHistoryView(ObjectHistoryView):
     queryset = Payment.objects.all()
 
     @_history_schema("payment", "payments")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class CreditNoteHistoryView(ObjectHistoryView):
+    """A credit note's own events (its lines' are in the audit log)."""
+
+    source_name = "creditnote"
+    queryset = CreditNote.objects.all()
+
+    @_history_schema("credit note", "credit-notes")
     def get(self, request, pk):
         return super().get(request, pk)
 

@@ -13,11 +13,13 @@ commands never wait for each other in a cycle):
 2. a membership;
 3. an invoice;
 4. a customer (the invoice's, the one a draft moves to, or one being archived);
-5. the organization's invoice-number sequence row.
+5. the organization's invoice-number sequence row;
+6. the organization's credit-note sequence row (spec 14).
 
-Payment and reminder rows are only inserted, never locked: their invoice's lock guards
-them. A command that locks several rows of one table locks them in ascending id order
-(`lock(...)` one by one over sorted ids, or `select_for_update().order_by("pk")`).
+Payment, reminder, credit-note and write-off rows are only inserted, never locked: their
+invoice's lock guards them. A command that locks several rows of one table locks them in
+ascending id order (`lock(...)` one by one over sorted ids, or
+`select_for_update().order_by("pk")`).
 """
 
 from django.db import models

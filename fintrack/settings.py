@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "customers",
     "invoices",
     "payments",
+    "credits",
     "audit",
     "rates",
     "reports",

@@ -7,6 +7,10 @@ from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
 from core.errors import DomainError
+
+# The admin composes the apps above invoices as the API's views do: credit notes and
+# write-offs are commands on the invoice page, like pay and refund.
+from credits.models import CreditNote, WriteOff
 from fintrack.admin import (
     AmountField,
     OrganizationScopedAdmin,
@@ -135,6 +139,24 @@ class RefundForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False, widget=forms.Textarea)
 
 
+class CreditNoteForm(forms.Form):
+    """One line: a correction is usually a single amount; the API takes several lines."""
+
+    description = forms.CharField(max_length=500)
+    quantity = AmountField(initial="1")
+    unit_price = AmountField()
+    discount_percent = AmountField(initial="0")
+    tax_rate = AmountField(initial="0", help_text="Percent; must be a rate of the invoice.")
+    reason = forms.CharField(max_length=500, widget=forms.Textarea)
+    refund = forms.BooleanField(
+        required=False, help_text="Refund what the invoice's balance does not take."
+    )
+
+
+class WriteOffForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea)
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(OrganizationScopedAdmin):
     form = InvoiceAdminForm
@@ -163,6 +185,9 @@ class InvoiceAdmin(OrganizationScopedAdmin):
         "total",
         "amount_paid",
         "balance_due",
+        "credited_total",
+        "written_off_total",
+        "written_off_on",
         "sent_at",
         "paid_at",
         "voided_at",
@@ -171,8 +196,8 @@ class InvoiceAdmin(OrganizationScopedAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ["send", "void", "pay", "refund"]
-    money_actions = frozenset({"send", "pay", "refund"})
+    actions = ["send", "void", "pay", "refund", "credit_note", "write_off"]
+    money_actions = frozenset({"send", "pay", "refund", "credit_note", "write_off"})
 
     def get_readonly_fields(self, request, obj=None):
         # An invoice's customer, lines and number series belong to its organization.
@@ -243,6 +268,21 @@ class InvoiceAdmin(OrganizationScopedAdmin):
     @form_action(RefundForm, description="Refund", single=True)
     def refund(self, request, invoice, data):
         Payment.refund(invoice, actor=request.user, **data)
+
+    @form_action(CreditNoteForm, description="Issue a credit note", single=True)
+    def credit_note(self, request, invoice, data):
+        line = {name: data[name] for name in LINE_INPUT_FIELDS}
+        CreditNote.issue(
+            invoice,
+            lines=[line],
+            reason=data["reason"],
+            refund=data["refund"],
+            actor=request.user,
+        )
+
+    @form_action(WriteOffForm, description="Write off the balance due")
+    def write_off(self, request, invoice, data):
+        WriteOff.write_off(invoice, reason=data["reason"], actor=request.user)
 
 
 @admin.register(InvoiceSequence)

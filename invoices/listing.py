@@ -10,7 +10,7 @@ endpoints, the detail and the exports keep the serializer.
 field added to the serializer and not here (or rendered differently) fails there.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 
 from django.utils import timezone
@@ -31,8 +31,18 @@ INVOICE_HEAD = (
     ("reference", "reference"),
     ("notes", "notes"),
 )
-INVOICE_MONEY = ("subtotal", "discount_total", "tax_total", "total", "amount_paid", "balance_due")
+INVOICE_MONEY = (
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "amount_paid",
+    "balance_due",
+    "credited_total",
+    "written_off_total",
+)
 INVOICE_TAIL = (
+    ("written_off_on", "written_off_on"),
     ("is_overdue", "is_overdue"),
     ("version", "version"),
     ("sent_at", "sent_at"),
@@ -90,7 +100,11 @@ def render_invoice(row, lines, zone):
     for key, value in zip(INVOICE_MONEY, row[HEAD_END:MONEY_END], strict=True):
         data[key] = money(value)
     for (key, _), value in zip(INVOICE_TAIL, row[MONEY_END:-1], strict=True):
-        data[key] = datetime_text(value, zone) if isinstance(value, datetime) else value
+        if isinstance(value, datetime):
+            value = datetime_text(value, zone)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        data[key] = value
     return data
 
 

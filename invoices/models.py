@@ -12,7 +12,7 @@ from decimal import Decimal, localcontext
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -46,6 +46,7 @@ from invoices.exceptions import (
 )
 
 MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
+MONEY_FIELD = models.DecimalField(**MONEY_SHAPE)
 # Stored amounts have 15 integer digits; anything larger cannot be an invoice.
 MAX_AMOUNT = Decimal("1e14")
 HUNDRED = Decimal("100")
@@ -65,10 +66,20 @@ class InvoiceStatus(models.TextChoices):
     PARTIALLY_PAID = "partially_paid", "Partially paid"
     PAID = "paid", "Paid"
     VOID = "void", "Void"
+    # Written off (spec 14): closed as lost, out of outstanding, overdue, aging and
+    # reminders, yet still payable up to its `written_off_total` (a recovery).
+    UNCOLLECTIBLE = "uncollectible", "Uncollectible"
 
 
 # Issued and live: numbered, refundable, and the invoices every report figure counts.
-BOOKED_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
+BOOKED_STATUSES = frozenset(
+    {
+        InvoiceStatus.SENT,
+        InvoiceStatus.PARTIALLY_PAID,
+        InvoiceStatus.PAID,
+        InvoiceStatus.UNCOLLECTIBLE,
+    }
+)
 # Owed money: may receive payments, be reminded and be overdue.
 RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
 DRAFT_ONLY = frozenset({InvoiceStatus.DRAFT})
@@ -102,9 +113,13 @@ TRANSITIONS = {
         InvoiceHasPayments,
         {InvoiceStatus.VOID: lambda: InvalidStatus("The invoice is already void.")},
     ),
+    # An uncollectible invoice still takes money: a recovery (spec 14).
     "pay": Transition(
-        RECEIVABLE_STATUSES,
-        lambda: InvalidStatus("Only sent or partially paid invoices can receive payments."),
+        RECEIVABLE_STATUSES | {InvoiceStatus.UNCOLLECTIBLE},
+        lambda: InvalidStatus(
+            "Only sent or partially paid invoices, or uncollectible ones (a recovery), can "
+            "receive payments."
+        ),
     ),
     "refund": Transition(
         BOOKED_STATUSES, lambda: InvalidStatus("Draft and void invoices cannot be refunded.")
@@ -113,6 +128,14 @@ TRANSITIONS = {
         BOOKED_STATUSES,
         lambda: InvalidStatus("Payments of draft or void invoices cannot be reversed."),
     ),
+    "credit": Transition(
+        BOOKED_STATUSES,
+        lambda: InvalidStatus("Only an issued, non-void invoice can be credited."),
+    ),
+    "write_off": Transition(
+        RECEIVABLE_STATUSES,
+        lambda: InvalidStatus("Only sent or partially paid invoices can be written off."),
+    ),
     "remind": Transition(
         RECEIVABLE_STATUSES,
         lambda: InvalidStatus("Only sent or partially paid invoices can be reminded."),
@@ -120,13 +143,33 @@ TRANSITIONS = {
 }
 
 
+def settled_figures(*, total, amount_paid, credited_total, written_off):
+    """Spec 14's status rule, its one home: `(written_off_total, balance_due, status)` of a
+    booked invoice from its total, what its payment rows and credit notes settled, and
+    whether it was ever written off.
+
+    Once written off, whatever the invoice still claims is written off: a recovery moves
+    money from `written_off_total` to `amount_paid`, and a refund or reversal moves it back.
+    """
+    claim = max(total - amount_paid - credited_total, ZERO)
+    written_off_total = claim if written_off else ZERO
+    balance_due = claim - written_off_total
+    if written_off_total > 0:
+        status = InvoiceStatus.UNCOLLECTIBLE
+    elif balance_due <= 0:
+        status = InvoiceStatus.PAID
+    elif balance_due < total:
+        status = InvoiceStatus.PARTIALLY_PAID
+    else:
+        status = InvoiceStatus.SENT
+    return written_off_total, balance_due, status
+
+
 def status_for_amount_paid(amount_paid, total):
-    """Spec 5.3: a booked invoice's status follows from what it has been paid."""
-    if amount_paid <= 0:
-        return InvoiceStatus.SENT
-    if amount_paid < total:
-        return InvoiceStatus.PARTIALLY_PAID
-    return InvoiceStatus.PAID
+    """Spec 5.3's rule for an invoice without credit notes nor write-off."""
+    return settled_figures(
+        total=total, amount_paid=amount_paid, credited_total=ZERO, written_off=False
+    )[2]
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -176,6 +219,11 @@ class Invoice(VersionedModel):
     total = models.DecimalField(**MONEY, editable=False)
     amount_paid = models.DecimalField(**MONEY, editable=False)
     balance_due = models.DecimalField(**MONEY, editable=False)
+    # Spec 14: what its credit notes settled (on the invoice or refunded), and what is
+    # written off (`written_off_on`: the write-off's date; set once, never cleared).
+    credited_total = models.DecimalField(**MONEY, editable=False)
+    written_off_total = models.DecimalField(**MONEY, editable=False)
+    written_off_on = models.DateField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     paid_at = models.DateTimeField(null=True, blank=True, editable=False)
     voided_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -219,8 +267,20 @@ class Invoice(VersionedModel):
             models.CheckConstraint(
                 # Rounded to the stored scale: SQLite keeps decimals as floating point, where
                 # 44764.56 - 22382.29 is not exactly 22382.27 (PostgreSQL is exact anyway).
-                condition=Q(balance_due=Round(F("total") - F("amount_paid"), 4)),
-                name="invoice_balance_is_total_minus_paid",
+                condition=Q(
+                    balance_due=Round(
+                        F("total")
+                        - F("amount_paid")
+                        - F("credited_total")
+                        - F("written_off_total"),
+                        4,
+                    )
+                ),
+                name="invoice_balance_is_what_is_still_claimed",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_due__gte=0, credited_total__gte=0, written_off_total__gte=0),
+                name="invoice_settlements_non_negative",
             ),
             models.CheckConstraint(
                 condition=Q(number__isnull=True) | ~Q(status=InvoiceStatus.DRAFT),
@@ -383,13 +443,7 @@ class Invoice(VersionedModel):
             line.delete()
 
     def _set_totals(self, lines):
-        """Spec 5.2: sum the already-rounded line figures (round per line, then sum)."""
-        self.subtotal = sum((line.amount for line in lines), ZERO)
-        self.discount_total = sum((line.discount_amount for line in lines), ZERO)
-        self.tax_total = sum((line.tax_amount for line in lines), ZERO)
-        self.total = self.subtotal - self.discount_total + self.tax_total
-        if max(self.subtotal, self.tax_total, self.total) >= MAX_AMOUNT:
-            raise AmountTooLarge(attr="lines")
+        set_document_totals(self, lines)
         self.balance_due = self.total - self.amount_paid
 
     def _check_dates(self):
@@ -464,21 +518,50 @@ class Invoice(VersionedModel):
         )
 
     def apply_payments(self, *, actor, reason):
-        """Recompute amount_paid, balance_due, status and paid_at from the payment rows.
+        """Recompute amount_paid, credited_total, written_off_total, balance_due, status and
+        paid_at from the rows that settle the invoice: its payment rows, its credit notes and
+        its write-off (`written_off_on`, set by the write-off before it calls this). The one
+        place these figures are written (spec 14's rule: `settled_figures`).
 
-        Call with this invoice locked, in the transaction that wrote the payment row;
-        `reason` is the payment command (`pay`, `refund`, `reverse`) for the history row.
+        Call with this invoice locked, in the transaction that wrote the row; `reason` is the
+        command (`pay`, `refund`, `reverse`, `credit_note`, `write_off`) for the history row.
         """
-        paid = self.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+        # Both sums in one statement (the payment's query budget, bench/README.md). The
+        # rows' models live above invoices: read through the reverse relations.
+        sums = dict(
+            _tagged_sum(self.payments, "paid", "amount").union(
+                _tagged_sum(
+                    self.credit_notes, "credited", F("credited_to_invoice") + F("refunded")
+                ),
+                all=True,
+            )
+        )
+        paid, credited = sums["paid"] or ZERO, sums["credited"] or ZERO
         # Each row has at most the minor unit's digits, so the exact sum has too. SQLite sums
         # decimals in binary floating point (0.10 + 0.20 - 0.30 = 5.55e-17): rounding to
         # the minor unit gives back the exact sum, and amounts that cancel out leave 0.
         paid = quantize(paid, self.minor_unit)
+        credited = quantize(credited, self.minor_unit)
         self.amount_paid = paid
-        self.balance_due = self.total - paid
-        self.status = status_for_amount_paid(paid, self.total)
+        self.credited_total = credited
+        self.written_off_total, self.balance_due, self.status = settled_figures(
+            total=self.total,
+            amount_paid=paid,
+            credited_total=credited,
+            written_off=self.written_off_on is not None,
+        )
         if self.status == InvoiceStatus.PAID:
-            self.paid_at = self.paid_at or timezone.now()
+            if self.paid_at is None:
+                self.paid_at = timezone.now()
+                # However it got there (payments, a credit note, a recovery): spec 14.
+                log_event(
+                    "invoice.paid",
+                    organization=self.organization_id,
+                    invoice=self.pk,
+                    number=self.number,
+                    by=reason,
+                    actor=actor.pk if actor else None,
+                )
         else:
             self.paid_at = None
         self._history_user = actor
@@ -486,12 +569,10 @@ class Invoice(VersionedModel):
         self.save()
 
 
-class InvoiceLine(models.Model):
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="invoice_lines"
-    )
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField(default=1)
+class ComputedLine(models.Model):
+    """A line computed per spec 5.2: its inputs and rounded figures. Invoice lines and
+    credit-note lines (spec 14: "lines and totals follow 5.2 exactly") share it."""
+
     description = models.CharField(max_length=500)
     quantity = models.DecimalField(**MONEY_SHAPE)
     unit_price = models.DecimalField(**MONEY_SHAPE)
@@ -502,26 +583,8 @@ class InvoiceLine(models.Model):
     tax_amount = models.DecimalField(**MONEY, editable=False)
     total = models.DecimalField(**MONEY, editable=False)
 
-    history = HistoricalRecords()
-
     class Meta:
-        ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
-            models.CheckConstraint(
-                condition=Q(unit_price__gte=0), name="line_unit_price_non_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
-                name="line_discount_percent_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="line_tax_rate_range"
-            ),
-        ]
-
-    def __str__(self):
-        return self.description
+        abstract = True
 
     def check_values(self):
         """Refuse line input the database constraints would reject: `InvalidLine` naming
@@ -565,6 +628,58 @@ class InvoiceLine(models.Model):
                 (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, minor_unit
             )
             self.total = self.amount - self.discount_amount + self.tax_amount
+
+
+class InvoiceLine(ComputedLine):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="line_unit_price_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="line_discount_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="line_tax_rate_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+def _tagged_sum(rows, tag, expression):
+    """`(tag, SUM(expression))` over `rows`: one row, without GROUP BY (a constant is
+    never grouped on), so sums of several tables can be read in one UNION."""
+    return (
+        rows.order_by()
+        .annotate(tag=Value(tag, output_field=models.CharField()))
+        .values("tag")
+        .annotate(total=Sum(expression, output_field=MONEY_FIELD))
+        .values_list("tag", "total")
+    )
+
+
+def set_document_totals(document, lines):
+    """Spec 5.2: sum the already-rounded line figures (round per line, then sum) onto an
+    invoice or credit note."""
+    document.subtotal = sum((line.amount for line in lines), ZERO)
+    document.discount_total = sum((line.discount_amount for line in lines), ZERO)
+    document.tax_total = sum((line.tax_amount for line in lines), ZERO)
+    document.total = document.subtotal - document.discount_total + document.tax_total
+    if max(document.subtotal, document.tax_total, document.total) >= MAX_AMOUNT:
+        raise AmountTooLarge(attr="lines")
 
 
 def _lock_active_customer(customer):

@@ -86,7 +86,7 @@ def render_invoice_pdf(invoice) -> bytes:
     """Render `invoice` (with its lines and payments) to PDF bytes."""
     organization = invoice.organization
     fmt = LocaleFormatter(organization.locale, invoice.currency, invoice.minor_unit)
-    styles = _styles()
+    styles = styles_sheet()
     buffer = BytesIO()
     title = f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}"
     document = SimpleDocTemplate(
@@ -100,9 +100,9 @@ def render_invoice_pdf(invoice) -> bytes:
         bottomMargin=18 * mm,
     )
     story = [
-        _header(invoice, title, fmt, styles),
+        document_header(invoice, title, invoice_facts(invoice, fmt), fmt, styles),
         Spacer(1, 8 * mm),
-        _lines_table(invoice, fmt, styles),
+        lines_table(invoice, fmt, styles),
         Spacer(1, 6 * mm),
         _totals_table(invoice, fmt, styles),
     ]
@@ -110,11 +110,11 @@ def render_invoice_pdf(invoice) -> bytes:
     if payments is not None:
         story += [Spacer(1, 6 * mm), Paragraph("Payments received", styles["h3"]), payments]
     if invoice.notes:
-        story += [Spacer(1, 6 * mm), Paragraph(_text(invoice.notes), styles["small"])]
+        story += [Spacer(1, 6 * mm), Paragraph(pdf_text(invoice.notes), styles["small"])]
     if invoice.status == InvoiceStatus.VOID and invoice.void_reason:
         story += [
             Spacer(1, 4 * mm),
-            Paragraph(f"Void: {_text(invoice.void_reason)}", styles["small"]),
+            Paragraph(f"Void: {pdf_text(invoice.void_reason)}", styles["small"]),
         ]
     watermark = WATERMARKS.get(invoice.status)
     on_page = _watermark(watermark) if watermark else _no_watermark
@@ -122,7 +122,7 @@ def render_invoice_pdf(invoice) -> bytes:
     return buffer.getvalue()
 
 
-def _styles():
+def styles_sheet():
     sheet = getSampleStyleSheet()
     return {
         "title": sheet["Title"],
@@ -134,25 +134,26 @@ def _styles():
     }
 
 
-def _text(value) -> str:
+def pdf_text(value) -> str:
     """Escape user text for ReportLab's mini-markup (a `<` in a name must not break it)."""
     return escape(str(value)).replace("\n", "<br/>")
 
 
 def _address_block(heading, party, fmt, styles, *, email=""):
-    lines = [f"<b>{_text(party.name)}</b>"]
-    lines += [_text(value) for value in (party.address_line1, party.address_line2) if value]
+    lines = [f"<b>{pdf_text(party.name)}</b>"]
+    lines += [pdf_text(value) for value in (party.address_line1, party.address_line2) if value]
     city = " ".join(value for value in (party.postal_code, party.city) if value)
-    lines += [_text(value) for value in (city, party.region, fmt.country(party.country)) if value]
+    lines += [
+        pdf_text(value) for value in (city, party.region, fmt.country(party.country)) if value
+    ]
     if party.tax_id:
-        lines.append(f"Tax ID: {_text(party.tax_id)}")
+        lines.append(f"Tax ID: {pdf_text(party.tax_id)}")
     if email:
-        lines.append(_text(email))
+        lines.append(pdf_text(email))
     return [Paragraph(heading, styles["h3"]), Paragraph("<br/>".join(lines), styles["normal"])]
 
 
-def _header(invoice, title, fmt, styles):
-    organization, customer = invoice.organization, invoice.customer
+def invoice_facts(invoice, fmt):
     facts = [
         ("Invoice number", invoice.number or "—"),
         ("Status", invoice.get_status_display()),
@@ -162,9 +163,16 @@ def _header(invoice, title, fmt, styles):
     ]
     if invoice.reference:
         facts.append(("Reference", invoice.reference))
+    return facts
+
+
+def document_header(document, title, facts, fmt, styles):
+    """Title, the organization and customer blocks and `facts` (label, value) of an invoice
+    or credit note (both have `organization` and `customer`)."""
+    organization, customer = document.organization, document.customer
     facts_table = Table(
         [
-            [Paragraph(label, styles["cell"]), Paragraph(_text(value), styles["cell"])]
+            [Paragraph(label, styles["cell"]), Paragraph(pdf_text(value), styles["cell"])]
             for label, value in facts
         ],
         colWidths=[32 * mm, 45 * mm],
@@ -172,7 +180,11 @@ def _header(invoice, title, fmt, styles):
     from_block = _address_block("From", organization, fmt, styles, email=organization.email)
     to_block = _address_block("Bill to", customer, fmt, styles, email=customer.email)
     table = Table(
-        [[Paragraph(_text(title), styles["title"]), ""], [from_block, to_block], [facts_table, ""]],
+        [
+            [Paragraph(pdf_text(title), styles["title"]), ""],
+            [from_block, to_block],
+            [facts_table, ""],
+        ],
         colWidths=[87 * mm, 87 * mm],
     )
     table.setStyle(
@@ -187,9 +199,10 @@ def _header(invoice, title, fmt, styles):
     return table
 
 
-def _lines_table(invoice, fmt, styles):
+def lines_table(document, fmt, styles):
+    """The lines of an invoice or credit note, with their stored figures."""
     rows = [["Description", "Qty", "Unit price", "Discount", "Tax", "Total"]]
-    for line in invoice.lines.all():
+    for line in document.lines.all():
         discount = fmt.percent(line.discount_percent)
         if line.discount_amount:
             discount = f"{discount}\n-{fmt.money(line.discount_amount)}"
@@ -198,7 +211,7 @@ def _lines_table(invoice, fmt, styles):
             tax = f"{tax}\n{fmt.money(line.tax_amount)}"
         rows.append(
             [
-                Paragraph(_text(line.description), styles["cell"]),
+                Paragraph(pdf_text(line.description), styles["cell"]),
                 fmt.number(line.quantity),
                 fmt.unit_price(line.unit_price),
                 discount,
@@ -232,6 +245,9 @@ def _totals_table(invoice, fmt, styles):
         ("Total", invoice.total),
         ("Paid", invoice.amount_paid),
     ]
+    # Spec 14's settlements, printed only when there are any, so the usual layout stays.
+    extra = [("Credited", invoice.credited_total), ("Written off", invoice.written_off_total)]
+    rows += [(label, value) for label, value in extra if value]
     if invoice.status == InvoiceStatus.VOID:
         # The stored balance of a void invoice keeps the ledger's identity (total - paid),
         # but the customer owes nothing on a void document: printing it would ask for it.
@@ -248,9 +264,9 @@ def _totals_table(invoice, fmt, styles):
             [
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                 ("FONT", (0, 3), (-1, 3), "Helvetica-Bold"),
-                ("FONT", (0, 5), (-1, 5), "Helvetica-Bold"),
+                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold"),
                 ("LINEABOVE", (0, 3), (-1, 3), 0.8, colors.black),
-                ("LINEABOVE", (0, 5), (-1, 5), 0.8, colors.black),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
             ]
         )
     )
@@ -266,7 +282,7 @@ def _payments_table(invoice, fmt, styles):
         [
             fmt.date(payment.received_on),
             payment.get_kind_display(),
-            Paragraph(_text(payment.reference), styles["cell"]),
+            Paragraph(pdf_text(payment.reference), styles["cell"]),
             fmt.money(payment.amount),
         ]
         for payment in payments

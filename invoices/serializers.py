@@ -111,6 +111,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
     total = invoice_money()
     amount_paid = invoice_money()
     balance_due = invoice_money()
+    credited_total = invoice_money()
+    written_off_total = invoice_money()
+    written_off_on = DateField(read_only=True, allow_null=True)
     is_overdue = IsOverdueField()
 
     class Meta:
@@ -133,6 +136,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "total",
             "amount_paid",
             "balance_due",
+            "credited_total",
+            "written_off_total",
+            "written_off_on",
             "is_overdue",
             "version",
             "sent_at",

@@ -20,7 +20,7 @@ from invoices.models import (
     InvoiceLine,
     InvoiceSequence,
     InvoiceStatus,
-    status_for_amount_paid,
+    settled_figures,
 )
 from payments.models import Payment, PaymentKind
 
@@ -95,7 +95,8 @@ class LedgerCheck:
             .values(
                 "pk", "organization_id", "number", "status", "minor_unit", "subtotal",
                 "discount_total", "tax_total", "total", "amount_paid", "balance_due",
-                "paid_at", "lines_subtotal", "lines_discount", "lines_tax",
+                "credited_total", "written_off_total", "written_off_on", "paid_at",
+                "lines_subtotal", "lines_discount", "lines_tax",
                 "payments_sum", "payment_rows",
             )
             .order_by("organization_id", "pk")
@@ -144,10 +145,18 @@ class LedgerCheck:
                 "amount_paid_within_total",
                 f"amount_paid {money(paid)} outside 0..{money(total)}",
             )
-        if row["balance_due"] != total - paid:
+        credited, written_off = row["credited_total"], row["written_off_total"]
+        expected_balance = total - paid - credited - written_off
+        if row["balance_due"] != expected_balance:
             report(
-                "balance_due_is_total_minus_amount_paid",
-                f"balance_due {money(row['balance_due'])}, expected {money(total - paid)}",
+                "balance_due_is_total_minus_paid_credited_and_written_off",
+                f"balance_due {money(row['balance_due'])}, expected {money(expected_balance)}",
+            )
+        if min(row["balance_due"], credited, written_off) < 0:
+            report(
+                "settlements_non_negative",
+                f"balance_due {money(row['balance_due'])}, credited_total {money(credited)}, "
+                f"written_off_total {money(written_off)}",
             )
         self.check_status(row, report, money)
 
@@ -159,12 +168,25 @@ class LedgerCheck:
                     "no_payments_on_draft_or_void", f"{status} with {row['payment_rows']} row(s)"
                 )
         else:
-            expected = status_for_amount_paid(paid, total)
+            # Spec 14's rule (`settled_figures`), which spec 5.3's is the special case of.
+            expected_written_off, _, expected = settled_figures(
+                total=total,
+                amount_paid=paid,
+                credited_total=row["credited_total"],
+                written_off=row["written_off_on"] is not None,
+            )
             if status != expected:
                 report(
                     "status_matches_amount_paid",
-                    f"status {status} with amount_paid {money(paid)} of {money(total)} "
-                    f"(expected {expected})",
+                    f"status {status} with amount_paid {money(paid)}, credited "
+                    f"{money(row['credited_total'])}, written off "
+                    f"{money(row['written_off_total'])} of {money(total)} (expected {expected})",
+                )
+            if row["written_off_total"] != expected_written_off:
+                report(
+                    "written_off_total_is_what_is_still_claimed",
+                    f"written_off_total {money(row['written_off_total'])}, expected "
+                    f"{money(expected_written_off)} (written off on {row['written_off_on']})",
                 )
         if (status == InvoiceStatus.PAID) != (row["paid_at"] is not None):
             report("paid_at_set_iff_paid", f"status {status}, paid_at {row['paid_at']}")
@@ -280,8 +302,7 @@ class LedgerCheck:
             used[organization_id][int(match["sequence"])].append(number)
         for organization_id in self.organizations:
             last = last_numbers.get(organization_id, 0)
-            numbers = used[organization_id]
-            missing = [n for n in range(1, last + 1) if n not in numbers]
+            missing, beyond, repeated = series_faults(last, used[organization_id])
             if missing:
                 self._report(
                     organization_id,
@@ -289,7 +310,6 @@ class LedgerCheck:
                     "numbers_gapless",
                     f"sequence is at {last} but number(s) {_ranges(missing)} are unused",
                 )
-            beyond = sorted(n for n in numbers if n > last or n < 1)
             if beyond:
                 self._report(
                     organization_id,
@@ -297,14 +317,23 @@ class LedgerCheck:
                     "numbers_within_sequence",
                     f"number(s) {_ranges(beyond)} beyond the sequence's last number {last}",
                 )
-            for sequence, names in sorted(numbers.items()):
-                if len(names) > 1:
-                    self._report(
-                        organization_id,
-                        "invoice numbering",
-                        "numbers_unique",
-                        f"sequence {sequence} used {len(names)} times: {', '.join(names)}",
-                    )
+            for sequence, names in repeated:
+                self._report(
+                    organization_id,
+                    "invoice numbering",
+                    "numbers_unique",
+                    f"sequence {sequence} used {len(names)} times: {', '.join(names)}",
+                )
+
+
+def series_faults(last, numbers):
+    """A gapless series' faults: `numbers` maps each sequence number used to the document
+    numbers using it; `last` is the sequence row's last number. Returns the unused numbers
+    of 1..last, the used ones outside it, and (sequence, names) used more than once."""
+    missing = [n for n in range(1, last + 1) if n not in numbers]
+    beyond = sorted(n for n in numbers if n > last or n < 1)
+    repeated = [(sequence, names) for sequence, names in sorted(numbers.items()) if len(names) > 1]
+    return missing, beyond, repeated
 
 
 def _ranges(numbers):

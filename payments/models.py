@@ -88,6 +88,9 @@ class Payment(models.Model):
     )
     reason = models.CharField(max_length=500, blank=True)
     notes = models.TextField(blank=True, max_length=5000)
+    # Money moved on an invoice after its write-off (spec 14): reports count it as
+    # `recovered` (refunds and reversals negative), statements add a `recovery` line.
+    recovery = models.BooleanField(default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -152,7 +155,8 @@ class Payment(models.Model):
             amount = _checked_amount(amount, invoice.minor_unit)
             if method not in PaymentMethod.values:
                 raise InvalidMethod(attr="method")
-            if amount > invoice.balance_due:
+            # On an uncollectible invoice the bound is what was written off (a recovery).
+            if amount > invoice.balance_due + invoice.written_off_total:
                 raise Overpayment(attr="amount")
             today = invoice.organization.today()
             received_on = received_on or today
@@ -179,16 +183,33 @@ class Payment(models.Model):
             invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("refund")
             amount = _checked_amount(amount, invoice.minor_unit)
-            if amount > invoice.amount_paid:
-                raise RefundExceedsPaid(attr="amount")
-            refund = cls(
-                kind=PaymentKind.REFUND,
-                amount=-amount,
-                reference=reference or "",
-                received_on=invoice.organization.today(),
-                reason=reason or "",
+            return cls.refund_locked(
+                invoice, amount=amount, actor=actor, reference=reference, reason=reason
             )
-            return refund._record(invoice, actor=actor, reason="refund")
+
+    @classmethod
+    def refund_locked(
+        cls, invoice, *, amount, actor, reference="", reason="", for_credit_note=False
+    ):
+        """The refund row of `refund`, for a caller that holds `invoice`'s lock and checked
+        its status. A credit note refunds its rest this way (`for_credit_note`): its row
+        is no recovery (the note, not the refund, settles what was written off), and the
+        note recomputes the invoice itself once its own row is saved."""
+        # Bounded by the invoice's cash paid: its payment rows minus refunds and reversals.
+        if amount > invoice.amount_paid:
+            raise RefundExceedsPaid(attr="amount")
+        refund = cls(
+            kind=PaymentKind.REFUND,
+            amount=-amount,
+            reference=reference or "",
+            received_on=invoice.organization.today(),
+            reason=reason or "",
+        )
+        if for_credit_note:
+            return refund._record(
+                invoice, actor=actor, reason="credit_note", recovery=False, recompute=False
+            )
+        return refund._record(invoice, actor=actor, reason="refund")
 
     def reverse(self, *, actor, reason=""):
         """Cancel this payment with a reversal row of the opposite amount, dated today.
@@ -218,14 +239,18 @@ class Payment(models.Model):
             )
             return reversal._record(invoice, actor=actor, reason="reverse")
 
-    def _record(self, invoice, *, actor, reason):
+    def _record(self, invoice, *, actor, reason, recovery=None, recompute=True):
         """Insert this new row on the locked `invoice` and recompute the invoice from its rows.
-        `reason` (the command's name) goes on both history rows, so history says why."""
+        `reason` (the command's name) goes on both history rows, so history says why.
+        `recovery` defaults to whether the invoice is written off; `recompute=False` leaves
+        the recomputation to a caller that writes more rows first (a credit note)."""
         self.invoice = invoice
         self.organization_id = invoice.organization_id
         # A payment is always in its invoice's currency: there is no conversion here.
         self.currency = invoice.currency
         self.created_by = actor
+        # Money moved once the invoice is written off moves `written_off_total` (spec 14).
+        self.recovery = invoice.written_off_on is not None if recovery is None else recovery
         self._history_user = actor
         self._change_reason = reason
         if self.reference or self.reverses_id:
@@ -246,7 +271,8 @@ class Payment(models.Model):
         # A row just inserted has no reversal yet: the answer's `reversed_by` is known
         # without a query.
         type(self).reversed_by.related.set_cached_value(self, None)
-        invoice.apply_payments(actor=actor, reason=reason)
+        if recompute:
+            invoice.apply_payments(actor=actor, reason=reason)
         log_event(
             EVENT_NAMES[self.kind],
             organization=self.organization_id,

@@ -23,6 +23,9 @@ def _summary(report):
         Column("outstanding", "money"),
         Column("overdue_count", "integer"),
         Column("overdue_amount", "money"),
+        Column("credited", "money"),
+        Column("written_off", "money"),
+        Column("recovered", "money"),
     ]
     rows = [
         {**item, **{f"counts.{status}": count for status, count in item["counts"].items()}}

@@ -60,6 +60,7 @@ class SummaryCountsSerializer(serializers.Serializer):
     partially_paid = serializers.IntegerField()
     paid = serializers.IntegerField()
     void = serializers.IntegerField()
+    uncollectible = serializers.IntegerField()
 
 
 class SummaryCurrencySerializer(serializers.Serializer):
@@ -70,6 +71,9 @@ class SummaryCurrencySerializer(serializers.Serializer):
     outstanding = Money()
     overdue_count = serializers.IntegerField()
     overdue_amount = Money()
+    credited = Money(help_text="Credit notes' totals, by their issue date.")
+    written_off = Money(help_text="Gross write-offs, by their date.")
+    recovered = Money(help_text="Cash received on written-off invoices, by its date.")
 
 
 class SummarySerializer(serializers.Serializer):
@@ -120,7 +124,17 @@ class RevenueSerializer(serializers.Serializer):
 
 class StatementLineSerializer(serializers.Serializer):
     date = serializers.DateField()
-    type = serializers.ChoiceField(choices=["invoice", "payment", "refund", "reversal"])
+    type = serializers.ChoiceField(
+        choices=[
+            "invoice",
+            "payment",
+            "refund",
+            "reversal",
+            "credit_note",
+            "write_off",
+            "recovery",
+        ]
+    )
     number = serializers.CharField(allow_null=True)
     reference = serializers.CharField()
     amount = Money(help_text="Signed effect on the balance.")

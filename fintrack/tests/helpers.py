@@ -26,7 +26,7 @@ def snapshot(invoice) -> dict:
 
     A refusal (412, 409, 400) proves nothing changed when `snapshot(invoice)` is the same
     before and after it: the row's version, status, money, currency and number, its lines
-    (every figure), its payment rows and its history.
+    (every figure), its payment rows, credit notes, write-off and its history.
     """
     fresh = type(invoice)._base_manager.get(pk=invoice.pk)
     return {
@@ -34,6 +34,9 @@ def snapshot(invoice) -> dict:
         "status": fresh.status,
         "amount_paid": fresh.amount_paid,
         "balance_due": fresh.balance_due,
+        "credited_total": fresh.credited_total,
+        "written_off_total": fresh.written_off_total,
+        "written_off_on": fresh.written_off_on,
         "total": fresh.total,
         "number": fresh.number,
         "currency": fresh.currency,
@@ -46,4 +49,9 @@ def snapshot(invoice) -> dict:
         "payments": fresh.payments.count(),
         "payment_history": fresh.payments.model.history.filter(invoice_id=fresh.pk).count(),
         "history": fresh.history.count(),
+        # Spec 14's rows, read through their relations (this helper imports no app).
+        "credit_notes": fresh.credit_notes.count(),
+        "write_offs": type(fresh)
+        .write_off.related.related_model.objects.filter(invoice=fresh)
+        .count(),
     }

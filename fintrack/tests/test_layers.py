@@ -1,6 +1,7 @@
 """Dependencies point one way: the domain's models never reach the API layer or an app above.
 
-The chain, lowest first: core <- accounts <- customers <- invoices <- payments, with rates
+The chain, lowest first: core <- accounts <- customers <- invoices <- payments <- credits
+(credit notes and write-offs, spec 14), with rates
 beside customers (it knows organizations, nothing else). api, audit, reports, fintrack and
 demo sit above every domain app. A models module may import its own app and the apps below
 it, never DRF, drf-spectacular or django-filter, directly or through anything it imports
@@ -24,6 +25,7 @@ LEVELS = {
     "customers": 2,
     "invoices": 3,
     "payments": 4,
+    "credits": 5,
 }
 # Layers above every domain app: no models module of the chain may import them.
 ABOVE = {"api", "audit", "reports", "fintrack", "demo"}
@@ -113,7 +115,9 @@ def test_every_domain_models_module_is_walked():
     # A new domain app must be placed in the chain, or its models would go unchecked.
     apps_with_models = {path.parent.name for path in ROOT.glob("*/models.py")}
     assert apps_with_models - set(LEVELS) <= ABOVE
-    assert {"accounts", "customers", "invoices", "payments", "rates"} <= set(DOMAIN_MODELS)
+    assert {"accounts", "customers", "invoices", "payments", "credits", "rates"} <= set(
+        DOMAIN_MODELS
+    )
 
 
 def test_core_imports_no_http_library_and_no_app():

@@ -279,6 +279,31 @@ def test_sending_an_invoice_is_a_domain_event(
     assert event["total"] == "10.00"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("settled_by", ["pay", "credit_note"])
+def test_an_invoice_becoming_paid_is_a_domain_event_however_settled(
+    organization, admin_user, log_lines, django_capture_on_commit_callbacks, settled_by
+):
+    from credits.models import CreditNote
+    from invoices.tests.factories import line
+    from payments.models import Payment
+
+    invoice = InvoiceFactory(organization=organization, sent=True, total="10.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        if settled_by == "pay":
+            Payment.pay(invoice, amount="10.00", method="cash", actor=admin_user)
+        else:
+            CreditNote.issue(
+                invoice, lines=[line(unit_price="10.00")], reason="x", actor=admin_user
+            )
+    [event] = [line for line in log_lines() if line["event"] == "invoice.paid"]
+    assert (event["number"], event["by"], event["actor"]) == (
+        invoice.number,
+        settled_by,
+        admin_user.pk,
+    )
+
+
 def test_text_format_is_for_humans():
     formatter_config = dict(logging_config("text", "INFO")["formatters"]["structured"])
     formatter = formatter_config.pop("()")(**formatter_config)

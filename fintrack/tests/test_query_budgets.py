@@ -24,8 +24,9 @@ from invoices.tests.factories import InvoiceFactory, line
 PAY_QUERY_BUDGET = 11
 # The user with its membership (1), the COUNT, the page, its lines.
 LIST_QUERIES = 4
-# The user with its membership (1), the figures (1).
-REPORT_QUERIES = 2
+# The user with its membership (1), the figures (1); the summary also reads the credit
+# notes, write-offs and recoveries of spec 14, dated on their own, in one UNION (1).
+REPORT_QUERIES = {"summary": 3, "aging": 2}
 
 
 def statements(captured):
@@ -140,7 +141,9 @@ def test_the_summary_and_aging_cost_the_same_for_3_and_for_30_invoices(
 
     assert small.status_code == large.status_code == 200
     assert small.content != large.content
-    assert len(small_queries) == len(large_queries) == REPORT_QUERIES, "\n".join(large_queries)
+    assert len(small_queries) == len(large_queries) == REPORT_QUERIES[report], "\n".join(
+        large_queries
+    )
 
 
 @pytest.mark.django_db(transaction=True)

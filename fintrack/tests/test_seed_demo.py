@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from accounts.models import Organization, Role, User
+from credits.models import CreditNote
 from customers.models import Customer
 from demo.management.commands.seed_demo import DEFAULT_PASSWORD, ORGANIZATION_NAME, USERS
 from invoices.models import Invoice, InvoiceStatus
@@ -26,7 +27,7 @@ def row_counts():
     return {
         model._meta.label: model._base_manager.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"accounts", "customers", "invoices", "payments"}
+        if model._meta.app_label in {"accounts", "customers", "invoices", "payments", "credits"}
     }
 
 
@@ -78,13 +79,27 @@ def test_demo_money_is_consistent(demo):
     for invoice in Invoice.objects.filter(organization=organization):
         paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or 0
         assert invoice.amount_paid == paid
-        assert invoice.balance_due == invoice.total - invoice.amount_paid
+        assert invoice.balance_due == (
+            invoice.total - invoice.amount_paid - invoice.credited_total - invoice.written_off_total
+        )
     numbers = sorted(
         Invoice.objects.filter(organization=organization)
         .exclude(number=None)
         .values_list("number", flat=True)
     )
     assert numbers == [f"DEMO-{n:05d}" for n in range(1, len(numbers) + 1)]
+
+
+def test_demo_shows_a_credit_note_and_a_written_off_invoice(demo):
+    organization, output = demo
+    note = CreditNote.objects.get(organization=organization)
+    assert note.number == "CN-00001"
+    assert note.number in output
+    assert note.invoice.status == InvoiceStatus.PARTIALLY_PAID
+    written_off = Invoice.objects.get(organization=organization, status=InvoiceStatus.UNCOLLECTIBLE)
+    assert written_off.written_off_total > 0
+    assert written_off.write_off.reason
+    call_command("verify_ledger", stdout=StringIO())
 
 
 def test_history_is_attributed_to_the_system_actor(demo):
@@ -113,7 +128,7 @@ def test_each_demo_user_can_log_in(demo, api, role, email, name):
     assert me["memberships"] == [
         {"organization": {"id": organization.pk, "name": ORGANIZATION_NAME}, "role": role}
     ]
-    assert client.get("/api/v1/invoices/").json()["count"] == 7
+    assert client.get("/api/v1/invoices/").json()["count"] == 9
 
 
 def test_custom_password(api):

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
 from accounts.models import User
+from credits.models import CreditNote, WriteOff
 from customers.tests.factories import CustomerFactory
 from invoices.listing import invoice_rows, render_invoices
 from invoices.models import Invoice, InvoiceStatus
@@ -85,6 +86,15 @@ def book(organization):
     invoices["jpy_partially_paid"] = jpy_partly
     kwd_paid = InvoiceFactory(organization=organization, currency="KWD", paid=True)
     invoices["kwd_paid"] = kwd_paid
+    written_off = InvoiceFactory(organization=organization, sent=True, total="90.00", **past)
+    PaymentFactory(invoice=written_off, amount="15.00")
+    WriteOff.write_off(written_off, reason="Customer insolvent", actor=actor)
+    invoices["uncollectible"] = written_off
+    credited = InvoiceFactory(organization=organization, sent=True, total="60.00")
+    CreditNote.issue(
+        credited, lines=[line("Too much", unit_price="20.00")], reason="Overbilled", actor=actor
+    )
+    invoices["credited"] = credited
     invoices["void"].void(reason="Sent by mistake", actor=actor)
     invoices["voided_draft"].void(reason="", actor=actor)
     return invoices

@@ -406,9 +406,11 @@ EXPECTED_SOURCES = {
     "delete_draft": {"draft"},
     "send": {"draft"},
     "void": {"draft", "sent"},
-    "pay": {"sent", "partially_paid"},
-    "refund": {"sent", "partially_paid", "paid"},
-    "reverse": {"sent", "partially_paid", "paid"},
+    "pay": {"sent", "partially_paid", "uncollectible"},
+    "refund": {"sent", "partially_paid", "paid", "uncollectible"},
+    "reverse": {"sent", "partially_paid", "paid", "uncollectible"},
+    "credit": {"sent", "partially_paid", "paid", "uncollectible"},
+    "write_off": {"sent", "partially_paid"},
     "remind": {"sent", "partially_paid"},
 }
 EXPECTED_REFUSALS = {
@@ -418,6 +420,8 @@ EXPECTED_REFUSALS = {
     "pay": "invalid_status",
     "refund": "invalid_status",
     "reverse": "invalid_status",
+    "credit": "invalid_status",
+    "write_off": "invalid_status",
     "remind": "invalid_status",
 }
 

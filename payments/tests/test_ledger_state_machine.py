@@ -1,7 +1,7 @@
-"""Random sequences of pay / refund / reverse / void in USD, JPY and KWD against a model of
-the ledger: after every step every money invariant of spec 5 and 6 holds on every invoice,
-each command succeeds exactly when the model says it may (a refusal changes nothing), and
-`verify_ledger` is clean."""
+"""Random sequences of pay / refund / reverse / void, credit notes, write-offs and
+recoveries in USD, JPY and KWD against a model of the ledger: after every step every money
+invariant of spec 5, 6 and 14 holds on every invoice, each command succeeds exactly when
+the model says it may (a refusal changes nothing), and `verify_ledger` is clean."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,9 +25,10 @@ from hypothesis.stateful import (
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from core.errors import DomainError
+from credits.models import CreditNote, WriteOff
 from fintrack.tests.helpers import snapshot
-from invoices.models import Invoice, InvoiceStatus, status_for_amount_paid
-from invoices.tests.factories import InvoiceFactory
+from invoices.models import Invoice, InvoiceStatus, settled_figures
+from invoices.tests.factories import InvoiceFactory, line
 from payments.models import Payment, PaymentKind
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,16 @@ class ModelInvoice:
     paid: Decimal = Decimal(0)
     void: bool = False
     had_payment: bool = False
+    # Spec 14: what credit notes settled, their totals (capped by the invoice's one rate),
+    # and whether the invoice was written off.
+    credited: Decimal = Decimal(0)
+    notes_total: Decimal = Decimal(0)
+    written_off: bool = False
+
+    @property
+    def claim(self):
+        """What the invoice still claims, owed or written off."""
+        return self.total - self.paid - self.credited
 
 
 @dataclass
@@ -141,7 +152,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return self._pay(invoice, invoice.total - invoice.paid)
 
     def _pay(self, invoice, amount):
-        allowed = not invoice.void and amount > 0 and invoice.paid + amount <= invoice.total
+        # Owed or written off (a recovery), the bound is what the invoice still claims.
+        allowed = not invoice.void and 0 < amount <= invoice.claim
         row = self.attempt(
             invoice,
             allowed,
@@ -186,9 +198,52 @@ class LedgerMachine(RuleBasedStateMachine):
             payment.reversed = True
             invoice.paid -= payment.amount
 
+    @rule(invoice=invoices, minor_amount=MINOR_AMOUNTS, refund=st.booleans())
+    def credit_note(self, invoice, minor_amount, refund):
+        amount = money(minor_amount, invoice.currency)
+        to_invoice = min(amount, invoice.claim)
+        refunded = min(amount - to_invoice, invoice.paid) if refund else Decimal(0)
+        allowed = (
+            not invoice.void
+            and invoice.notes_total + amount <= invoice.total
+            and to_invoice + refunded == amount
+        )
+        note = self.attempt(
+            invoice,
+            allowed,
+            lambda: CreditNote.issue(
+                Invoice(pk=invoice.pk),
+                lines=[line("Correction", unit_price=str(amount))],
+                reason="test",
+                refund=refund,
+                actor=self.actor,
+            ),
+        )
+        if note is not None:
+            assert (note.credited_to_invoice, note.refunded) == (to_invoice, refunded)
+            invoice.notes_total += amount
+            invoice.credited += amount
+            invoice.paid -= refunded
+
+    @rule(invoice=invoices)
+    def write_off(self, invoice):
+        allowed = not invoice.void and not invoice.written_off and invoice.claim > 0
+        row = self.attempt(
+            invoice,
+            allowed,
+            lambda: WriteOff.write_off(Invoice(pk=invoice.pk), reason="test", actor=self.actor),
+        )
+        if row is not None:
+            invoice.written_off = True
+
     @rule(invoice=invoices)
     def void(self, invoice):
-        allowed = not invoice.void and not invoice.had_payment
+        allowed = (
+            not invoice.void
+            and not invoice.had_payment
+            and not invoice.notes_total
+            and not invoice.written_off
+        )
 
         def void():
             Invoice.objects.get(pk=invoice.pk).void(reason="test", actor=self.actor)
@@ -208,13 +263,35 @@ class LedgerMachine(RuleBasedStateMachine):
             assert invoice.minor_unit == digits
             assert invoice.amount_paid == paid
             assert Decimal(0) <= invoice.amount_paid <= invoice.total
-            assert invoice.balance_due == invoice.total - invoice.amount_paid
-            for figure in (invoice.amount_paid, invoice.balance_due, invoice.total):
+            credited = sum(
+                (n.credited_to_invoice + n.refunded for n in invoice.credit_notes.all()),
+                Decimal(0),
+            )
+            assert invoice.credited_total == credited
+            assert invoice.balance_due == (
+                invoice.total - paid - credited - invoice.written_off_total
+            )
+            assert min(invoice.balance_due, invoice.written_off_total) >= 0
+            figures = (
+                invoice.amount_paid,
+                invoice.balance_due,
+                invoice.total,
+                invoice.credited_total,
+                invoice.written_off_total,
+            )
+            for figure in figures:
                 assert figure == figure.quantize(Decimal(1).scaleb(-digits))
             if invoice.status == InvoiceStatus.VOID:
                 assert rows == []
             else:
-                assert invoice.status == status_for_amount_paid(paid, invoice.total)
+                assert (invoice.written_off_total, invoice.balance_due, invoice.status) == (
+                    settled_figures(
+                        total=invoice.total,
+                        amount_paid=paid,
+                        credited_total=credited,
+                        written_off=invoice.written_off_on is not None,
+                    )
+                )
                 assert invoice.number
             assert (invoice.status == InvoiceStatus.PAID) == (invoice.paid_at is not None)
             for row in rows:
@@ -232,7 +309,14 @@ class LedgerMachine(RuleBasedStateMachine):
         for model in self.models:
             stored = Invoice.objects.get(pk=model.pk)
             assert stored.amount_paid == model.paid
+            assert stored.credited_total == model.credited
+            assert (stored.written_off_on is not None) == model.written_off
+            assert stored.written_off_total == (model.claim if model.written_off else 0)
             assert (stored.status == InvoiceStatus.VOID) == model.void
+            for row in stored.payments.all():
+                # A recovery is money moved once the invoice was written off.
+                if row.recovery:
+                    assert model.written_off
 
     @invariant()
     def verify_ledger_is_clean(self):
@@ -246,7 +330,7 @@ def test_random_ledger_histories_keep_every_invariant(db):
         LedgerMachine,
         settings=settings(
             max_examples=25,
-            stateful_step_count=15,
+            stateful_step_count=16,
             derandomize=True,
             database=None,
             deadline=None,

@@ -228,7 +228,11 @@ def corrupt_amount_paid(books):
 def corrupt_amount_paid_beyond_total(books):
     # The payment rows too, so amount_paid still equals their sum: only 0..total is broken.
     invoice = books["partly"]
-    with check_constraint_off(Invoice, "invoice_amount_paid_within_total"):
+    # The balance goes negative with it, which its own CHECK (spec 14) also refuses.
+    with (
+        check_constraint_off(Invoice, "invoice_amount_paid_within_total"),
+        check_constraint_off(Invoice, "invoice_settlements_non_negative"),
+    ):
         raw_payments().filter(invoice=invoice, amount=Decimal("0.20")).update(
             amount=Decimal("70.00")
         )
@@ -238,8 +242,25 @@ def corrupt_amount_paid_beyond_total(books):
 
 
 def corrupt_balance_due(books):
-    with check_constraint_off(Invoice, "invoice_balance_is_total_minus_paid"):
+    with check_constraint_off(Invoice, "invoice_balance_is_what_is_still_claimed"):
         Invoice.objects.filter(pk=books["unpaid"].pk).update(balance_due=Decimal("3.00"))
+
+
+def corrupt_negative_credited_total(books):
+    # The balance identity still holds (10.00 = 10.00 - 0 - (-3.00) - 3.00): only a sign is
+    # wrong, which no other rule sees.
+    with check_constraint_off(Invoice, "invoice_settlements_non_negative"):
+        Invoice.objects.filter(pk=books["unpaid"].pk).update(
+            credited_total=Decimal("-3.00"), written_off_total=Decimal("3.00")
+        )
+
+
+def corrupt_written_off_total(books):
+    # Written off on paper but the balance left owed: the status rule and the write-off
+    # amount disagree with what the invoice still claims.
+    Invoice.objects.filter(pk=books["unpaid"].pk).update(
+        written_off_total=Decimal("4.00"), balance_due=Decimal("6.00"), status="uncollectible"
+    )
 
 
 def corrupt_void_with_payments(books):
@@ -310,7 +331,9 @@ RULE_CORRUPTIONS = [
     ("total_is_subtotal_minus_discount_plus_tax", corrupt_total),
     ("amount_paid_equals_sum_of_payments", corrupt_amount_paid),
     ("amount_paid_within_total", corrupt_amount_paid_beyond_total),
-    ("balance_due_is_total_minus_amount_paid", corrupt_balance_due),
+    ("balance_due_is_total_minus_paid_credited_and_written_off", corrupt_balance_due),
+    ("settlements_non_negative", corrupt_negative_credited_total),
+    ("written_off_total_is_what_is_still_claimed", corrupt_written_off_total),
     ("no_payments_on_draft_or_void", corrupt_void_with_payments),
     ("no_payments_on_draft_or_void", corrupt_draft_with_payments),
     ("status_matches_amount_paid", corrupt_status),

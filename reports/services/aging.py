@@ -3,10 +3,11 @@
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db.models import Case, CharField, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from core.money import ZERO, quantize
+from credits.models import CreditNote
 from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
 from reports.services.common import (
@@ -42,8 +43,9 @@ def bucket_of_due_date(as_of):
 
 
 def aging(organization, *, as_of, convert_to=None):
-    """The ledger as it stood at `as_of`: booked invoices issued by then, less every
-    payment, refund and reversal received by then (so later payments do not count).
+    """The ledger as it stood at `as_of`: booked invoices issued by then and not written
+    off by then, less every payment, refund and reversal received by then and what credit
+    notes issued by then settled (so later ones do not count).
 
     One GROUP BY (currency, customer, bucket[, issue date when converting]); the buckets
     are pivoted into columns here. Customers owing nothing in total are left out.
@@ -54,8 +56,18 @@ def aging(organization, *, as_of, convert_to=None):
         .annotate(paid=Sum("amount"))
         .values("paid")
     )
-    owed = F("total") - Coalesce(
-        Subquery(received_by_then, output_field=MONEY_OUTPUT), zero_money()
+    # Spec 14: credit notes count on their issue date for what they settled on the invoice
+    # (their refunds are payment rows above).
+    credited_by_then = (
+        CreditNote.objects.filter(invoice=OuterRef("pk"), issued_on__lte=as_of)
+        .values("invoice")
+        .annotate(credited=Sum(F("credited_to_invoice") + F("refunded")))
+        .values("credited")
+    )
+    owed = (
+        F("total")
+        - Coalesce(Subquery(received_by_then, output_field=MONEY_OUTPUT), zero_money())
+        - Coalesce(Subquery(credited_by_then, output_field=MONEY_OUTPUT), zero_money())
     )
     group = ["currency", "customer_id", "customer__name", "bucket"]
     if convert_to:
@@ -64,6 +76,8 @@ def aging(organization, *, as_of, convert_to=None):
         Invoice.objects.filter(
             organization=organization, status__in=BOOKED_STATUSES, issue_date__lte=as_of
         )
+        # A written-off invoice leaves aging from its write-off's date.
+        .filter(Q(written_off_on__isnull=True) | Q(written_off_on__gt=as_of))
         .annotate(owed=owed, bucket=bucket_of_due_date(as_of))
         .values(*group)
         .annotate(amount=money_sum("owed"))

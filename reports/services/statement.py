@@ -4,59 +4,115 @@ from django.db.models import CharField as TextField
 from django.db.models import F, IntegerField, Value
 
 from core.money import ZERO
+from credits.models import CreditNote, WriteOff
 from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
 from reports.services.common import MONEY_OUTPUT, money, money_sum
 
+TEXT = TextField()
+
 
 def statement(customer, *, currency, date_from=None, date_to):
     """Opening balance before `from`, every movement from `from` to `to` with the running
-    balance, and the closing balance. Invoices add their total on their issue date;
-    payments subtract, refunds and reversals add back (the effect is minus the signed
-    payment amount). Same-day movements list invoices first, then in creation order.
+    balance, and the closing balance: the customer's net position (spec 9 and 14).
 
-    Three queries: the two opening sums and one UNION for the lines.
+    Invoices add their total on their issue date; payments subtract, refunds and reversals
+    add back (the effect is minus the signed payment amount); a credit note subtracts its
+    total on its issue date and a write-off its amount on its date; money moved on a
+    written-off invoice (a payment, refund or reversal, or a credit note's part that
+    reduced the write-off) is also a `recovery` line of the opposite effect, so it leaves
+    the net position as the write-off left it. Same-day movements list invoices first, then
+    payment rows, recoveries, credit notes and write-offs, each in creation order.
+
+    A constant number of queries: one opening sum per kind of movement and one UNION.
     """
-    invoices = Invoice.objects.filter(
-        organization=customer.organization_id,
-        customer=customer,
-        currency=currency,
-        status__in=BOOKED_STATUSES,
-    )
-    payments = Payment.objects.filter(
-        organization=customer.organization_id, invoice__customer=customer, currency=currency
-    )
+    scope = {"organization": customer.organization_id, "currency": currency}
+    sources = [
+        (
+            Invoice.objects.filter(**scope, customer=customer, status__in=BOOKED_STATUSES),
+            "issue_date",
+            {
+                "line_type": Value("invoice", output_field=TEXT),
+                "line_number": F("number"),
+                "line_reference": F("reference"),
+                "effect": F("total"),
+            },
+        ),
+        (
+            Payment.objects.filter(**scope, invoice__customer=customer),
+            "received_on",
+            {
+                "line_type": F("kind"),
+                "line_number": F("invoice__number"),
+                "line_reference": F("reference"),
+                "effect": Value(0, output_field=MONEY_OUTPUT) - F("amount"),
+            },
+        ),
+        (
+            Payment.objects.filter(**scope, invoice__customer=customer, recovery=True),
+            "received_on",
+            {
+                "line_type": Value("recovery", output_field=TEXT),
+                "line_number": F("invoice__number"),
+                "line_reference": F("reference"),
+                "effect": F("amount"),
+            },
+        ),
+        (
+            CreditNote.objects.filter(**scope, customer=customer, against_write_off=True),
+            "issued_on",
+            {
+                "line_type": Value("recovery", output_field=TEXT),
+                "line_number": F("invoice__number"),
+                "line_reference": F("number"),
+                "effect": F("credited_to_invoice"),
+            },
+        ),
+        (
+            CreditNote.objects.filter(**scope, customer=customer),
+            "issued_on",
+            {
+                "line_type": Value("credit_note", output_field=TEXT),
+                "line_number": F("number"),
+                "line_reference": F("invoice__number"),
+                "effect": Value(0, output_field=MONEY_OUTPUT) - F("total"),
+            },
+        ),
+        (
+            WriteOff.objects.filter(**scope, invoice__customer=customer),
+            "written_off_on",
+            {
+                "line_type": Value("write_off", output_field=TEXT),
+                "line_number": F("invoice__number"),
+                "line_reference": Value("", output_field=TEXT),
+                "effect": Value(0, output_field=MONEY_OUTPUT) - F("amount"),
+            },
+        ),
+    ]
     opening = ZERO
-    if date_from:
-        opening += invoices.filter(issue_date__lt=date_from).aggregate(s=money_sum("total"))["s"]
-        opening -= payments.filter(received_on__lt=date_from).aggregate(s=money_sum("amount"))["s"]
-        invoices = invoices.filter(issue_date__gte=date_from)
-        payments = payments.filter(received_on__gte=date_from)
-    invoices = invoices.filter(issue_date__lte=date_to)
-    payments = payments.filter(received_on__lte=date_to)
-
-    text = TextField()
-    # Both halves select the same columns in the same order.
-    invoice_lines = invoices.values(
-        line_date=F("issue_date"),
-        line_type=Value("invoice", output_field=text),
-        line_number=F("number"),
-        line_reference=F("reference"),
-        effect=F("total"),
-        same_day_order=Value(0, output_field=IntegerField()),
-        row_id=F("id"),
-    ).order_by()
-    payment_lines = payments.values(
-        line_date=F("received_on"),
-        line_type=F("kind"),
-        line_number=F("invoice__number"),
-        line_reference=F("reference"),
-        effect=Value(0, output_field=MONEY_OUTPUT) - F("amount"),
-        same_day_order=Value(1, output_field=IntegerField()),
-        row_id=F("id"),
-    ).order_by()
-    movements = invoice_lines.union(payment_lines, all=True).order_by(
-        "line_date", "same_day_order", "row_id"
+    halves = []
+    for order, (rows, date_field, columns) in enumerate(sources):
+        if date_from:
+            before = rows.filter(**{f"{date_field}__lt": date_from})
+            opening += before.annotate(effect_=columns["effect"]).aggregate(s=money_sum("effect_"))[
+                "s"
+            ]
+            rows = rows.filter(**{f"{date_field}__gte": date_from})
+        rows = rows.filter(**{f"{date_field}__lte": date_to})
+        # Every half selects the same columns in the same order.
+        halves.append(
+            rows.values(
+                line_date=F(date_field),
+                line_type=columns["line_type"],
+                line_number=columns["line_number"],
+                line_reference=columns["line_reference"],
+                effect=columns["effect"],
+                same_day_order=Value(order, output_field=IntegerField()),
+                row_id=F("id"),
+            ).order_by()
+        )
+    movements = (
+        halves[0].union(*halves[1:], all=True).order_by("line_date", "same_day_order", "row_id")
     )
     balance = opening
     lines = []

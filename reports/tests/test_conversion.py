@@ -69,12 +69,22 @@ def test_conversion_crosses_through_eur(viewer_api, organization, eur_usd):
     assert body["currencies"] == [
         {
             "currency": "JPY",
-            "counts": {"draft": 0, "sent": 1, "partially_paid": 0, "paid": 0, "void": 0},
+            "counts": {
+                "draft": 0,
+                "sent": 1,
+                "partially_paid": 0,
+                "paid": 0,
+                "void": 0,
+                "uncollectible": 0,
+            },
             "invoiced": "1600",  # 11 / 1.10 x 160
             "collected": "0",
             "outstanding": "1600",
             "overdue_count": 1,
             "overdue_amount": "1600",
+            "credited": "0",
+            "written_off": "0",
+            "recovered": "0",
         }
     ]
 

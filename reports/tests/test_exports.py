@@ -62,15 +62,35 @@ def test_summary_csv_has_the_json_field_names_and_money_strings(viewer_api, book
         "counts.partially_paid",
         "counts.paid",
         "counts.void",
+        "counts.uncollectible",
         "invoiced",
         "collected",
         "outstanding",
         "overdue_count",
         "overdue_amount",
+        "credited",
+        "written_off",
+        "recovered",
     ]
     assert rows[1:] == [
-        ["JPY", "0", "1", "0", "0", "0", "1050", "0", "1050", "1", "1050"],
-        ["USD", "0", "1", "1", "0", "0", "120.25", "24.50", "95.75", "1", "75.50"],
+        ["JPY", "0", "1", "0", "0", "0", "0", "1050", "0", "1050", "1", "1050", "0", "0", "0"],
+        [
+            "USD",
+            "0",
+            "1",
+            "1",
+            "0",
+            "0",
+            "0",
+            "120.25",
+            "24.50",
+            "95.75",
+            "1",
+            "75.50",
+            "0.00",
+            "0.00",
+            "0.00",
+        ],
     ]
 
 

@@ -36,12 +36,22 @@ def test_summary_counts_every_status_but_sums_only_sent_partially_paid_and_paid(
     usd = by_currency(response.json())["USD"]
     assert usd == {
         "currency": "USD",
-        "counts": {"draft": 1, "sent": 1, "partially_paid": 1, "paid": 1, "void": 1},
+        "counts": {
+            "draft": 1,
+            "sent": 1,
+            "partially_paid": 1,
+            "paid": 1,
+            "void": 1,
+            "uncollectible": 0,
+        },
         "invoiced": "600.00",
         "collected": "350.00",
         "outstanding": "250.00",
         "overdue_count": 1,
         "overdue_amount": "100.00",
+        "credited": "0.00",
+        "written_off": "0.00",
+        "recovered": "0.00",
     }
 
 
@@ -55,7 +65,14 @@ def test_summary_overdue_needs_a_positive_balance_due(viewer_api, books):
 
 def test_summary_is_per_currency_with_that_currencys_digits(viewer_api, books):
     jpy = by_currency(viewer_api.get(URL).json())["JPY"]
-    assert jpy["counts"] == {"draft": 0, "sent": 1, "partially_paid": 0, "paid": 0, "void": 0}
+    assert jpy["counts"] == {
+        "draft": 0,
+        "sent": 1,
+        "partially_paid": 0,
+        "paid": 0,
+        "void": 0,
+        "uncollectible": 0,
+    }
     assert (jpy["invoiced"], jpy["collected"], jpy["outstanding"]) == ("1050", "0", "1050")
     assert (jpy["overdue_count"], jpy["overdue_amount"]) == (1, "1050")
 
@@ -64,7 +81,14 @@ def test_summary_from_and_to_select_invoices_by_issue_date(viewer_api, books):
     body = viewer_api.get(URL, {"from": "2025-06-01", "to": "2025-06-02"}).json()
     usd = by_currency(body)["USD"]
     # The May invoice, the undated draft and the void of June 5 fall outside.
-    assert usd["counts"] == {"draft": 0, "sent": 1, "partially_paid": 1, "paid": 0, "void": 0}
+    assert usd["counts"] == {
+        "draft": 0,
+        "sent": 1,
+        "partially_paid": 1,
+        "paid": 0,
+        "void": 0,
+        "uncollectible": 0,
+    }
     assert (usd["invoiced"], usd["collected"], usd["outstanding"]) == (
         "300.00",
         "50.00",

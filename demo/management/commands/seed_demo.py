@@ -13,6 +13,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Organization, Role, User
 from core.money import format_plain
+from credits.models import CreditNote, WriteOff
 from customers.models import Customer
 from invoices.models import Invoice, InvoiceQuerySet
 from payments.models import Payment
@@ -165,6 +166,15 @@ class Command(BaseCommand):
             "paid": sent(customers["walk_in"], hardware),
             "void": sent(customers["contoso"], hardware),
             "archived_customer_paid": sent(customers["old_partner"], consulting),
+            # Billed one scanner too many: corrected by a credit note (spec 14).
+            "credited": sent(customers["contoso"], hardware, reference="PO-2002"),
+            # Four months past due and given up on: written off, out of aging and reminders.
+            "written_off": sent(
+                customers["northwind"],
+                hardware,
+                issue_date=today - timedelta(days=150),
+                due_date=today - timedelta(days=120),
+            ),
         }
         self.pay(invoices["partially_paid"], Decimal("100.00"), "bank_transfer", actor)
         self.pay(invoices["paid"], invoices["paid"].balance_due, "cash", actor)
@@ -175,6 +185,17 @@ class Command(BaseCommand):
             actor,
         )
         invoices["void"].void(reason="Issued to the wrong customer", actor=actor)
+        CreditNote.issue(
+            invoices["credited"],
+            lines=[line("Barcode scanner", "1", "129.00", tax_rate="8.5")],
+            reason="One scanner was billed twice",
+            actor=actor,
+        )
+        self.pay(invoices["written_off"], Decimal("50.00"), "bank_transfer", actor)
+        WriteOff.write_off(
+            invoices["written_off"], reason="Customer stopped answering; sent to collections",
+            actor=actor,
+        )  # fmt: skip
         # Archived after its last invoice: it keeps its history but gets no new invoices.
         customers["old_partner"].archive(actor=actor)
         for invoice in invoices.values():
@@ -205,6 +226,8 @@ class Command(BaseCommand):
         )
         for invoice in invoices.values():
             overdue = " (overdue)" if invoice.pk in overdue_pks else ""
+            for note in invoice.credit_notes.all():
+                overdue += f" (credit note {note.number})"
             self.stdout.write(
                 f"  {invoice.number or 'draft':<12} {invoice.status + overdue:<15} "
                 f"{invoice.customer.name:<20} "

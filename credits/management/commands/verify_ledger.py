@@ -1,15 +1,17 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from payments.invariants import LedgerCheck
+from credits.invariants import CreditLedgerCheck
 
 
 class Command(BaseCommand):
     help = (
-        "Check every ledger invariant (spec 5 and 6) for every organization: totals equal the "
-        "sum of the lines and each line's figures, amount_paid equals the sum of the payment "
-        "rows and lies within 0..total, balance_due = total - amount_paid, status and paid_at "
-        "follow amount_paid, reversals cancel a payment of the same invoice, and invoice "
+        "Check every ledger invariant (spec 5, 6 and 14) for every organization: totals equal "
+        "the sum of the lines and each line's figures, amount_paid equals the sum of the "
+        "payment rows and lies within 0..total, balance_due = total - amount_paid - "
+        "credited_total - written_off_total, status and paid_at follow them, reversals cancel "
+        "a payment of the same invoice, credit notes' totals, lines, refunds and per-rate caps, "
+        "credited_total and written_off_on against their rows, and invoice and credit-note "
         "numbers are gapless and unique. Prints each violation; exits 1 if there is any."
     )
 
@@ -29,13 +31,14 @@ class Command(BaseCommand):
             missing = set(organization) - set(organizations.values_list("pk", flat=True))
             if missing:
                 raise CommandError(f"Unknown organization id(s): {sorted(missing)}")
-        check = LedgerCheck(organizations)
+        check = CreditLedgerCheck(organizations)
         violations = check.run()
         for violation in violations:
             self.stderr.write(f"VIOLATION {violation}")
         checked = (
             f"{len(check.organizations)} organization(s), {check.invoice_count} invoice(s), "
-            f"{check.payment_count} payment row(s)"
+            f"{check.payment_count} payment row(s), {check.credit_note_count} credit note(s), "
+            f"{check.write_off_count} write-off(s)"
         )
         if violations:
             raise CommandError(f"Ledger check failed: {len(violations)} violation(s) in {checked}.")

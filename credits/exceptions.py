@@ -1,0 +1,32 @@
+"""Stable error codes of spec 14 for credit notes and write-offs."""
+
+from core.errors import ConflictError, DomainError
+
+
+class CreditExceedsInvoice(DomainError):
+    code = "credit_exceeds_invoice"
+    default_message = (
+        "Per tax rate, credit notes cannot credit more than the invoice charged, nor a rate "
+        "the invoice does not have."
+    )
+
+
+class CreditNoteEmpty(DomainError):
+    code = "credit_note_empty"
+    default_message = "A credit note needs at least one line and a total above zero."
+
+
+class CustomerCreditUnavailable(ConflictError):
+    # Spec 14 puts the rest of a credit note that neither the invoice's balance nor a
+    # refund takes on the customer's credit; until that ledger exists the note is refused
+    # rather than the money lost.
+    code = "customer_credit_unavailable"
+    default_message = (
+        "Part of this credit note would go to the customer's credit, which is not available; "
+        'credit at most what the invoice still claims or send "refund": true.'
+    )
+
+
+class DocumentImmutable(ConflictError):
+    code = "immutable"
+    default_message = "Credit notes and write-offs cannot be changed or deleted."
