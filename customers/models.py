@@ -4,8 +4,11 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.outbox import emit
+from customers.payloads import customer_payload
 from fintrack.models import VersionedModel
 from fintrack.money import validate_currency
+from fintrack.transactions import atomic_step
 from fintrack.validators import validate_country
 
 
@@ -74,7 +77,16 @@ class Customer(VersionedModel):
             self.currency = self.organization.base_currency
         if self.payment_terms_days is None:
             self.payment_terms_days = self.organization.payment_terms_days
-        super().save(*args, **kwargs)
+        created = self._state.adding
+        # The row and its event commit together (spec 16), on every path that saves a
+        # customer: the API, the admin, archive and restore.
+        with atomic_step():
+            super().save(*args, **kwargs)
+            emit(
+                "customer.created" if created else "customer.updated",
+                organization_id=self.organization_id,
+                data=customer_payload(self),
+            )
 
     def archive(self, *, actor, expected_version=None):
         """Soft-delete: the customer leaves lists and gets no new invoices. Idempotent."""

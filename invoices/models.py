@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.outbox import emit
 from customers.models import Customer
 from fintrack.events import log_event
 from fintrack.exceptions import InvalidStatus
@@ -44,6 +45,7 @@ from invoices.exceptions import (
     InvoiceHasPayments,
     InvoiceNotEditable,
 )
+from invoices.payloads import invoice_payload
 
 MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
 # Stored amounts have 15 integer digits; anything larger cannot be an invoice.
@@ -52,6 +54,9 @@ HUNDRED = Decimal("100")
 # Line inputs are stored in the money shape: 4 decimal places, at most 15 integer digits.
 LINE_INPUT_STEP = MONEY_STEP
 MAX_LINE_INPUT = Decimal(10) ** MONEY_INTEGER_DIGITS
+# How far back `Invoice.emit_overdue_events` looks for invoices that became overdue while
+# nothing ran.
+OVERDUE_CATCH_UP_DAYS = 7
 # Enough digits that quantity x unit_price x percent is exact; rounding happens only in
 # `quantize`, where the spec says it does.
 EXACT_PRECISION = 60
@@ -291,6 +296,7 @@ class Invoice(VersionedModel):
             invoice._change_reason = "create_draft"
             invoice.save()
             invoice._save_lines(built, actor=actor, reason="create_draft")
+            invoice.emit("invoice.created", lines=built)
         return invoice
 
     def update_draft(self, *, actor, lines=None, expected_version=None, **fields):
@@ -428,6 +434,7 @@ class Invoice(VersionedModel):
                 total=format_plain(invoice.total, invoice.minor_unit),
                 actor=actor.pk,
             )
+            invoice.emit("invoice.sent")
             if on_sent is not None:
                 on_sent(invoice)
         self.refresh_from_db()
@@ -453,6 +460,7 @@ class Invoice(VersionedModel):
                 number=invoice.number,
                 actor=actor.pk,
             )
+            invoice.emit("invoice.voided")
         self.refresh_from_db()
 
     def apply_payments(self, *, actor, reason):
@@ -468,6 +476,7 @@ class Invoice(VersionedModel):
         paid = quantize(paid, self.minor_unit)
         self.amount_paid = paid
         self.balance_due = self.total - paid
+        was_paid = self.status == InvoiceStatus.PAID
         self.status = status_for_amount_paid(paid, self.total)
         if self.status == InvoiceStatus.PAID:
             self.paid_at = self.paid_at or timezone.now()
@@ -476,6 +485,38 @@ class Invoice(VersionedModel):
         self._history_user = actor
         self._change_reason = reason
         self.save()
+        if self.status == InvoiceStatus.PAID and not was_paid:
+            self.emit("invoice.paid")
+
+    def emit(self, event_type, *, lines=None, key=None):
+        """Write `event_type` about this invoice, as the API shows it now, to the outbox
+        (spec 16). Call in the transaction of the change, after saving it."""
+        return emit(
+            event_type,
+            organization_id=self.organization_id,
+            data=invoice_payload(self, lines=lines),
+            key=key,
+        )
+
+    @classmethod
+    def emit_overdue_events(cls, organization, *, today=None):
+        """`invoice.overdue` once for each invoice of `organization` that is overdue on its
+        `today` (spec 16: once, the day it becomes overdue). An invoice that fell due more
+        than `OVERDUE_CATCH_UP_DAYS` ago is left out, so a first run (or one after a long
+        stop) does not announce the whole back book. Returns how many were written."""
+        today = today or organization.today()
+        invoices = cls.objects.filter(
+            cls.objects.overdue_q(today),
+            organization=organization,
+            due_date__gte=today - timedelta(days=OVERDUE_CATCH_UP_DAYS),
+        ).select_related("customer", "organization")
+        written = 0
+        for invoice in invoices.iterator():
+            with transaction.atomic():
+                # The unique key is the "once": a second run, or a second runner, writes none.
+                if invoice.emit("invoice.overdue", key=f"invoice.overdue:{invoice.pk}"):
+                    written += 1
+        return written
 
 
 class InvoiceLine(models.Model):

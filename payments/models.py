@@ -8,6 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.outbox import emit
 from fintrack.events import log_event
 from fintrack.locking import lock
 from fintrack.money import (
@@ -33,6 +34,7 @@ from payments.exceptions import (
     ReversalExceedsPaid,
     TooPrecise,
 )
+from payments.payloads import payment_payload
 
 
 class PaymentKind(models.TextChoices):
@@ -44,6 +46,12 @@ class PaymentKind(models.TextChoices):
 # The domain event each kind of row is logged as (fintrack/events.py).
 EVENT_NAMES = {
     PaymentKind.PAYMENT: "payment.recorded",
+    PaymentKind.REFUND: "payment.refunded",
+    PaymentKind.REVERSAL: "payment.reversed",
+}
+# The outbox event each kind of row is (spec 16).
+OUTBOX_EVENTS = {
+    PaymentKind.PAYMENT: "payment.created",
     PaymentKind.REFUND: "payment.refunded",
     PaymentKind.REVERSAL: "payment.reversed",
 }
@@ -253,6 +261,11 @@ class Payment(models.Model):
         # without a query.
         type(self).reversed_by.related.set_cached_value(self, None)
         invoice.apply_payments(actor=actor, reason=reason)
+        emit(
+            OUTBOX_EVENTS[self.kind],
+            organization_id=self.organization_id,
+            data=payment_payload(self, minor_unit=invoice.minor_unit),
+        )
         log_event(
             EVENT_NAMES[self.kind],
             organization=self.organization_id,
