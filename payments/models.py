@@ -260,12 +260,13 @@ class Payment(models.Model):
         # A row just inserted has no reversal yet: the answer's `reversed_by` is known
         # without a query.
         type(self).reversed_by.related.set_cached_value(self, None)
-        invoice.apply_payments(actor=actor, reason=reason)
+        # The payment's event first, then the invoice's (`invoice.paid`) it causes.
         emit(
             OUTBOX_EVENTS[self.kind],
             organization_id=self.organization_id,
             data=payment_payload(self, minor_unit=invoice.minor_unit),
         )
+        invoice.apply_payments(actor=actor, reason=reason)
         log_event(
             EVENT_NAMES[self.kind],
             organization=self.organization_id,

@@ -62,7 +62,7 @@ def deliver_webhook(pk, token):
         # The one window of a repeat (README, "Operations"): a crash between the
         # receiver's 2xx and this record delivers the event again on the next hand-off.
         delivery.record_delivered(answer.status, now=timezone.now())
-        logger.info("webhook.delivered", delivery=delivery.pk, event=str(delivery.event_id))
+        logger.info("webhook.delivered", delivery=delivery.pk, event_id=str(delivery.event_id))
         return "delivered"
     delivery.record_failure(
         f"The receiver answered {answer.status}.", now=timezone.now(), response_code=answer.status
