@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from core.models import OutboxEvent, OutboxStatus
 from core.outbox import take
-from webhooks.addresses import AddressNotAllowed
 from webhooks.models import WebhookDelivery
 from webhooks.sender import post
 from webhooks.signing import signature
@@ -52,10 +51,10 @@ def deliver_webhook(pk, token):
     }
     try:
         answer = post(delivery.endpoint.url, body, headers)
-    except AddressNotAllowed as error:
-        delivery.record_failure(error, now=timezone.now())
-        return "failed"
-    except OSError as error:  # refused, reset, timed out, name not found, TLS
+    except Exception as error:
+        # Whatever kept the POST from being answered (a non-public address, a name that
+        # does not resolve, a refused or timed-out connection, TLS, a malformed answer)
+        # is a failed try, retried after its backoff.
         delivery.record_failure(error, now=timezone.now())
         return "failed"
     if 200 <= answer.status < 300:
