@@ -386,3 +386,55 @@ def test_a_host_name_resolving_to_loopback_fails_each_attempt(
     delivery = delivery_of(endpoint, "payment.created")
     assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1
     assert "non-public address" in delivery.last_error
+
+
+@pytest.mark.django_db
+def test_changing_the_url_to_a_non_public_address_is_refused_and_changes_nothing(
+    admin_api, organization
+):
+    endpoint = WebhookEndpoint.create(
+        organization=organization, url="https://a.example.com/", events=["*"]
+    )
+
+    response = admin_api.patch(
+        f"/api/v1/webhook-endpoints/{endpoint.pk}/", {"url": "http://10.0.0.8/"}
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "webhook_url_not_allowed"
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).url == "https://a.example.com/"
+
+
+@pytest.mark.django_db
+def test_enabling_a_disabled_endpoint_again_restarts_its_count(admin_api, organization):
+    endpoint = WebhookEndpoint.create(
+        organization=organization, url="https://a.example.com/", events=["*"]
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        active=False, failing_since=timezone.now(), disabled_at=timezone.now()
+    )
+
+    response = admin_api.patch(f"/api/v1/webhook-endpoints/{endpoint.pk}/", {"active": True})
+
+    assert response.status_code == 200 and response.json()["active"] is True
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None and endpoint.disabled_at is None
+
+
+@pytest.mark.django_db
+def test_a_delivery_of_a_disabled_endpoint_cannot_be_retried(admin_api, organization):
+    endpoint = WebhookEndpoint.create(
+        organization=organization, url="https://a.example.com/", events=["*"], active=False
+    )
+    event = OutboxEvent.objects.create(
+        type="customer.created", organization_id=organization.pk, payload={}
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, event_type=event.type, status=DeliveryStatus.FAILED
+    )
+
+    response = admin_api.post(f"/api/v1/webhook-deliveries/{delivery.pk}/retry/")
+
+    assert response.status_code == 409
+    assert error_code(response) == "endpoint_inactive"
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.FAILED
