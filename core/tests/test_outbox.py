@@ -111,3 +111,41 @@ def test_the_api_writes_the_event_with_the_answer(api, user_in, organization):
     [paid] = events("invoice.paid")
     assert created.payload == response.json()
     assert paid.payload["status"] == "paid" and paid.payload["balance_due"] == "0.00"
+
+
+@pytest.fixture
+def unreachable_broker(settings):
+    """A broker nobody listens on: every publish fails."""
+    from fintrack.celery import app
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    previous = app.conf.broker_url
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    app.pool.force_close_all()
+    app._pool = None
+    yield
+    app.conf.broker_url = previous
+    app.pool.force_close_all()
+    app._pool = None
+
+
+@pytest.mark.django_db
+def test_a_hand_off_the_broker_refused_is_handed_on_by_the_relay_once_the_lease_ends(
+    organization,
+    unreachable_broker,
+    settings,
+    time_machine,
+    caplog,
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit("customer.created", organization_id=organization.pk, data={})
+
+    assert "outbox.hand_off_failed" in caplog.text  # logged, never raised to the caller
+    event.refresh_from_db()
+    assert event.status == OutboxStatus.PENDING
+    settings.CELERY_BROKER_URL = ""  # the broker is back (here: the embedded mode)
+    time_machine.move_to(event.lease_until + timedelta(seconds=1))
+    call_command("run_outbox")
+    event.refresh_from_db()
+    assert event.status == OutboxStatus.DONE

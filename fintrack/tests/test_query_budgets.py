@@ -40,6 +40,9 @@ def broker(settings):
     app.conf.broker_url = "memory://"
     yield
     app.conf.broker_url = previous
+    # The producer pool was made for the in-memory transport: the next user builds its own.
+    app.pool.force_close_all()
+    app._pool = None
 
 
 def statements(captured):
