@@ -267,6 +267,8 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Workers log through Django's LOGGING (JSON lines, spec 20), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How long a hand-off owns a row of work before the relay may hand it to another worker.
 # Longer than any attempt takes (a webhook POST times out after 10 s, an SMTP
 # conversation after EMAIL_TIMEOUT), short enough that a killed worker's work resumes soon.
