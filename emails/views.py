@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
+from api.tenancy import OrganizationScopedMixin
 from emails.models import EmailMessage
 from emails.serializers import EmailMessageSerializer
-from fintrack.api import OrganizationScopedMixin
 from invoices.models import Invoice
 
 

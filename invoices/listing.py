@@ -15,8 +15,8 @@ from itertools import groupby
 
 from django.utils import timezone
 
+from core.money import MONEY_STEP, plain_formatter
 from core.rendering import date_text, datetime_text
-from fintrack.money import MONEY_STEP, plain_formatter
 from invoices.models import InvoiceLine
 from invoices.payloads import LINE_DECIMALS, LINE_MONEY
 

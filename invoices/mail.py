@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from core.errors import DomainError
 from emails.models import EmailMessage
-from fintrack.exceptions import DomainError
 from invoices.pdf import LocaleFormatter, pdf_filename, render_invoice_pdf
 
 KINDS = frozenset({"invoice", "reminder"})

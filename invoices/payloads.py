@@ -8,8 +8,8 @@ own field table (`invoices/listing.py`). `invoices/tests/test_events.py` holds i
 
 from django.utils import timezone
 
+from core.money import MONEY_STEP, plain_formatter
 from core.rendering import date_text, datetime_text
-from fintrack.money import MONEY_STEP, plain_formatter
 
 LINE_DECIMALS = ("quantity", "unit_price", "discount_percent", "tax_rate")
 LINE_MONEY = ("amount", "discount_amount", "tax_amount", "total")

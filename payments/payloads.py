@@ -3,8 +3,8 @@ outbox (spec 16); `payments/tests/test_events.py` holds the two to one output.""
 
 from django.utils import timezone
 
+from core.money import format_plain
 from core.rendering import datetime_text
-from fintrack.money import format_plain
 
 
 def payment_payload(payment, *, minor_unit):

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import ADMIN_ONLY
-from fintrack.api import OrganizationScopedMixin, OrganizationViewSet
+from api.tenancy import OrganizationScopedMixin, OrganizationViewSet
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.serializers import (
     WebhookDeliverySerializer,
