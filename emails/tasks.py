@@ -2,6 +2,7 @@
 
 import structlog
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
@@ -18,8 +19,6 @@ def build(message: EmailMessage):
         built = build_invoice_email(message.invoice, kind=message.kind)
         built.to = [message.to]
         return built
-    from django.conf import settings
-
     return EmailMultiAlternatives(
         subject=message.subject,
         body=message.body,

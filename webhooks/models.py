@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.models import Membership, Role
 from core.models import LeasedWork
 from core.outbox import hand_off_on_commit, new_lease
+from emails.models import EmailKind, EmailMessage
 from webhooks.addresses import url_host_is_forbidden
 from webhooks.exceptions import (
     EndpointInactive,
@@ -147,26 +149,22 @@ class WebhookEndpoint(models.Model):
                 endpoint.tell_admins_disabled()
 
     def tell_admins_disabled(self):
-        from accounts.models import Membership, Role
-        from emails.models import EmailKind, EmailMessage
-
         admins = Membership.objects.filter(
             organization_id=self.organization_id, role=Role.ADMIN
         ).select_related("user")
+        body = (
+            f"The webhook endpoint {self.url} has failed every delivery since "
+            f"{self.failing_since:%Y-%m-%d %H:%M} UTC and is now disabled. Its undelivered "
+            "events are kept: fix the receiver, enable the endpoint again (PATCH "
+            f'webhook-endpoints/{self.pk}/ {{"active": true}}) and retry its deliveries.'
+        )
         for membership in admins:
             EmailMessage.queue(
                 organization_id=self.organization_id,
                 to=membership.user.email,
                 subject=f"Webhook endpoint disabled: {self.url}",
                 kind=EmailKind.WEBHOOK_DISABLED,
-                body=(
-                    f"The webhook endpoint {self.url} has failed every delivery since "
-                    f"{self.failing_since:%Y-%m-%d %H:%M} UTC and is now disabled. Its "
-                    "undelivered events are kept: fix the receiver, enable the endpoint "
-                    "again (webhook-endpoints/{id}/, active: true) and retry them.".replace(
-                        "{id}", str(self.pk)
-                    )
-                ),
+                body=body,
             )
 
 
