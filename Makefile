@@ -10,7 +10,7 @@ RUN_ENV := SECRET_KEY=$${SECRET_KEY:-development-only-secret-key-not-for-product
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,0.0.0.0,[::1]} \
 	ADMIN_REQUIRE_OTP=$${ADMIN_REQUIRE_OTP:-0}
 
-.PHONY: run serve test install migrate lint format check clean bench
+.PHONY: run serve worker beat test install migrate lint format check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ serve: install
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput
 	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py fintrack.wsgi
+
+# The queue (spec 16): workers run e-mails and webhook deliveries, one beat runs the
+# periodic jobs (outbox relay, reminders, key purge, nightly verify_ledger). Both need
+# CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) and the production environment.
+worker: install
+	$(BIN)/celery --app fintrack worker --loglevel INFO $(WORKER_ARGS)
+
+beat: install
+	$(BIN)/celery --app fintrack beat --loglevel INFO --schedule $${BEAT_SCHEDULE_FILE:-celerybeat-schedule}
 
 test: install
 	# One worker per core (pytest-xdist), each with its own test database.

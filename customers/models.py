@@ -5,8 +5,11 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from core.money import UnsupportedCurrency, is_currency, validate_currency
+from core.outbox import emit
+from core.transactions import atomic_step
 from core.validators import validate_country
 from core.versioning import VersionedModel
+from customers.payloads import customer_payload
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -81,7 +84,16 @@ class Customer(VersionedModel):
             self.currency = self.organization.base_currency
         if self.payment_terms_days is None:
             self.payment_terms_days = self.organization.payment_terms_days
-        super().save(*args, **kwargs)
+        created = self._state.adding
+        # The row and its event commit together (spec 16), on every path that saves a
+        # customer: the API, the admin, archive and restore.
+        with atomic_step():
+            super().save(*args, **kwargs)
+            emit(
+                "customer.created" if created else "customer.updated",
+                organization_id=self.organization_id,
+                data=customer_payload(self),
+            )
 
     def archive(self, *, actor, expected_version=None):
         """Soft-delete: the customer leaves lists and gets no new invoices. Idempotent."""

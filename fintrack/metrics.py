@@ -8,8 +8,8 @@ Figures are summed per currency (never across currencies) and not per organizati
 keep the number of series small. Amounts are exposed as Prometheus' floats: they are for
 graphs and alerts, never for bookkeeping.
 
-E-mail, webhook-delivery and outbox figures come with the work queue, whose rows they
-will be read from.
+E-mails and webhook deliveries by outcome, and the outbox's lag, are read from the queue's
+own rows (spec 16): what is pending, and how long the oldest pending event has waited.
 """
 
 import os
@@ -17,7 +17,7 @@ import os
 import prometheus_client
 import structlog
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, Min, Sum
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
 from prometheus_client import multiprocess
@@ -39,6 +39,10 @@ class BusinessCollector:
         "fintrack_invoices_sent",
         "fintrack_payments",
         "fintrack_payment_amount",
+        "fintrack_emails",
+        "fintrack_webhook_deliveries",
+        "fintrack_outbox_pending",
+        "fintrack_outbox_lag_seconds",
     )
 
     def describe(self):
@@ -100,6 +104,47 @@ class BusinessCollector:
             amount.add_metric(labels, float(abs(row["sum"])))
         yield count
         yield amount
+        yield from _queue_families()
+
+
+def _queue_families():
+    from django.utils import timezone
+
+    from core.models import OutboxEvent, OutboxStatus
+    from emails.models import EmailMessage
+    from webhooks.models import WebhookDelivery
+
+    emails = GaugeMetricFamily(
+        "fintrack_emails",
+        "E-mails by kind and status (queued, sent, failed).",
+        labels=["kind", "status"],
+    )
+    rows = EmailMessage.objects.values("kind", "status").annotate(n=Count("id")).order_by()
+    for row in rows:
+        emails.add_metric([row["kind"], row["status"]], row["n"])
+    yield emails
+
+    deliveries = GaugeMetricFamily(
+        "fintrack_webhook_deliveries",
+        "Webhook deliveries by status (pending, delivered, failed).",
+        labels=["status"],
+    )
+    for row in WebhookDelivery.objects.values("status").annotate(n=Count("id")).order_by():
+        deliveries.add_metric([row["status"]], row["n"])
+    yield deliveries
+
+    pending = OutboxEvent.objects.filter(status=OutboxStatus.PENDING)
+    figures = pending.aggregate(n=Count("id"), oldest=Min("created_at"))
+    count = GaugeMetricFamily("fintrack_outbox_pending", "Outbox events not yet handled.")
+    count.add_metric([], figures["n"])
+    yield count
+    lag = GaugeMetricFamily(
+        "fintrack_outbox_lag_seconds",
+        "Age of the oldest outbox event not yet handled (0 when none waits).",
+    )
+    oldest = figures["oldest"]
+    lag.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
+    yield lag
 
 
 def register_business_collector(registry=prometheus_client.REGISTRY):

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "rates",
     "reports",
     "demo",
+    "emails",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +246,52 @@ else:
         "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
     )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@fintrack.localhost")
+
+# How long an SMTP conversation may take before the attempt counts as failed (and is retried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+
+# --- Queue, outbox and webhooks (spec 16) ---------------------------------------------
+# With a broker, work after a commit (e-mails, webhook deliveries) runs on Celery workers
+# (`make worker`) and beat (`make beat`) runs the periodic jobs. Without one (the default,
+# `make run`) the same tasks run in this process after the commit, and due retries are
+# picked up by `manage.py run_outbox` (cron). See the README's "Operations" section.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# Nothing reads task results: every task records what it did in the database.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# Early acknowledgement (Celery's default), said out loud: a worker killed mid-task loses
+# its message, and the outbox's lease brings the work back (`OUTBOX_LEASE`), instead of the
+# broker's visibility timeout (an hour on Redis) redelivering it.
+CELERY_TASK_ACKS_LATE = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A publish that fails is not retried in the web request: the row's lease expires and the
+# relay hands it on again.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# Workers log through Django's LOGGING (JSON lines, spec 20), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How long a hand-off owns a row of work before the relay may hand it to another worker.
+# Longer than any attempt takes (a webhook POST times out after 10 s, an SMTP
+# conversation after EMAIL_TIMEOUT), short enough that a killed worker's work resumes soon.
+OUTBOX_LEASE = timedelta(seconds=env_int("OUTBOX_LEASE_SECONDS", 120))
+# How often beat runs the relay (seconds).
+OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 10)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {"task": "fintrack.tasks.relay_outbox", "schedule": OUTBOX_RELAY_INTERVAL},
+    # Hourly: each organization's "today" turns at its own midnight.
+    "overdue-events": {"task": "fintrack.tasks.emit_overdue_events", "schedule": 3600},
+    "reminders": {"task": "fintrack.tasks.send_reminders", "schedule": 6 * 3600},
+    "purge-idempotency-keys": {
+        "task": "fintrack.tasks.purge_idempotency_keys",
+        "schedule": 3600,
+    },
+    "verify-ledger": {"task": "fintrack.tasks.verify_ledger", "schedule": 24 * 3600},
+}
+# Webhook URLs whose host is (or resolves to) a loopback, private or link-local address
+# are refused unless this is 1: a customer's endpoint must not reach the internal network.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
 
 # --- Accounts (spec 20) ----------------------------------------------------------------
 # The link e-mailed for a password reset: the front end's page, `{token}` replaced by the

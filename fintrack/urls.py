@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("audit.urls")),
     path("", include("rates.urls")),
     path("", include("reports.urls")),
+    path("", include("emails.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -16,7 +16,9 @@ from itertools import groupby
 from django.utils import timezone
 
 from core.money import MONEY_STEP, plain_formatter
+from core.rendering import date_text, datetime_text
 from invoices.models import InvoiceLine
+from invoices.payloads import LINE_DECIMALS, LINE_MONEY
 
 # (JSON key, column) in the serializer's field order; `lines` goes after `notes`.
 INVOICE_HEAD = (
@@ -58,9 +60,8 @@ INVOICE_COLUMNS = (
     *(column for _, column in INVOICE_TAIL),
     "minor_unit",
 )
-# Line quantities, prices and percentages: DRF's DecimalField with 4 decimal places.
-LINE_DECIMALS = ("quantity", "unit_price", "discount_percent", "tax_rate")
-LINE_MONEY = ("amount", "discount_amount", "tax_amount", "total")
+# Line quantities, prices and percentages (DRF's DecimalField with 4 decimal places), then
+# the line's money: the same fields the outbox's payloads render (invoices/payloads.py).
 LINE_COLUMNS = ("invoice_id", "id", "description", *LINE_DECIMALS, *LINE_MONEY)
 # Their stored step (percentages have the money shape's decimal places too).
 FOUR_PLACES = MONEY_STEP
@@ -117,13 +118,3 @@ def render_line(line, money):
     for key, value in zip(LINE_MONEY, amounts, strict=True):
         data[key] = money(value)
     return data
-
-
-def date_text(value):
-    return None if value is None else value.isoformat()
-
-
-def datetime_text(value, zone):
-    """DRF's DateTimeField: in the current time zone, ISO 8601, UTC written as "Z"."""
-    text = value.astimezone(zone).isoformat()
-    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text

@@ -1,21 +1,19 @@
-"""E-mailing invoices to customers. Messages leave only after the transaction commits.
+"""E-mailing invoices to customers, through the queue (spec 16).
 
-A message is plain text with an HTML alternative and the invoice PDF attached. It is built
-after the commit from a fresh read of the invoice, so it shows what was committed (the
-number assigned by `send`, the balance after the latest payment).
+`queue_invoice_email` writes the message's row (`emails.EmailMessage`) in the transaction of
+the change, and a task sends it after the commit, with retries. The message is plain text
+with an HTML alternative and the invoice PDF attached; it is built when it is sent from a
+fresh read of the invoice, so it shows what was committed (the number assigned by `send`,
+the balance after the latest payment).
 """
-
-import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 
 from core.errors import DomainError
+from emails.models import EmailMessage
 from invoices.pdf import LocaleFormatter, pdf_filename, render_invoice_pdf
-
-logger = logging.getLogger(__name__)
 
 KINDS = frozenset({"invoice", "reminder"})
 
@@ -40,18 +38,22 @@ def queue_invoice_email(invoice, *, kind="invoice"):
     if kind not in KINDS:
         raise ValueError(f"unknown invoice e-mail kind {kind!r}")
     ensure_can_email(invoice)
-    invoice_pk = invoice.pk
-    # robust: a mail server failure after the commit is logged instead of turning a
-    # committed, correct operation into an error response (the change cannot be undone).
-    transaction.on_commit(lambda: send_invoice_email(invoice_pk, kind=kind), robust=True)
+    # The row commits with the change; a mail server failure after the commit is a retry
+    # on the row, never an error answer for a committed, correct operation.
+    return EmailMessage.queue(
+        organization_id=invoice.organization_id,
+        invoice_id=invoice.pk,
+        to=invoice.customer.email,
+        subject=invoice_email_subject(invoice, kind=kind),
+        kind=kind,
+    )
 
 
-def build_invoice_email(invoice, *, kind="invoice") -> EmailMultiAlternatives:
-    """The message for `invoice` (with customer, organization, lines and payments readable)."""
+def _context(invoice):
     organization, customer = invoice.organization, invoice.customer
     fmt = LocaleFormatter(organization.locale, invoice.currency, invoice.minor_unit)
     today = organization.today()
-    context = {
+    return {
         "invoice": invoice,
         "organization": organization,
         "customer": customer,
@@ -60,9 +62,20 @@ def build_invoice_email(invoice, *, kind="invoice") -> EmailMultiAlternatives:
         "due_date": fmt.date(invoice.due_date),
         "days_overdue": (today - invoice.due_date).days if invoice.due_date else 0,
     }
-    template = f"invoices/email/{kind}"
+
+
+def invoice_email_subject(invoice, *, kind="invoice", context=None) -> str:
+    context = context or _context(invoice)
     # Header values are one line: a newline in a name must not break the Subject header.
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    return " ".join(render_to_string(f"invoices/email/{kind}_subject.txt", context).split())
+
+
+def build_invoice_email(invoice, *, kind="invoice") -> EmailMultiAlternatives:
+    """The message for `invoice` (with customer, organization, lines and payments readable)."""
+    context = _context(invoice)
+    organization, customer = invoice.organization, invoice.customer
+    template = f"invoices/email/{kind}"
+    subject = invoice_email_subject(invoice, kind=kind, context=context)
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"{template}_body.txt", context),
@@ -73,12 +86,3 @@ def build_invoice_email(invoice, *, kind="invoice") -> EmailMultiAlternatives:
     message.attach_alternative(render_to_string(f"{template}_body.html", context), "text/html")
     message.attach(pdf_filename(invoice), render_invoice_pdf(invoice), "application/pdf")
     return message
-
-
-def send_invoice_email(invoice_pk, *, kind="invoice"):
-    """Build and send the message now (runs from `on_commit`)."""
-    from invoices.models import Invoice
-
-    invoice = Invoice.objects.select_related("customer", "organization").get(pk=invoice_pk)
-    build_invoice_email(invoice, kind=kind).send()
-    logger.info("Sent %s e-mail for invoice %s to %s", kind, invoice, invoice.customer.email)

@@ -33,6 +33,7 @@ from core.money import (
     quantize,
     validate_currency,
 )
+from core.outbox import emit
 from core.versioning import VersionedModel
 from customers.models import Customer
 from invoices.exceptions import (
@@ -44,6 +45,7 @@ from invoices.exceptions import (
     InvoiceHasPayments,
     InvoiceNotEditable,
 )
+from invoices.payloads import invoice_payload
 
 MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
 MONEY_FIELD = models.DecimalField(**MONEY_SHAPE)
@@ -55,6 +57,9 @@ LINE_INPUT_STEP = MONEY_STEP
 # The numbers of a line's input, in the order they are checked.
 LINE_NUMBERS = ("quantity", "unit_price", "discount_percent", "tax_rate")
 MAX_LINE_INPUT = Decimal(10) ** MONEY_INTEGER_DIGITS
+# How far back `Invoice.emit_overdue_events` looks for invoices that became overdue while
+# nothing ran.
+OVERDUE_CATCH_UP_DAYS = 7
 # Enough digits that quantity x unit_price x percent is exact; rounding happens only in
 # `quantize`, where the spec says it does.
 EXACT_PRECISION = 60
@@ -353,6 +358,7 @@ class Invoice(VersionedModel):
             invoice._change_reason = "create_draft"
             invoice.save()
             invoice._save_lines(built, actor=actor, reason="create_draft")
+            invoice.emit("invoice.created", lines=built)
         return invoice
 
     def update_draft(self, *, actor, lines=None, expected_version=None, **fields):
@@ -484,6 +490,7 @@ class Invoice(VersionedModel):
                 currency=invoice.currency,
                 total=format_plain(invoice.total, invoice.minor_unit),
             )
+            invoice.emit("invoice.sent")
             if on_sent is not None:
                 on_sent(invoice)
         self.refresh_from_db()
@@ -500,6 +507,7 @@ class Invoice(VersionedModel):
             invoice.voided_at = timezone.now()
             invoice.void_reason = reason or ""
             invoice._record_transition("void", "invoice.voided", actor=actor)
+            invoice.emit("invoice.voided")
         self.refresh_from_db()
 
     def _record_transition(self, command, event, *, actor, **fields):
@@ -543,6 +551,7 @@ class Invoice(VersionedModel):
         paid = quantize(paid, self.minor_unit)
         credited = quantize(credited, self.minor_unit)
         self.amount_paid = paid
+        was_paid = self.status == InvoiceStatus.PAID
         self.credited_total = credited
         self.written_off_total, self.balance_due, self.status = settled_figures(
             total=self.total,
@@ -567,6 +576,38 @@ class Invoice(VersionedModel):
         self._history_user = actor
         self._change_reason = reason
         self.save()
+        if self.status == InvoiceStatus.PAID and not was_paid:
+            self.emit("invoice.paid")
+
+    def emit(self, event_type, *, lines=None, key=None):
+        """Write `event_type` about this invoice, as the API shows it now, to the outbox
+        (spec 16). Call in the transaction of the change, after saving it."""
+        return emit(
+            event_type,
+            organization_id=self.organization_id,
+            data=invoice_payload(self, lines=lines),
+            key=key,
+        )
+
+    @classmethod
+    def emit_overdue_events(cls, organization, *, today=None):
+        """`invoice.overdue` once for each invoice of `organization` that is overdue on its
+        `today` (spec 16: once, the day it becomes overdue). An invoice that fell due more
+        than `OVERDUE_CATCH_UP_DAYS` ago is left out, so a first run (or one after a long
+        stop) does not announce the whole back book. Returns how many were written."""
+        today = today or organization.today()
+        invoices = cls.objects.filter(
+            cls.objects.overdue_q(today),
+            organization=organization,
+            due_date__gte=today - timedelta(days=OVERDUE_CATCH_UP_DAYS),
+        ).select_related("customer", "organization")
+        written = 0
+        for invoice in invoices.iterator():
+            with transaction.atomic():
+                # The unique key is the "once": a second run, or a second runner, writes none.
+                if invoice.emit("invoice.overdue", key=f"invoice.overdue:{invoice.pk}"):
+                    written += 1
+        return written
 
 
 class ComputedLine(models.Model):

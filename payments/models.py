@@ -11,6 +11,7 @@ from accounts.models import Organization
 from core.events import log_event
 from core.locking import lock
 from core.money import MONEY_SHAPE, NotANumber, format_plain, has_excess_digits, parse_decimal
+from core.outbox import emit
 from core.transactions import atomic_step
 from invoices.models import Invoice
 from payments.exceptions import (
@@ -27,6 +28,7 @@ from payments.exceptions import (
     ReversalExceedsPaid,
     TooPrecise,
 )
+from payments.payloads import payment_payload
 
 
 class PaymentKind(models.TextChoices):
@@ -38,6 +40,12 @@ class PaymentKind(models.TextChoices):
 # The domain event each kind of row is logged as (core/events.py).
 EVENT_NAMES = {
     PaymentKind.PAYMENT: "payment.recorded",
+    PaymentKind.REFUND: "payment.refunded",
+    PaymentKind.REVERSAL: "payment.reversed",
+}
+# The outbox event each kind of row is (spec 16).
+OUTBOX_EVENTS = {
+    PaymentKind.PAYMENT: "payment.created",
     PaymentKind.REFUND: "payment.refunded",
     PaymentKind.REVERSAL: "payment.reversed",
 }
@@ -271,6 +279,12 @@ class Payment(models.Model):
         # A row just inserted has no reversal yet: the answer's `reversed_by` is known
         # without a query.
         type(self).reversed_by.related.set_cached_value(self, None)
+        # The payment's event first, then the invoice's (`invoice.paid`) it causes.
+        emit(
+            OUTBOX_EVENTS[self.kind],
+            organization_id=self.organization_id,
+            data=payment_payload(self, minor_unit=invoice.minor_unit),
+        )
         if recompute:
             invoice.apply_payments(actor=actor, reason=reason)
         log_event(

@@ -8,8 +8,9 @@ failure, because a skipped test proves nothing and a green CI would say otherwis
   `skipif`, nor by a `pytest.skip()` inside the test);
 - when this run lacks it, its tests may be skipped only if the marker is listed in
   `CI_DEFERRED` (comma-separated): another run of the same CI job provides it and runs
-  them. `.ci/run` defers `postgres` and `replica` in its SQLite run and only `replica`
-  in its PostgreSQL run; `.ci/replica` then runs the `replica` tests against a real
+  them. `.ci/run` defers `postgres`, `replica` and `celery` in its SQLite run and
+  `replica` and `celery` in its PostgreSQL run; `.ci/celery` then runs the `celery` tests
+  with a real worker and Redis, and `.ci/replica` the `replica` tests against a real
   streaming replica. So every such test either runs somewhere or fails the job.
 
 A new marker goes in `REQUIREMENTS`; CI then fails until a run of it provides the

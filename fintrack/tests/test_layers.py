@@ -1,11 +1,11 @@
 """Dependencies point one way: the domain's models never reach the API layer or an app above.
 
 The chain, lowest first: core <- accounts <- customers <- invoices <- payments <- credits
-(credit notes and write-offs, spec 14), with rates
-beside customers (it knows organizations, nothing else). api, audit, reports, fintrack and
-demo sit above every domain app. A models module may import its own app and the apps below
-it, never DRF, drf-spectacular or django-filter, directly or through anything it imports
-(imports inside functions count: they run too).
+(credit notes and write-offs, spec 14) <- emails <- webhooks, with rates beside customers
+(it knows organizations, nothing else). api, audit, reports, fintrack and demo sit above
+every domain app. A models module may import its own app and the apps below it, never DRF,
+drf-spectacular or django-filter, directly or through anything it imports (imports inside
+functions count: they run too).
 
 The walk reads the source files with `ast`, so nothing is imported to check it.
 """
@@ -26,6 +26,10 @@ LEVELS = {
     "invoices": 3,
     "payments": 4,
     "credits": 5,
+    # The outbox's consumers: the e-mail log (it names invoices), then webhooks (which
+    # e-mail the admins of an endpoint it disables).
+    "emails": 6,
+    "webhooks": 7,
 }
 # Layers above every domain app: no models module of the chain may import them.
 ABOVE = {"api", "audit", "reports", "fintrack", "demo"}
