@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -267,6 +268,8 @@ def hand_aging_figures(rows):
 
 def configure():
     use_database(DATABASE)
+    # WhiteNoise's notice that collectstatic never ran: no static file is served here.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
     setup_django()
 
 
@@ -282,6 +285,7 @@ def main(argv=None):
     parser.add_argument("--skip-export", action="store_true", help="reports only")
     parser.add_argument("--export-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows while it runs
     if args.export_child:
         configure()
         return export_child()
