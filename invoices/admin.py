@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
+from core.errors import DomainError
 from fintrack.admin import (
     AmountField,
     OrganizationScopedAdmin,
@@ -15,7 +16,6 @@ from fintrack.admin import (
     VersionedAdminForm,
     form_action,
 )
-from fintrack.exceptions import DomainError
 from invoices.models import (
     Invoice,
     InvoiceLine,

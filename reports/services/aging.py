@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from django.db.models import Max, Q
 
-from fintrack.money import ZERO, quantize
+from core.money import ZERO, quantize
 from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
 from reports.services.common import Converter, money, money_sum
