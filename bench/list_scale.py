@@ -18,16 +18,13 @@ never reads) up to each size, runs `ANALYZE`, and measures in-process through Dj
 """
 
 import argparse
-import os
-import secrets
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+from in_process import ROOT, run_sql, setup_django, use_database
+
 DATABASE = "fintrack_bench_list_scale"
 LINES_PER_INVOICE = 3
 
@@ -63,13 +60,6 @@ WHERE i.id > %(after)s
 """
 
 
-def run_sql(database, sql):
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/{database}", autocommit=True) as connection:
-        connection.execute(sql)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="2000,200000", help="comma-separated book sizes")
@@ -79,22 +69,11 @@ def main(argv=None):
 
     run_sql("postgres", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     run_sql("postgres", f"CREATE DATABASE {DATABASE}")
-    os.environ.update(
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
-        DEBUG="0",
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="testserver",
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="fintrack.settings",
-    )
+    use_database(DATABASE)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], check=True, cwd=ROOT
     )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django()
     try:
         measure(sizes, args.runs)
     finally:

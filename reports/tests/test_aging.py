@@ -1,9 +1,12 @@
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
+from invoices.models import BOOKED_STATUSES, Invoice
+from reports.services.aging import BUCKETS
 from reports.tests.conftest import TODAY
-from reports.tests.factories import customer, draft, pay, refund, sent, void
+from reports.tests.factories import customer, draft, pay, refund, reverse, sent, void
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/reports/aging/"
@@ -100,3 +103,60 @@ def test_aging_bad_as_of_is_400(viewer_api, as_of):
 def test_aging_at_the_ends_of_the_calendar_is_not_an_error(viewer_api, paid_late, as_of):
     response = viewer_api.get(URL, {"as_of": as_of})
     assert response.status_code == 200
+
+
+def aging_from_payment_rows(organization, as_of):
+    """The aging computed the long way, from its definition: each booked invoice issued by
+    `as_of`, its total less each of its payment rows received by then, by days past due."""
+    owed = {}
+    invoices = Invoice.objects.filter(
+        organization=organization, status__in=BOOKED_STATUSES, issue_date__lte=as_of
+    )
+    for invoice in invoices.prefetch_related("payments"):
+        received = sum(
+            (row.amount for row in invoice.payments.all() if row.received_on <= as_of),
+            Decimal(0),
+        )
+        late = (as_of - invoice.due_date).days
+        bucket = BUCKETS[sum(late > edge for edge in (0, 30, 60, 90))]
+        buckets = owed.setdefault(
+            (invoice.currency, invoice.customer_id), dict.fromkeys(BUCKETS, Decimal(0))
+        )
+        buckets[bucket] += invoice.total - received
+    return {
+        key: (*buckets.values(), sum(buckets.values()))
+        for key, buckets in owed.items()
+        if sum(buckets.values()) > 0
+    }
+
+
+def test_aging_at_every_date_is_the_totals_less_the_payment_rows_received_by_then(
+    viewer_api, organization, paid_late
+):
+    """The report reads each invoice's balance plus what it received after `as_of`; this
+    holds it to the definition, on dates around every payment, refund and reversal."""
+    kenji = customer(organization, "Kenji", "JPY")
+    yen = sent(kenji, "5000", issue=date(2025, 2, 10), due=date(2025, 3, 12))
+    pay(yen, "1200", date(2025, 3, 20))
+    bounced = pay(yen, "800", date(2025, 4, 2))
+    reverse(bounced, date(2025, 5, 5))
+    settled = customer(organization, "Settled")
+    twice = sent(settled, "80.00", issue=date(2025, 1, 15), due=date(2025, 2, 14))
+    pay(twice, "30.00", date(2025, 2, 1))
+    pay(twice, "50.00", date(2025, 6, 12))
+    movements = {row.received_on for row in paid_late.organization.payments.all()}
+    dates = {day + timedelta(days=shift) for day in movements for shift in (-1, 0, 1)}
+    dates |= {date(2025, 1, 1) + timedelta(days=n) for n in range(0, 200, 9)}
+    compared = 0
+    for as_of in sorted(dates):
+        body = viewer_api.get(URL, {"as_of": as_of.isoformat()}).json()
+        reported = {
+            (entry["currency"], row["customer"]): tuple(
+                Decimal(row[column]) for column in (*BUCKETS, "total")
+            )
+            for entry in body["currencies"]
+            for row in entry["customers"]
+        }
+        assert reported == aging_from_payment_rows(organization, as_of), as_of
+        compared += len(reported)
+    assert compared > 50  # the dates cover months where all three customers owe

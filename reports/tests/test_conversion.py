@@ -56,6 +56,16 @@ def test_aging_converts_what_is_owed_at_the_issue_dates_rate(viewer_api, euro_bo
     assert usd["totals"]["total"] == "90.00"
 
 
+def test_aging_converts_a_payment_received_after_as_of_at_the_invoices_rate(viewer_api, euro_books):
+    # On 06-01 the May invoice (at 1.10) was unpaid: its payment of 06-05 is added back to
+    # its balance, converted at the invoice's issue date, not at the payment's (1.20).
+    body = viewer_api.get(
+        "/api/v1/reports/aging/", {"convert_to": "USD", "as_of": "2025-06-01"}
+    ).json()
+    [usd] = body["currencies"]
+    assert [(row["customer_name"], row["total"]) for row in usd["customers"]] == [("Eva", "110.00")]
+
+
 def test_conversion_uses_the_inverse_pair_and_rounds_to_the_target_currency(viewer_api, euro_books):
     body = viewer_api.get("/api/v1/reports/summary/", {"convert_to": "EUR"}).json()
     # 150 EUR + 30 USD / 1.20 = 150 + 25.00
