@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The back office's command buttons and date-range list filters (spec 17).
+    "django_object_actions",
+    "rangefilter",
     "core",
     "fintrack",
     "accounts",
@@ -93,6 +96,7 @@ INSTALLED_APPS = [
     "audit",
     "rates",
     "reports",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

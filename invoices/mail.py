@@ -82,3 +82,19 @@ def send_invoice_email(invoice_pk, *, kind="invoice"):
     invoice = Invoice.objects.select_related("customer", "organization").get(pk=invoice_pk)
     build_invoice_email(invoice, kind=kind).send()
     logger.info("Sent %s e-mail for invoice %s to %s", kind, invoice, invoice.customer.email)
+
+
+def send_invoice(invoice, *, actor, email, expected_version=None):
+    """Draft -> sent (`Invoice.send`); with `email`, the customer is e-mailed the invoice
+    after the commit. A customer without e-mail is refused before anything changes (a
+    non-draft is refused by `send` itself with `invalid_status`). The API's `send` and the
+    back office's button both come here."""
+    on_sent = None
+    if email:
+        if invoice.can("send"):
+            ensure_can_email(invoice)
+
+        def on_sent(sent):
+            queue_invoice_email(sent)
+
+    invoice.send(actor=actor, on_sent=on_sent, expected_version=expected_version)
