@@ -83,6 +83,15 @@ def tool_name(name: str) -> str:
     return f"do_{name}"
 
 
+def tool_url(obj, name: str) -> str:
+    """The URL of `obj`'s button `name` (a command's or a link's)."""
+    opts = obj._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_actions",
+        kwargs={"pk": obj.pk, "tool": tool_name(name)},
+    )
+
+
 class CommandButtonsMixin(DjangoObjectActions):
     """Mix into an `OrganizationScopedAdmin`; list `commands` and `links`."""
 

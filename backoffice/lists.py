@@ -102,15 +102,22 @@ class CurrencyTotalsMixin:
     is never added together."""
 
     totals_fields: tuple[tuple[str, str], ...] = ()  # (field, label)
+    totals_note = ""
     change_list_template = "backoffice/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context and self.totals_fields:
-            context["currency_totals"] = self.currency_totals(context["cl"].queryset)
+            rows = self.totals_scope(context["cl"].queryset)
+            context["currency_totals"] = self.currency_totals(rows)
+            context["totals_note"] = self.totals_note
             context["totals_labels"] = [label for _, label in self.totals_fields]
         return response
+
+    def totals_scope(self, queryset):
+        """The filtered rows that count in the totals (all, unless an admin says less)."""
+        return queryset
 
     def currency_totals(self, queryset):
         rows = (

@@ -33,6 +33,7 @@ from fintrack.exceptions import DomainError
 from fintrack.money import format_plain
 from invoices.mail import send_invoice
 from invoices.models import (
+    BOOKED_STATUSES,
     Invoice,
     InvoiceLine,
     InvoiceReminder,
@@ -255,6 +256,7 @@ class InvoiceAdmin(CurrencyTotalsMixin, CommandButtonsMixin, OrganizationScopedA
     search_fields = ("number", "customer__name", "reference")
     date_hierarchy = "issue_date"
     totals_fields = (("total", "Total"), ("balance_due", "Balance due"))
+    totals_note = "drafts and void invoices are not counted"
     # The history page shows what changed, not only when.
     history_list_display = ("status", "number", "total", "amount_paid", "balance_due")
     readonly_fields = (
@@ -335,6 +337,10 @@ class InvoiceAdmin(CurrencyTotalsMixin, CommandButtonsMixin, OrganizationScopedA
     total_money = money_column("total", "Total")
     amount_paid_money = money_column("amount_paid", "Amount paid")
     balance_due_money = money_column("balance_due", "Balance due")
+
+    def totals_scope(self, queryset):
+        # As in every report: drafts and void invoices owe nothing.
+        return queryset.filter(status__in=BOOKED_STATUSES)
 
     def command_facts(self, invoice):
         locale = invoice.organization.locale
