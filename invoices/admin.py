@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from rangefilter.filters import DateRangeFilterBuilder
 
@@ -40,7 +41,7 @@ from invoices.models import (
     InvoiceSequence,
     ensure_customer_can_be_billed,
 )
-from invoices.pdf import pdf_filename, render_invoice_pdf
+from invoices.pdf import LocaleFormatter, pdf_filename, render_invoice_pdf
 from invoices.reminders import send_manual_reminder
 from payments.models import Payment, PaymentMethod
 
@@ -132,6 +133,50 @@ class InvoiceLineInline(OrganizationScopedAdminMixin, admin.TabularInline):
     )
     tax_money = money_column("tax_amount", "Tax", document=lambda line: line.invoice)
     total_money = money_column("total", "Total", document=lambda line: line.invoice)
+
+    # A line that can no longer change is shown as the PDF prints it.
+    read_only_fields = (
+        "description",
+        "quantity_text",
+        "unit_price_text",
+        "discount_percent_text",
+        "tax_rate_text",
+        "amount_money",
+        "discount_amount_money",
+        "tax_money",
+        "total_money",
+    )
+
+    def get_fields(self, request, obj=None):
+        return self.fields if self._editable(request, obj) else self.read_only_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._editable(request, obj):
+            return self.readonly_fields
+        return self.read_only_fields
+
+    @staticmethod
+    def _formatter(line):
+        invoice = line.invoice
+        return LocaleFormatter(invoice.organization.locale, invoice.currency, invoice.minor_unit)
+
+    @admin.display(description="Quantity")
+    def quantity_text(self, line):
+        return self._formatter(line).number(line.quantity)
+
+    @admin.display(description="Unit price")
+    def unit_price_text(self, line):
+        return format_html(
+            '<span class="money">{}</span>', self._formatter(line).unit_price(line.unit_price)
+        )
+
+    @admin.display(description="Discount %")
+    def discount_percent_text(self, line):
+        return self._formatter(line).percent(line.discount_percent)
+
+    @admin.display(description="Tax rate")
+    def tax_rate_text(self, line):
+        return self._formatter(line).percent(line.tax_rate)
 
     def _editable(self, request, invoice):
         return self.can_write(request, invoice) and (invoice is None or invoice.can("update_draft"))
