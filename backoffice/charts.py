@@ -74,7 +74,7 @@ def horizontal_bars(rows, *, title: str, css_class: str = "bar-aging", width: in
 def grouped_columns(periods, series, *, title: str, width: int = 560, height: int = 220):
     """A column pair per period: `periods` = `[(label, {series name: amount})]`,
     `series` = `[(name, legend text, css_class)]`. Amount texts are in the tooltips."""
-    top_margin, bottom_margin, left = 30, 30, 4
+    top_margin, bottom_margin, left = 40, 30, 4
     plot_height = height - top_margin - bottom_margin
     slot = (width - left) / max(len(periods), 1)
     bar_width = max((slot - 6) / max(len(series), 1), 2)
