@@ -5,6 +5,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
@@ -116,3 +118,24 @@ def test_viewer_gets_the_dashboard_too(client, organization):
     overdue_invoice(organization, total="42.00")
     client.force_login(viewer)
     assert "$42.00" in client.get(INDEX).content.decode()
+
+
+def test_dashboard_queries_do_not_grow_with_the_data(client, organization):
+    """Every figure is a GROUP BY of a report service: more invoices, customers and
+    payments add no query."""
+    user = staff(organization, Role.FINANCE)
+    client.force_login(user)
+
+    def queries():
+        # Inside the test's transaction the report reads stay on `default` too.
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(INDEX).status_code == 200
+        return len(captured)
+
+    first = overdue_invoice(organization)
+    Payment.pay(first, amount=Decimal("1.00"), method="cash", actor=user)
+    few = queries()
+    for _ in range(5):
+        invoice = overdue_invoice(organization, total="10.00")
+        Payment.pay(invoice, amount=Decimal("1.00"), method="cash", actor=user)
+    assert queries() == few

@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
@@ -169,3 +171,18 @@ def test_add_invoice_does_not_offer_archived_customers(finance_client, organizat
     choices = set(response.context["adminform"].form.fields["customer"].queryset)
     assert active in choices
     assert archived not in choices
+
+
+@pytest.mark.parametrize("url", [INVOICES, PAYMENTS], ids=["invoices", "payments"])
+def test_list_queries_do_not_grow_with_the_rows(finance_client, organization, finance, url):
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert finance_client.get(url).status_code == 200
+        return len(captured)
+
+    InvoiceFactory(organization=organization, paid=True)
+    few = queries()
+    for _ in range(5):
+        InvoiceFactory(organization=organization, paid=True)
+    assert queries() == few
