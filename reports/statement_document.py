@@ -108,7 +108,8 @@ def email_statement(customer, *, currency, date_from=None, date_to=None, actor):
         report = statement(fresh, currency=currency, date_from=date_from, date_to=date_to)
         organization = fresh.organization
         message = EmailMessage(
-            subject=f"Statement of account from {organization.name}",
+            # One line: a newline in a name must not break the Subject header.
+            subject=" ".join(f"Statement of account from {organization.name}".split()),
             body=(
                 f"Dear {fresh.name},\n\nPlease find attached your statement of account in "
                 f"{currency} to {report['to']}. Closing balance: {report['closing_balance']} "
