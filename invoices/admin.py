@@ -135,7 +135,7 @@ class InvoiceLineInline(OrganizationScopedAdminMixin, admin.TabularInline):
     total_money = money_column("total", "Total", document=lambda line: line.invoice)
 
     # A line that can no longer change is shown as the PDF prints it.
-    read_only_fields = (
+    settled_fields = (
         "description",
         "quantity_text",
         "unit_price_text",
@@ -148,12 +148,12 @@ class InvoiceLineInline(OrganizationScopedAdminMixin, admin.TabularInline):
     )
 
     def get_fields(self, request, obj=None):
-        return self.fields if self._editable(request, obj) else self.read_only_fields
+        return self.fields if self._editable(request, obj) else self.settled_fields
 
     def get_readonly_fields(self, request, obj=None):
         if self._editable(request, obj):
             return self.readonly_fields
-        return self.read_only_fields
+        return self.settled_fields
 
     @staticmethod
     def _formatter(line):
