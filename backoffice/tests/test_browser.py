@@ -49,10 +49,15 @@ COMMAND_BUTTONS = ("Send", "Record payment", "Refund", "Remind", "Void", "E-mail
 @pytest.fixture(scope="module")
 def chromium():
     """One Chromium for the module, with a fresh profile directory of its own."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+    # Only while this module runs: the other tests keep Django's async-safety check.
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        tempfile.TemporaryDirectory() as profile,
+        sync_playwright() as playwright,
+    ):
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         # Playwright refuses --user-data-dir in `args`: a persistent context is the same
         # thing, a browser on the profile directory given.
         context = playwright.chromium.launch_persistent_context(
