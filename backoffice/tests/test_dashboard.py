@@ -139,3 +139,12 @@ def test_dashboard_queries_do_not_grow_with_the_data(client, organization):
         invoice = overdue_invoice(organization, total="10.00")
         Payment.pay(invoice, amount=Decimal("1.00"), method="cash", actor=user)
     assert queries() == few
+
+
+def test_superuser_gets_a_section_for_every_organization(client, organization):
+    rival, _ = rival_world()
+    superuser = staff(organization, Role.VIEWER, is_superuser=True)
+    client.force_login(superuser)
+    found = sections(client.get(INDEX).content.decode())
+    assert {str(organization.pk), str(rival.pk)} <= set(found)
+    assert "$777.77" in found[str(rival.pk)]

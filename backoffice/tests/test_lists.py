@@ -186,3 +186,11 @@ def test_list_queries_do_not_grow_with_the_rows(finance_client, organization, fi
     for _ in range(5):
         InvoiceFactory(organization=organization, paid=True)
     assert queries() == few
+
+
+def test_money_follows_the_organizations_locale(client):
+    german = OrganizationFactory(name="Muster GmbH", base_currency="EUR", locale="de_DE")
+    client.force_login(staff(german, Role.FINANCE))
+    InvoiceFactory(organization=german, sent=True, total="1403.5")
+    page = client.get(INVOICES).content.decode()
+    assert "1.403,50\xa0€" in page
