@@ -1,8 +1,6 @@
 """Business-rule errors of organizations and memberships (spec 2)."""
 
-from http import HTTPStatus
-
-from fintrack.exceptions import ConflictError, DomainError
+from core.errors import FORBIDDEN, ConflictError, DomainError
 
 
 class UserNotFound(DomainError):
@@ -44,5 +42,5 @@ class CodeExpired(DomainError):
 
 class EmailNotVerified(DomainError):
     code = "email_not_verified"
-    status_code = HTTPStatus.FORBIDDEN
+    kind = FORBIDDEN
     default_message = "Verify your e-mail address before sending invoices or moving money."

@@ -24,11 +24,11 @@ from accounts.exceptions import (
     LastAdmin,
     WrongPassword,
 )
-from fintrack.events import log_event
-from fintrack.exceptions import ConcurrentModification
-from fintrack.locking import lock
-from fintrack.money import validate_currency
-from fintrack.validators import validate_country
+from core.errors import ConcurrentModification
+from core.events import log_event
+from core.locking import lock
+from core.money import validate_currency
+from core.validators import validate_country
 
 DEFAULT_REMINDER_DAYS = [-3, 0, 7, 14, 30]
 SYSTEM_ACTOR_EMAIL = "system@fintrack.invalid"
@@ -397,7 +397,7 @@ class Membership(models.Model):
             membership.delete()
 
     def _lock_with_organization(self):
-        # Lock order (fintrack.locking): organization first, then the membership.
+        # Lock order (core.locking): organization first, then the membership.
         lock(Organization, no_key=True, pk=self.organization_id)
         try:
             return lock(Membership, pk=self.pk)

@@ -12,7 +12,7 @@ from accounts.models import (
     User,
     validate_reminder_days,
 )
-from fintrack.money import CurrencyField
+from api.fields import CurrencyField
 
 # More reminders than this would e-mail a customer every few days; also bounds the payload.
 MAX_REMINDER_STAGES = 20

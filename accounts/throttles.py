@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from fintrack.client_ip import client_ip
+from api.client_ip import client_ip
 
 
 class LoginThrottle(SimpleRateThrottle):

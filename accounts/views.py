@@ -36,7 +36,7 @@ from accounts.throttles import (
     PasswordChangeThrottle,
     RegisterThrottle,
 )
-from fintrack.api import OrganizationScopedMixin
+from api.tenancy import OrganizationScopedMixin
 
 
 def token_pair(user) -> dict:

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.events import ACTIONS, SOURCES
-from fintrack.dates import validate_date_in_range
+from core.dates import validate_date_in_range
 
 
 class EventUserSerializer(serializers.Serializer):

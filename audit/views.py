@@ -5,11 +5,11 @@ from rest_framework import generics
 from rest_framework.response import Response
 
 from accounts.models import ADMIN_ONLY, ALL_ROLES
+from api.pagination import Pagination
+from api.tenancy import OrganizationScopedMixin
 from audit.events import SOURCES, EventFilter, as_bound, event_index, load_events, object_events
 from audit.serializers import AuditEventQuerySerializer, AuditEventSerializer
 from customers.models import Customer
-from fintrack.api import OrganizationScopedMixin
-from fintrack.pagination import Pagination
 from invoices.models import Invoice
 from payments.models import Payment
 

@@ -27,7 +27,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django_object_actions import DjangoObjectActions
 
-from fintrack.exceptions import DomainError
+from core.errors import DomainError
 
 CONFIRM_TEMPLATE = "backoffice/command_form.html"
 

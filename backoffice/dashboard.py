@@ -16,8 +16,8 @@ from django.urls import reverse
 from accounts.models import Organization
 from backoffice.charts import grouped_columns, horizontal_bars
 from backoffice.money import money_text
+from core.db_router import report_reads
 from fintrack.admin import organization_ids
-from fintrack.db_router import report_reads
 from payments.models import Payment
 from reports.services.aging import BUCKETS, aging
 from reports.services.revenue import revenue

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils.html import format_html
 
-from fintrack.money import minor_units
+from core.money import minor_units
 from invoices.pdf import LocaleFormatter
 
 

@@ -175,7 +175,7 @@ class BookBuilder:
 
     def plan_moves(self, planned, total, currency):
         """Payments, refunds and reversals for an invoice of `total` (known once built)."""
-        from fintrack.money import quantize
+        from core.money import quantize
 
         def day():
             return min(self.today, planned.issue_date + timedelta(days=self.rng.randint(0, 45)))
@@ -247,7 +247,7 @@ class BookBuilder:
         from django.db import transaction
         from simple_history.utils import bulk_create_with_history
 
-        from fintrack.money import document_minor_unit
+        from core.money import document_minor_unit
         from invoices.models import Invoice, InvoiceSequence, InvoiceStatus
         from payments.models import Payment, PaymentKind
 
@@ -484,7 +484,7 @@ def measure_exports(bench, report, label):
 def measure_payments(bench, report, organization, count):
     """`count` sequential POST .../pay/ of 1 (USD 1.00, JPY 1) on open invoices, each
     with its own Idempotency-Key as a well-behaved client sends."""
-    from fintrack.money import format_plain
+    from core.money import format_plain
     from invoices.models import Invoice, InvoiceStatus
 
     targets = list(
@@ -542,7 +542,7 @@ def quiet_request_log():
 def probe_float_check(bench, report, organization):
     """POST pay of a valid amount whose balance binary floating point cannot represent
     exactly: both databases must answer 201 (a regression probe for SQLite's REAL)."""
-    from fintrack.money import exponent, format_plain
+    from core.money import exponent, format_plain
     from invoices.models import Invoice, InvoiceStatus
 
     invoice = (
@@ -605,7 +605,7 @@ def run(args):
     import django
     from django.db import connection
 
-    from fintrack.exports import ExportMixin
+    from api.exports import ExportMixin
     from invoices.models import Invoice, InvoiceLine
     from payments.models import Payment
 

@@ -14,9 +14,9 @@ from django.utils.http import content_disposition_header
 from backoffice.commands import CommandButtonsMixin, ObjectCommand, ObjectLink, tool_url
 from backoffice.lists import overdue_q_for_today
 from backoffice.money import money_text
+from core.db_router import report_reads
 from customers.models import Customer
 from fintrack.admin import OrganizationScopedAdmin, VersionedAdminForm
-from fintrack.db_router import report_reads
 from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
 from reports.services.statement import statement
 from reports.statement_document import email_statement, render_statement_pdf, statement_filename

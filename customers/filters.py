@@ -1,8 +1,8 @@
 import django_filters
 from django.db.models import Q
 
+from api.filters import CurrencyFilter, StrictBooleanFilter
 from customers.models import Customer
-from fintrack.filters import CurrencyFilter, StrictBooleanFilter
 
 
 class CustomerFilterSet(django_filters.FilterSet):

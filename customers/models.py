@@ -4,9 +4,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from fintrack.models import VersionedModel
-from fintrack.money import validate_currency
-from fintrack.validators import validate_country
+from core.money import UnsupportedCurrency, is_currency, validate_currency
+from core.validators import validate_country
+from core.versioning import VersionedModel
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -71,6 +71,13 @@ class Customer(VersionedModel):
     def save(self, *args, **kwargs):
         # Defaults follow the organization at creation and stay put afterwards.
         if not self.currency:
+            # The organization's currency, which ISO may have withdrawn since it was chosen,
+            # is checked like a currency given.
+            if not is_currency(self.organization.base_currency):
+                raise UnsupportedCurrency(
+                    f"The organization's {self.organization.base_currency!r} is not an active "
+                    "ISO 4217 currency; give the customer's currency."
+                )
             self.currency = self.organization.base_currency
         if self.payment_terms_days is None:
             self.payment_terms_days = self.organization.payment_terms_days

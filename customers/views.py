@@ -3,10 +3,10 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.tenancy import OrganizationViewSet
 from customers.filters import CustomerFilterSet
 from customers.models import Customer
 from customers.serializers import CustomerSerializer
-from fintrack.api import OrganizationViewSet
 
 
 class CustomerViewSet(OrganizationViewSet):

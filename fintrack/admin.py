@@ -20,8 +20,8 @@ from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership, Organization, User
-from fintrack.exceptions import DomainError
-from fintrack.money import MONEY_DIGITS, NotANumber, parse_decimal
+from core.errors import DomainError
+from core.money import MONEY_DIGITS, NotANumber, parse_decimal
 
 ACTION_FORM_TEMPLATE = "fintrack_admin/action_form.html"
 
@@ -274,7 +274,7 @@ class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
 
 class AmountField(forms.DecimalField):
     """An amount typed into an admin form, read with the API's one number grammar
-    (`fintrack.money.parse_decimal`). Django's own reading goes through `Decimal()`, which
+    (`core.money.parse_decimal`). Django's own reading goes through `Decimal()`, which
     also takes "+5", "1_000" or non-ASCII digits: the model command would then receive a
     number the API refuses. Surrounding spaces are stripped, as in every admin text box."""
 

@@ -23,8 +23,7 @@ from django.utils.crypto import constant_time_compare
 from prometheus_client import multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from fintrack.exceptions import DATABASE_UNAVAILABLE_ERRORS
-from fintrack.views import error_response
+from api.exceptions import DATABASE_UNAVAILABLE_ERRORS, error_response
 
 logger = structlog.get_logger(__name__)
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_object_actions",
     "rangefilter",
     "core",
+    "api",
     "fintrack",
     "accounts",
     "customers",
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "audit",
     "rates",
     "reports",
+    "demo",
     "backoffice",
 ]
 
@@ -103,7 +105,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First of ours: every answer, including throttled, refused and replayed ones, carries
     # X-Request-ID and is logged with it (spec 20).
-    "fintrack.request_log.RequestLogMiddleware",
+    "api.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the web process, before sessions and the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -118,7 +120,7 @@ MIDDLEWARE = [
     # Idempotency-Key on every POST (spec 11): replays a finished request's response. It
     # opens the one request-wide transaction (work + stored answer); it must stay after
     # the middlewares above, which touch no data, and before the views.
-    "fintrack.idempotency.IdempotencyMiddleware",
+    "api.idempotency.IdempotencyMiddleware",
     # Fallback actor for plain saves; DRF sets request.user on the same HttpRequest once
     # the JWT is authenticated, so API writes are attributed too (see audit/README).
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -175,7 +177,7 @@ def database_from_url(url: str) -> dict:
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 
-# A PostgreSQL streaming replica for report and export reads (fintrack/db_router.py); every
+# A PostgreSQL streaming replica for report and export reads (core/db_router.py); every
 # write, and every read inside a transaction, stays on `default`.
 REPLICA_DATABASE = "replica"
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -188,7 +190,7 @@ elif TESTING:
 if TESTING and REPLICA_DATABASE in DATABASES:
     # Test databases are created on the primary only; a real replica receives them.
     DATABASES[REPLICA_DATABASE]["TEST"] = {"MIRROR": "default"}
-DATABASE_ROUTERS = ["fintrack.db_router.ReplicaRouter"]
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Login throttle counters (API and admin) live in the cache, which every process must share
@@ -266,7 +268,7 @@ ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", default=not (DEBUG or TESTING)
 OTP_TOTP_ISSUER = "FinTrack"
 
 # --- Security -------------------------------------------------------------------------
-# How many proxies in front of the app append to X-Forwarded-For (fintrack/client_ip.py).
+# How many proxies in front of the app append to X-Forwarded-For (api/client_ip.py).
 # 0: the header is ignored and the client is the connection's peer.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # TLS usually ends at the proxy, so the redirect is opt-in; the proxy's header is trusted.
@@ -290,15 +292,15 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Database-backed on purpose: the real User is needed as the history actor. The
         # subclass reuses the idempotency middleware's result (one user load per request).
-        "fintrack.authentication.JWTAuthentication",
+        "api.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "fintrack.negotiation.FormatNegotiation",
-    "DEFAULT_PARSER_CLASSES": ["fintrack.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "fintrack.pagination.Pagination",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.FormatNegotiation",
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "fintrack.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
@@ -353,7 +355,7 @@ SPECTACULAR_SETTINGS = {
 DRF_STANDARDIZED_ERRORS = {
     # Unhandled errors are JSON even with DEBUG on: API clients never parse HTML.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "EXCEPTION_HANDLER_CLASS": "fintrack.exceptions.FinTrackExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "api.exceptions.FinTrackExceptionHandler",
 }
 
 # Idempotency keys are kept this long (spec 11); purge_idempotency_keys removes older ones.

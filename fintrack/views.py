@@ -5,7 +5,7 @@ import sys
 from django.db import connection
 from django.http import JsonResponse
 
-from fintrack.exceptions import DATABASE_UNAVAILABLE_ERRORS, RETRY_AFTER_SECONDS, ServiceUnavailable
+from api.exceptions import DATABASE_UNAVAILABLE_ERRORS, error_response, service_unavailable
 
 
 def healthz(request):
@@ -21,22 +21,6 @@ def readyz(request):
     except Exception:  # any database failure means "not ready"
         return service_unavailable()
     return JsonResponse({"status": "ok"})
-
-
-def error_response(status: int, code: str, detail: str) -> JsonResponse:
-    """The one error shape of spec 11, for answers given outside DRF's exception handler."""
-    body = {"type": "client_error" if status < 500 else "server_error"}
-    body["errors"] = [{"code": code, "detail": detail, "attr": None}]
-    return JsonResponse(body, status=status)
-
-
-def service_unavailable() -> JsonResponse:
-    """503 `service_unavailable` + Retry-After: the same answer DRF views give."""
-    response = error_response(
-        503, ServiceUnavailable.default_code, str(ServiceUnavailable.default_detail)
-    )
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 def not_found(request, exception=None):

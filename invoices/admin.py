@@ -21,6 +21,8 @@ from backoffice.lists import (
     money_column,
 )
 from backoffice.money import money_text
+from core.errors import DomainError
+from core.money import format_plain
 from fintrack.admin import (
     AmountField,
     OrganizationScopedAdmin,
@@ -30,8 +32,6 @@ from fintrack.admin import (
     ViewOnlyMixin,
     form_action,
 )
-from fintrack.exceptions import DomainError
-from fintrack.money import format_plain
 from invoices.mail import send_invoice
 from invoices.models import (
     BOOKED_STATUSES,

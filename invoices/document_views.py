@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fintrack.negotiation import FormatNegotiation, requested_format, unsupported_format
+from api.negotiation import FormatNegotiation, requested_format, unsupported_format
 from invoices.pdf import pdf_filename, render_invoice_pdf
 from invoices.reminders import send_manual_reminder
 

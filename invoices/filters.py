@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import F, Q
 
-from fintrack.filters import (
+from api.filters import (
     CurrencyFilter,
     DateFilter,
     IdFilter,

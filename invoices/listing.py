@@ -15,7 +15,7 @@ from itertools import groupby
 
 from django.utils import timezone
 
-from fintrack.money import MONEY_STEP, plain_formatter
+from core.money import MONEY_STEP, plain_formatter
 from invoices.models import InvoiceLine
 
 # (JSON key, column) in the serializer's field order; `lines` goes after `notes`.

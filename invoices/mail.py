@@ -12,7 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from fintrack.exceptions import DomainError
+from core.errors import DomainError
 from invoices.pdf import LocaleFormatter, pdf_filename, render_invoice_pdf
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Invoices, their lines and the per-organization number series.
 
-Every lifecycle command locks the invoice row (`lock()`, `fintrack.locking`, where the
+Every lifecycle command locks the invoice row (`lock()`, `core.locking`, where the
 one lock order is written) inside `transaction.atomic()`, validates against the locked
 copy, and saves through `VersionedModel.save`, so a command never overwrites a change it
 did not see.
@@ -17,12 +17,10 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from customers.models import Customer
-from fintrack.events import log_event
-from fintrack.exceptions import InvalidStatus
-from fintrack.locking import lock
-from fintrack.models import VersionedModel
-from fintrack.money import (
+from core.errors import InvalidStatus
+from core.events import log_event
+from core.locking import lock
+from core.money import (
     MONEY_INTEGER_DIGITS,
     MONEY_SHAPE,
     MONEY_STEP,
@@ -35,6 +33,8 @@ from fintrack.money import (
     quantize,
     validate_currency,
 )
+from core.versioning import VersionedModel
+from customers.models import Customer
 from invoices.exceptions import (
     AmountTooLarge,
     CustomerArchived,
@@ -51,6 +51,8 @@ MAX_AMOUNT = Decimal("1e14")
 HUNDRED = Decimal("100")
 # Line inputs are stored in the money shape: 4 decimal places, at most 15 integer digits.
 LINE_INPUT_STEP = MONEY_STEP
+# The numbers of a line's input, in the order they are checked.
+LINE_NUMBERS = ("quantity", "unit_price", "discount_percent", "tax_rate")
 MAX_LINE_INPUT = Decimal(10) ** MONEY_INTEGER_DIGITS
 # Enough digits that quantity x unit_price x percent is exact; rounding happens only in
 # `quantize`, where the spec says it does.
@@ -357,7 +359,12 @@ class Invoice(VersionedModel):
             line = InvoiceLine(
                 invoice=self, organization_id=self.organization_id, position=position, **data
             )
-            line.check_values()
+            try:
+                line.check_values()
+            except InvalidLine as error:
+                # The field within the input's list, as a serializer would name it.
+                error.attr = f"lines.{position - 1}.{error.attr}"
+                raise
             line.compute(self.minor_unit)
             built.append(line)
         return built
@@ -416,17 +423,12 @@ class Invoice(VersionedModel):
             invoice.number = InvoiceSequence.next_number(invoice.organization)
             invoice.status = InvoiceStatus.SENT
             invoice.sent_at = timezone.now()
-            invoice._history_user = actor
-            invoice._change_reason = "send"
-            invoice.save()
-            log_event(
+            invoice._record_transition(
+                "send",
                 "invoice.sent",
-                organization=invoice.organization_id,
-                invoice=invoice.pk,
-                number=invoice.number,
+                actor=actor,
                 currency=invoice.currency,
                 total=format_plain(invoice.total, invoice.minor_unit),
-                actor=actor.pk,
             )
             if on_sent is not None:
                 on_sent(invoice)
@@ -443,17 +445,23 @@ class Invoice(VersionedModel):
             invoice.status = InvoiceStatus.VOID
             invoice.voided_at = timezone.now()
             invoice.void_reason = reason or ""
-            invoice._history_user = actor
-            invoice._change_reason = "void"
-            invoice.save()
-            log_event(
-                "invoice.voided",
-                organization=invoice.organization_id,
-                invoice=invoice.pk,
-                number=invoice.number,
-                actor=actor.pk,
-            )
+            invoice._record_transition("void", "invoice.voided", actor=actor)
         self.refresh_from_db()
+
+    def _record_transition(self, command, event, *, actor, **fields):
+        """Save a status change made by `command`: its history row says who and why, and the
+        domain event `event` is logged once it commits (with `fields` beyond the common ones)."""
+        self._history_user = actor
+        self._change_reason = command
+        self.save()
+        log_event(
+            event,
+            organization=self.organization_id,
+            invoice=self.pk,
+            number=self.number,
+            actor=actor.pk,
+            **fields,
+        )
 
     def apply_payments(self, *, actor, reason):
         """Recompute amount_paid, balance_due, status and paid_at from the payment rows.
@@ -516,20 +524,27 @@ class InvoiceLine(models.Model):
         return self.description
 
     def check_values(self):
-        """Refuse line input the database constraints would reject, as a 400 on `lines`."""
-        for name in ("quantity", "unit_price", "discount_percent", "tax_rate"):
-            setattr(self, name, _as_decimal(getattr(self, name)))
-        values = (self.quantity, self.unit_price, self.discount_percent, self.tax_rate)
-        if not all(value < MAX_LINE_INPUT for value in values):
-            raise InvalidLine("Line numbers must be below 10^15.")
-        if any(value != value.quantize(LINE_INPUT_STEP) for value in values):
-            raise InvalidLine("Line numbers have at most 4 decimal places.")
+        """Refuse line input the database constraints would reject: `InvalidLine` naming
+        the field at fault (`quantity`, ...), which the invoice places in its lines."""
+        for name in LINE_NUMBERS:
+            value = _as_decimal(getattr(self, name), name)
+            setattr(self, name, value)
+            if not value < MAX_LINE_INPUT:
+                raise InvalidLine("Line numbers must be below 10^15.", attr=name)
+            if value != value.quantize(LINE_INPUT_STEP):
+                raise InvalidLine("Line numbers have at most 4 decimal places.", attr=name)
         if not isinstance(self.description, str) or not 1 <= len(self.description.strip()) <= 500:
-            raise InvalidLine("A line description has 1 to 500 characters.")
-        if self.quantity <= 0 or self.unit_price < 0:
-            raise InvalidLine("Quantity must be above zero and unit price not negative.")
-        if not (0 <= self.discount_percent <= HUNDRED and 0 <= self.tax_rate <= HUNDRED):
-            raise InvalidLine("Discount and tax rates are percentages from 0 to 100.")
+            raise InvalidLine("A line description has 1 to 500 characters.", attr="description")
+        message = "Quantity must be above zero and unit price not negative."
+        if self.quantity <= 0:
+            raise InvalidLine(message, attr="quantity")
+        if self.unit_price < 0:
+            raise InvalidLine(message, attr="unit_price")
+        for name in ("discount_percent", "tax_rate"):
+            if not 0 <= getattr(self, name) <= HUNDRED:
+                raise InvalidLine(
+                    "Discount and tax rates are percentages from 0 to 100.", attr=name
+                )
 
     def compute(self, minor_unit):
         """Spec 5.2: each figure rounded half-up to the minor unit, in order.
@@ -557,7 +572,7 @@ def _lock_active_customer(customer):
 
     `Customer.archive` takes the same lock, so an archive racing the new invoice is seen
     here (the caller's copy may predate it) rather than leaving an archived customer with a
-    new invoice. Lock order (fintrack.locking): an existing invoice first, then its customer.
+    new invoice. Lock order (core.locking): an existing invoice first, then its customer.
     """
     locked = customer.lock()
     ensure_customer_can_be_billed(locked)
@@ -571,11 +586,13 @@ def ensure_customer_can_be_billed(customer, *, current_customer_id=None):
         raise CustomerArchived(attr="customer")
 
 
-def _as_decimal(value):
+def _as_decimal(value, name):
     try:
         return parse_decimal(value)
     except NotANumber:
-        raise InvalidLine("Line numbers are plain digits with an optional fraction.") from None
+        raise InvalidLine(
+            "Line numbers are plain digits with an optional fraction.", attr=name
+        ) from None
 
 
 class InvoiceSequence(models.Model):
@@ -603,7 +620,7 @@ class InvoiceSequence(models.Model):
     def next_number(cls, organization):
         """Reserve the organization's next number. Call inside the sending transaction."""
         cls.objects.get_or_create(organization=organization)
-        # Lock after the invoice row (lock order: fintrack.locking); concurrent sends
+        # Lock after the invoice row (lock order: core.locking); concurrent sends
         # queue here and each sees the number the previous one committed.
         sequence = lock(cls, organization=organization)
         sequence.last_number += 1

@@ -28,7 +28,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Organization
-from fintrack.locking import lock
+from core.locking import lock
 from invoices.mail import ensure_can_email, queue_invoice_email
 from invoices.models import Invoice, InvoiceReminder
 

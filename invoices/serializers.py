@@ -13,18 +13,21 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import CurrencyField, DateField, DecimalField, MoneyField
+from core.money import MONEY_SHAPE, PERCENT_SHAPE, ZERO
 from customers.models import Customer
-from fintrack.dates import DateField
-from fintrack.money import MONEY_SHAPE, PERCENT_SHAPE, CurrencyField, DecimalField, MoneyField
-from invoices.models import Invoice, InvoiceLine
+from invoices.models import HUNDRED, Invoice, InvoiceLine
 
 MAX_LINES = 500
-ZERO = Decimal("0")
-HUNDRED = Decimal("100")
+
+
+# A line's values are checked by the model (`InvoiceLine.check_values`: quantity above zero,
+# price not negative, percentages 0-100, the columns' digits), whose `InvalidLine` is the
+# 400. The fields below read the number grammar and state the columns' shape and the
+# percentages' bounds in the schema, with the model's constants.
 
 
 def line_decimal(**kwargs):
-    # Same precision as the columns: at most 15 integer digits and 4 decimal places.
     return DecimalField(**MONEY_SHAPE, **kwargs)
 
 
@@ -66,12 +69,6 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "tax_amount",
             "total",
         ]
-
-    def validate_quantity(self, value):
-        # DecimalField's min_value is inclusive; a line of zero units is meaningless.
-        if value <= 0:
-            raise serializers.ValidationError("Must be greater than 0.", code="min_value")
-        return value
 
 
 class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):

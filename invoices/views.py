@@ -5,8 +5,8 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fintrack.api import OrganizationViewSet
-from fintrack.exports import FORMAT_PARAMETER, ExportMixin
+from api.exports import FORMAT_PARAMETER, ExportMixin
+from api.tenancy import OrganizationViewSet
 from invoices.document_views import InvoiceDocumentActions
 from invoices.filters import InvoiceFilterSet
 from invoices.listing import invoice_rows, render_invoices

@@ -1,6 +1,6 @@
 """Stable error codes of spec 6 for payments, refunds and reversals."""
 
-from fintrack.exceptions import ConflictError, DomainError
+from core.errors import ConflictError, DomainError
 
 
 class InvalidAmount(DomainError):

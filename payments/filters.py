@@ -1,6 +1,6 @@
 import django_filters
 
-from fintrack.filters import DateFilter, IdFilter, MultipleChoiceCSVFilter
+from api.filters import DateFilter, IdFilter, MultipleChoiceCSVFilter
 from payments.models import Payment, PaymentKind, PaymentMethod
 
 

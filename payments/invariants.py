@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from fintrack.money import MONEY_SHAPE, MONEY_STEP, ZERO, format_plain
+from core.money import MONEY_SHAPE, MONEY_STEP, ZERO, format_plain
 from invoices.exceptions import AmountTooLarge
 from invoices.models import (
     BOOKED_STATUSES,

@@ -8,16 +8,10 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from fintrack.events import log_event
-from fintrack.locking import lock
-from fintrack.money import (
-    MONEY_SHAPE,
-    NotANumber,
-    format_plain,
-    has_excess_digits,
-    parse_decimal,
-)
-from fintrack.transactions import atomic_step
+from core.events import log_event
+from core.locking import lock
+from core.money import MONEY_SHAPE, NotANumber, format_plain, has_excess_digits, parse_decimal
+from core.transactions import atomic_step
 from invoices.models import Invoice
 from payments.exceptions import (
     AlreadyReversed,
@@ -41,7 +35,7 @@ class PaymentKind(models.TextChoices):
     REVERSAL = "reversal", "Reversal"
 
 
-# The domain event each kind of row is logged as (fintrack/events.py).
+# The domain event each kind of row is logged as (core/events.py).
 EVENT_NAMES = {
     PaymentKind.PAYMENT: "payment.recorded",
     PaymentKind.REFUND: "payment.refunded",
@@ -153,7 +147,7 @@ class Payment(models.Model):
         within its balance due, and `received_on` (default today) between the invoice's issue
         date and today. Returns the new row; the invoice is recomputed."""
         with atomic_step():
-            # The invoice's lock guards its payments (lock order: fintrack.locking). Every
+            # The invoice's lock guards its payments (lock order: core.locking). Every
             # check below reads the locked copy, so concurrent payments queue here.
             invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("pay")
@@ -205,7 +199,7 @@ class Payment(models.Model):
         guard), and never when refunds already returned the money it brought in.
         """
         with atomic_step():
-            # The invoice, as everywhere (fintrack.locking); the original row is immutable
+            # The invoice, as everywhere (core.locking); the original row is immutable
             # so it needs no lock.
             invoice = lock(Invoice, pk=self.invoice_id)
             original = type(self).objects.get(pk=self.pk)

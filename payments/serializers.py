@@ -7,8 +7,8 @@ more digits than it has is a 400, never rounded. Rows render with that minor uni
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fintrack.dates import DateField
-from fintrack.money import ZERO, MoneyField
+from api.fields import DateField, MoneyField
+from core.money import ZERO
 from payments.models import Payment, PaymentMethod
 
 

@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import WRITE_ROLES
-from fintrack.api import OrganizationScopedMixin
-from fintrack.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportMixin, ExportRenderingMixin
+from api.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportMixin, ExportRenderingMixin
+from api.tenancy import OrganizationScopedMixin
 from invoices.models import Invoice
 from payments.filters import PaymentFilterSet
 from payments.models import Payment
@@ -77,7 +77,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     queryset = Invoice.objects.all()
     money_actions = frozenset({"pay", "refund"})
     serializer_class = PaymentSerializer
-    # `Payment.pay` / `refund` lock the invoice first: read it locked once (see fintrack.api).
+    # `Payment.pay` / `refund` lock the invoice first: read it locked once (see api.tenancy).
     lock_object_actions = frozenset({"pay", "refund"})
 
     def get_renderers(self):

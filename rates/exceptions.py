@@ -1,4 +1,4 @@
-from fintrack.exceptions import ConflictError, DomainError
+from core.errors import ConflictError, DomainError
 
 
 class RateUnavailable(DomainError):

@@ -21,8 +21,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from fintrack.dates import EARLIEST, LATEST
-from fintrack.money import KNOWN_CURRENCIES, NotANumber, parse_decimal
+from core.dates import EARLIEST, LATEST
+from core.money import KNOWN_CURRENCIES, NotANumber, parse_decimal
 from rates.models import RATE_DIGITS, ExchangeRate
 
 THRESHOLD = Decimal("0.000001")

@@ -1,6 +1,6 @@
 import django_filters
 
-from fintrack.filters import CurrencyFilter, DateFilter
+from api.filters import CurrencyFilter, DateFilter
 from rates.models import ExchangeRate
 
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accounts.models import Organization
-from fintrack.money import validate_rate_currency
+from core.money import validate_rate_currency
 
 RATE_DIGITS = {"max_digits": 20, "decimal_places": 10}
 

@@ -2,8 +2,7 @@
 
 from rest_framework import serializers
 
-from fintrack.dates import DateField
-from fintrack.money import CurrencyField, DecimalField
+from api.fields import CurrencyField, DateField, DecimalField
 from rates.models import RATE_DIGITS, ExchangeRate
 
 

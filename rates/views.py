@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from rest_framework import mixins, viewsets
 
 from accounts.models import ADMIN_ONLY, ALL_ROLES
-from fintrack.api import OrganizationScopedMixin
+from api.tenancy import OrganizationScopedMixin
 from rates import serializers
 from rates.exceptions import DuplicateRate
 from rates.filters import ExchangeRateFilterSet

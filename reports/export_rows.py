@@ -9,7 +9,7 @@ fields are `parent.child` (summary `counts.draft`), and each nested list becomes
   two balance rows carry `balance` only, so the `amount` column sums to the movement).
 """
 
-from fintrack.exports import Column, export_response
+from api.exports import Column, export_response
 from invoices.models import InvoiceStatus
 from reports.services.aging import COLUMNS as AGING_COLUMNS
 

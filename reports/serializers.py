@@ -2,8 +2,7 @@
 
 from rest_framework import serializers
 
-from fintrack.dates import DateField
-from fintrack.money import CurrencyField
+from api.fields import CurrencyField, DateField
 from reports.services.aging import COLUMNS as AGING_COLUMNS
 
 # --- query parameters -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from fintrack.money import minor_units
+from core.money import minor_units
 from invoices.mail import CustomerHasNoEmail
 from invoices.pdf import LocaleFormatter, _styles, _text
 from reports.services.statement import statement

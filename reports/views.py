@@ -7,10 +7,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.models import ALL_ROLES
+from api.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
+from api.tenancy import OrganizationScopedMixin
+from core.db_router import report_reads
 from customers.models import Customer
-from fintrack.api import OrganizationScopedMixin
-from fintrack.db_router import report_reads
-from fintrack.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
 from reports import export_rows, serializers
 from reports.services.aging import aging
 from reports.services.revenue import revenue

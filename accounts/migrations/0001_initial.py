@@ -5,8 +5,8 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import fintrack.money
-import fintrack.validators
+import core.money
+import core.validators
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200)),
-                ('base_currency', models.CharField(max_length=3, validators=[fintrack.money.validate_currency])),
+                ('base_currency', models.CharField(max_length=3, validators=[core.money.validate_currency])),
                 ('invoice_prefix', models.CharField(default='INV', max_length=10, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9-]+$', 'Use letters, digits and dashes only.')])),
                 ('payment_terms_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(365)])),
                 ('reminder_days', models.JSONField(default=accounts.models.default_reminder_days, validators=[accounts.models.validate_reminder_days])),
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('city', models.CharField(blank=True, max_length=100)),
                 ('postal_code', models.CharField(blank=True, max_length=20)),
                 ('region', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(blank=True, max_length=2, validators=[fintrack.validators.validate_country])),
+                ('country', models.CharField(blank=True, max_length=2, validators=[core.validators.validate_country])),
                 ('tax_id', models.CharField(blank=True, max_length=50)),
                 ('email', models.EmailField(blank=True, max_length=254)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('name', models.CharField(max_length=200)),
-                ('base_currency', models.CharField(max_length=3, validators=[fintrack.money.validate_currency])),
+                ('base_currency', models.CharField(max_length=3, validators=[core.money.validate_currency])),
                 ('invoice_prefix', models.CharField(default='INV', max_length=10, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9-]+$', 'Use letters, digits and dashes only.')])),
                 ('payment_terms_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(365)])),
                 ('reminder_days', models.JSONField(default=accounts.models.default_reminder_days, validators=[accounts.models.validate_reminder_days])),
@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('city', models.CharField(blank=True, max_length=100)),
                 ('postal_code', models.CharField(blank=True, max_length=20)),
                 ('region', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(blank=True, max_length=2, validators=[fintrack.validators.validate_country])),
+                ('country', models.CharField(blank=True, max_length=2, validators=[core.validators.validate_country])),
                 ('tax_id', models.CharField(blank=True, max_length=50)),
                 ('email', models.EmailField(blank=True, max_length=254)),
                 ('created_at', models.DateTimeField(blank=True, editable=False)),

@@ -2,8 +2,8 @@
 
 import django.core.validators
 import django.db.models.deletion
-import fintrack.money
-import fintrack.validators
+import core.money
+import core.validators
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -33,8 +33,8 @@ class Migration(migrations.Migration):
                 ('city', models.CharField(blank=True, max_length=100)),
                 ('postal_code', models.CharField(blank=True, max_length=20)),
                 ('region', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(blank=True, max_length=2, validators=[fintrack.validators.validate_country])),
-                ('currency', models.CharField(max_length=3, validators=[fintrack.money.validate_currency])),
+                ('country', models.CharField(blank=True, max_length=2, validators=[core.validators.validate_country])),
+                ('currency', models.CharField(max_length=3, validators=[core.money.validate_currency])),
                 ('payment_terms_days', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(365)])),
                 ('notes', models.TextField(blank=True, max_length=5000)),
                 ('archived_at', models.DateTimeField(blank=True, null=True)),
@@ -69,8 +69,8 @@ class Migration(migrations.Migration):
                 ('city', models.CharField(blank=True, max_length=100)),
                 ('postal_code', models.CharField(blank=True, max_length=20)),
                 ('region', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(blank=True, max_length=2, validators=[fintrack.validators.validate_country])),
-                ('currency', models.CharField(max_length=3, validators=[fintrack.money.validate_currency])),
+                ('country', models.CharField(blank=True, max_length=2, validators=[core.validators.validate_country])),
+                ('currency', models.CharField(max_length=3, validators=[core.money.validate_currency])),
                 ('payment_terms_days', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(365)])),
                 ('notes', models.TextField(blank=True, max_length=5000)),
                 ('archived_at', models.DateTimeField(blank=True, null=True)),

@@ -4,10 +4,10 @@ import threading
 
 import pytest
 
+from core.errors import ConcurrentModification
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from customers.views import CustomerViewSet
-from fintrack.exceptions import ConcurrentModification
 from fintrack.tests.helpers import error_code
 from fintrack.tests.races import raised, run_in_threads
 

@@ -1,4 +1,4 @@
-"""`fintrack.authentication`: with `X-Organization` the user comes with its membership in
+"""`api.authentication`: with `X-Organization` the user comes with its membership in
 one query; every refusal the library's own lookup makes still happens."""
 
 import pytest

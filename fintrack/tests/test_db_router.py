@@ -1,4 +1,4 @@
-"""The replica router (fintrack/db_router.py) on Django's test mirror.
+"""The replica router (core/db_router.py) on Django's test mirror.
 
 In the suite the `replica` alias is a second connection to the test database, so which
 connection ran a query shows where the router sent it. Tests that must see the replica
@@ -14,7 +14,7 @@ from django.db import OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from fintrack.db_router import ReplicaRouter, report_database, report_reads
+from core.db_router import ReplicaRouter, report_database, report_reads
 from invoices.models import Invoice
 from payments.models import Payment
 from reports.tests.factories import customer, pay, sent

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
-from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
+from api.models import IdempotencyKey, IdempotencyKeyStatus
 from fintrack.tests.races import raised, run_at_once
 from invoices.models import Invoice
 from invoices.tests.factories import InvoiceFactory

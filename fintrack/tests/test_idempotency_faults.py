@@ -11,7 +11,7 @@ from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from accounts.models import Role
-from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
+from api.models import IdempotencyKey, IdempotencyKeyStatus
 from fintrack.tests.helpers import error_code
 from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import InvoiceFactory
@@ -254,7 +254,7 @@ def test_412_is_not_stored_so_the_retry_with_the_right_version_runs(finance_api,
 
 
 def test_409_concurrent_modification_is_not_stored(finance_api, invoice, monkeypatch):
-    from fintrack.exceptions import ConcurrentModification
+    from core.errors import ConcurrentModification
 
     def lost_a_race(*args, **kwargs):
         raise ConcurrentModification()
@@ -274,7 +274,7 @@ def test_a_refused_request_leaves_no_partial_work_behind(finance_api, invoice, m
 
     def pay_then_refuse(*args, **kwargs):
         real_pay(*args, **kwargs)
-        from fintrack.exceptions import InvalidStatus
+        from core.errors import InvalidStatus
 
         raise InvalidStatus()
 

@@ -1,4 +1,4 @@
-"""fintrack.money: minor units from ISO 4217, half-up rounding, the API money fields."""
+"""core.money: minor units from ISO 4217, half-up rounding, the API money fields."""
 
 import io
 from datetime import date
@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework import serializers
 
-from fintrack.money import (
+from api.fields import CurrencyField, MoneyField
+from api.parsers import JSONParser
+from core.money import (
     ISO_MINOR_UNITS,
     KNOWN_CURRENCIES,
-    CurrencyField,
-    MoneyField,
     NotANumber,
     UnsupportedCurrency,
     document_minor_unit,
@@ -24,7 +24,6 @@ from fintrack.money import (
     parse_decimal,
     quantize,
 )
-from fintrack.parsers import JSONParser
 
 
 @pytest.mark.parametrize(("currency", "digits"), [("USD", 2), ("EUR", 2), ("JPY", 0), ("KWD", 3)])

@@ -12,7 +12,7 @@ from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
 from accounts.models import User
-from fintrack.client_ip import client_ip
+from api.client_ip import client_ip
 from fintrack.log_config import logging_config
 from fintrack.tests.test_settings import PRODUCTION_SECRET, manage
 from invoices.tests.factories import InvoiceFactory
@@ -206,7 +206,7 @@ def test_a_server_side_failure_answer_carries_the_request_id_too(client, monkeyp
 def test_one_json_line_per_request_with_id_user_organization_and_timing(
     api, admin_user, organization, log_lines, header
 ):
-    # With the header the membership is read with the user (fintrack.authentication).
+    # With the header the membership is read with the user (api.authentication).
     client = api(admin_user, organization if header else None)
     response = client.get("/api/v1/customers/", HTTP_X_REQUEST_ID="req-1")
     assert response.status_code == 200

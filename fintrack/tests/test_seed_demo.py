@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from accounts.models import Organization, Role, User
 from customers.models import Customer
-from fintrack.management.commands.seed_demo import DEFAULT_PASSWORD, ORGANIZATION_NAME, USERS
+from demo.management.commands.seed_demo import DEFAULT_PASSWORD, ORGANIZATION_NAME, USERS
 from invoices.models import Invoice, InvoiceStatus
 
 pytestmark = pytest.mark.django_db

@@ -4,16 +4,16 @@ savepoints only outside the request-wide transaction, a lock reused only where i
 import pytest
 from django.db import transaction
 
-from customers.models import Customer
-from customers.tests.factories import CustomerFactory
-from fintrack.exceptions import ConcurrentModification
-from fintrack.transactions import (
+from core.errors import ConcurrentModification
+from core.transactions import (
     atomic_step,
     current_request_transaction,
     is_locked,
     mark_locked,
     request_wide_transaction,
 )
+from customers.models import Customer
+from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.expressions
 import django.utils.timezone
-import fintrack.money
+import core.money
 import simple_history.models
 from decimal import Decimal
 from django.conf import settings
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveIntegerField(default=1, editable=False)),
                 ('number', models.CharField(blank=True, editable=False, max_length=32, null=True)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('partially_paid', 'Partially paid'), ('paid', 'Paid'), ('void', 'Void')], default='draft', editable=False, max_length=20)),
-                ('currency', models.CharField(max_length=3, validators=[fintrack.money.validate_currency])),
+                ('currency', models.CharField(max_length=3, validators=[core.money.validate_currency])),
                 ('issue_date', models.DateField(blank=True, null=True)),
                 ('due_date', models.DateField(blank=True, null=True)),
                 ('reference', models.CharField(blank=True, max_length=100)),
@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveIntegerField(default=1, editable=False)),
                 ('number', models.CharField(blank=True, editable=False, max_length=32, null=True)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('partially_paid', 'Partially paid'), ('paid', 'Paid'), ('void', 'Void')], default='draft', editable=False, max_length=20)),
-                ('currency', models.CharField(max_length=3, validators=[fintrack.money.validate_currency])),
+                ('currency', models.CharField(max_length=3, validators=[core.money.validate_currency])),
                 ('issue_date', models.DateField(blank=True, null=True)),
                 ('due_date', models.DateField(blank=True, null=True)),
                 ('reference', models.CharField(blank=True, max_length=100)),

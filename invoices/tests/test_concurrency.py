@@ -14,8 +14,8 @@ from django.core.management import call_command
 
 from accounts.models import Role
 from accounts.tests.factories import OrganizationFactory, UserFactory
+from core.errors import ConcurrentModification, DomainError, InvalidStatus
 from customers.tests.factories import CustomerFactory
-from fintrack.exceptions import ConcurrentModification, DomainError, InvalidStatus
 from fintrack.tests.races import raised, run_at_once
 from invoices.exceptions import InvoiceNotEditable
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus

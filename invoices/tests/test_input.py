@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 
+from core import money
 from customers.tests.factories import CustomerFactory
-from fintrack import money
 from fintrack.tests.helpers import error_code, snapshot
 from invoices.exceptions import InvalidLine
 from invoices.models import Invoice, InvoiceLine
@@ -75,6 +75,42 @@ def test_line_numbers_take_four_decimals_and_json_numbers_as_written(finance_api
         URL, {"customer": customer.pk, "lines": [{**LINE, "quantity": "1.23456"}]}
     )
     assert response.status_code == 400
+
+
+def test_a_line_of_zero_units_is_a_400_on_that_lines_quantity(finance_api, customer):
+    # The rule is the model's (InvoiceLine.check_values); its error names the field.
+    lines = [LINE, {**LINE, "quantity": "0"}]
+    response = finance_api.post(URL, {"customer": customer.pk, "lines": lines}, format="json")
+    assert (response.status_code, error_code(response)) == (400, "invalid_line")
+    assert response.json()["errors"][0]["attr"] == "lines.1.quantity"
+    assert not Invoice.objects.exists() and not InvoiceLine.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("quantity", "0"),
+        ("unit_price", "1.00001"),
+        ("unit_price", -1),
+        ("discount_percent", "101"),
+        ("tax_rate", "100.5"),
+        ("quantity", "1000000000000000"),
+        ("tax_rate", "1e3"),
+        ("description", "   "),
+    ],
+)
+def test_the_model_names_the_line_and_field_it_refuses(
+    organization, finance_user, customer, field, value
+):
+    with pytest.raises(InvalidLine) as refused:
+        Invoice.create_draft(
+            organization=organization,
+            customer=customer,
+            actor=finance_user,
+            lines=[LINE, LINE, {**LINE, field: value}],
+        )
+    assert refused.value.attr == f"lines.2.{field}"
+    assert not Invoice.objects.exists()
 
 
 @pytest.mark.parametrize("text", ["1_000.00", "１０", "٣", "1e3"])  # noqa: RUF001

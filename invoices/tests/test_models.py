@@ -7,8 +7,8 @@ import pytest
 from django.db.models import F
 
 from accounts.tests.factories import OrganizationFactory, UserFactory
+from core.errors import ConcurrentModification, DomainError, InvalidStatus
 from customers.tests.factories import CustomerFactory
-from fintrack.exceptions import ConcurrentModification, DomainError, InvalidStatus
 from invoices.exceptions import (
     AmountTooLarge,
     CustomerArchived,

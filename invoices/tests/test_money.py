@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fintrack.money import minor_units, quantize
+from core.money import minor_units, quantize
 from invoices.models import InvoiceLine
 from invoices.tests.factories import InvoiceFactory, line
 

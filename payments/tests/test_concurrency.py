@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from accounts.models import Membership, Role
-from fintrack.exceptions import ConcurrentModification, DomainError
+from core.errors import ConcurrentModification, DomainError
 from fintrack.tests.races import run_at_once
 from invoices.models import Invoice, InvoiceStatus
 from invoices.reminders import send_due_reminders, send_manual_reminder

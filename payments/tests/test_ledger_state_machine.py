@@ -24,7 +24,7 @@ from hypothesis.stateful import (
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
-from fintrack.exceptions import DomainError
+from core.errors import DomainError
 from fintrack.tests.helpers import snapshot
 from invoices.models import Invoice, InvoiceStatus, status_for_amount_paid
 from invoices.tests.factories import InvoiceFactory

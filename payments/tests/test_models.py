@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from fintrack.exceptions import DomainError, InvalidStatus
+from core.errors import DomainError, InvalidStatus
 from invoices.models import InvoiceStatus
 from invoices.tests.factories import InvoiceFactory
 from payments.exceptions import (

@@ -12,20 +12,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import fintrack.money
-
-
-def relabel_content_type(apps, schema_editor, old="reports", new="rates"):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    content_types = ContentType.objects.using(schema_editor.connection.alias)
-    # A database where post_migrate already made the new one keeps it; nothing to move.
-    if not content_types.filter(app_label=new, model="exchangerate").exists():
-        content_types.filter(app_label=old, model="exchangerate").update(app_label=new)
-    ContentType.objects.clear_cache()
-
-
-def relabel_content_type_back(apps, schema_editor):
-    relabel_content_type(apps, schema_editor, old="rates", new="reports")
+import core.money
+from core.migration_operations import relabel_content_type
 
 
 class Migration(migrations.Migration):
@@ -56,13 +44,13 @@ class Migration(migrations.Migration):
                         (
                             "base",
                             models.CharField(
-                                max_length=3, validators=[fintrack.money.validate_rate_currency]
+                                max_length=3, validators=[core.money.validate_rate_currency]
                             ),
                         ),
                         (
                             "quote",
                             models.CharField(
-                                max_length=3, validators=[fintrack.money.validate_rate_currency]
+                                max_length=3, validators=[core.money.validate_rate_currency]
                             ),
                         ),
                         ("rate", models.DecimalField(decimal_places=10, max_digits=20)),
@@ -124,5 +112,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(relabel_content_type, relabel_content_type_back),
+        relabel_content_type("exchangerate", old="reports", new="rates"),
     ]

@@ -1,7 +1,7 @@
 import django.db.models
 from django.db import migrations
 
-import fintrack.money
+import core.money
 
 
 class Migration(migrations.Migration):
@@ -14,14 +14,14 @@ class Migration(migrations.Migration):
             model_name="exchangerate",
             name="base",
             field=django.db.models.CharField(
-                max_length=3, validators=[fintrack.money.validate_rate_currency]
+                max_length=3, validators=[core.money.validate_rate_currency]
             ),
         ),
         migrations.AlterField(
             model_name="exchangerate",
             name="quote",
             field=django.db.models.CharField(
-                max_length=3, validators=[fintrack.money.validate_rate_currency]
+                max_length=3, validators=[core.money.validate_rate_currency]
             ),
         ),
     ]

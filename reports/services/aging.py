@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.db.models import Case, CharField, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from fintrack.money import ZERO, quantize
+from core.money import ZERO, quantize
 from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
 from reports.services.common import (

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
-from fintrack.money import MONEY_SHAPE, ZERO, format_plain, quantize
+from core.money import MONEY_SHAPE, ZERO, format_plain, quantize
 from rates.conversion import RateBook
 
 MONEY_OUTPUT = DecimalField(**MONEY_SHAPE)

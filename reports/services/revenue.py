@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.db.models import F, Q
 from django.db.models.functions import TruncMonth
 
-from fintrack.money import ZERO, quantize
+from core.money import ZERO, quantize
 from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment, PaymentKind
 from reports.services.common import Converter, money, money_sum, zero_money

@@ -3,7 +3,7 @@
 from django.db.models import CharField as TextField
 from django.db.models import F, IntegerField, Value
 
-from fintrack.money import ZERO
+from core.money import ZERO
 from invoices.models import BOOKED_STATUSES, Invoice
 from payments.models import Payment
 from reports.services.common import MONEY_OUTPUT, money, money_sum

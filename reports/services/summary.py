@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Q
 
-from fintrack.money import ZERO
+from core.money import ZERO
 from invoices.models import BOOKED_STATUSES, Invoice, InvoiceQuerySet, InvoiceStatus
 from reports.services.common import Converter, money, money_sum
 

@@ -10,7 +10,7 @@
   money is a number with the currency's decimals as its number format.
 - Text that a spreadsheet would run as a formula (=, +, -, @ first) is defused: CSV
   prefixes it with a quote, XLSX stores it as a plain string.
-- A format no renderer offers is a 400 `unsupported_format` (`fintrack.negotiation`);
+- A format no renderer offers is a 400 `unsupported_format` (`api.negotiation`);
   errors are always JSON, whatever was asked.
 """
 
@@ -29,8 +29,9 @@ from openpyxl.cell import WriteOnlyCell
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from fintrack.db_router import report_database
-from fintrack.money import MoneyField, minor_units
+from api.fields import MoneyField
+from core.db_router import report_database
+from core.money import minor_units
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

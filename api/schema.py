@@ -14,11 +14,11 @@ from rest_framework.viewsets import ViewSetMixin
 from rest_framework_simplejwt.views import TokenViewBase
 
 from accounts.exceptions import EmailNotVerified
-from fintrack.api import ORGANIZATION_HEADER, OrganizationScopedMixin
-from fintrack.idempotency import is_never_stored_path
-from fintrack.money import NUMBER_PATTERN, SIGNED_NUMBER_PATTERN
+from api.idempotency import is_never_stored_path
+from api.tenancy import ORGANIZATION_HEADER, OrganizationScopedMixin
+from core.money import NUMBER_PATTERN, SIGNED_NUMBER_PATTERN
 
-# Spec 11: every POST may carry one (see fintrack/idempotency.py).
+# Spec 11: every POST may carry one (see api/idempotency.py).
 IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -39,7 +39,7 @@ class JWTScheme(SimpleJWTScheme):
     """Our JWT authentication is simplejwt's (it only skips a second user load): the same
     `jwtAuth` security scheme."""
 
-    target_class = "fintrack.authentication.JWTAuthentication"
+    target_class = "api.authentication.JWTAuthentication"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -103,7 +103,7 @@ class MoneyFieldExtension(OpenApiSerializerFieldExtension):
     schema learns that "1_000.00" or "1e3" is refused before sending it. Answers may carry a
     minus (refunds and reversals are negative); requests never do."""
 
-    target_class = "fintrack.money.MoneyField"
+    target_class = "api.fields.MoneyField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):

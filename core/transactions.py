@@ -5,7 +5,7 @@ called inside someone else's transaction, so that a refusal rolls back only its 
 (a savepoint) and leaves the caller's transaction usable: the admin, commands and tests
 rely on that.
 
-Inside the request-wide transaction of an idempotent POST (`fintrack.idempotency`) that
+Inside the request-wide transaction of an idempotent POST (`api.idempotency`) that
 savepoint buys nothing: any answer of 400 or more rolls the whole request back, and the
 view does nothing but call the model method and render its result. There `atomic_step()`
 joins the enclosing transaction instead (`savepoint=False`), which saves two round trips

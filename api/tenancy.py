@@ -11,10 +11,10 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, permissions, viewsets
 
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
-from fintrack.exceptions import ConcurrentModification, PreconditionFailed
-from fintrack.filters import refuse_blank_query_params
-from fintrack.request_log import bind_organization
-from fintrack.transactions import current_request_transaction, mark_locked
+from api.filters import refuse_blank_query_params
+from api.request_log import bind_organization
+from core.errors import ConcurrentModification, PreconditionFailed
+from core.transactions import current_request_transaction, mark_locked
 
 ORGANIZATION_HEADER = OpenApiParameter(
     "X-Organization",

@@ -10,7 +10,7 @@ from rest_framework.utils import json
 
 # A JSON number with a fraction is read as the Decimal of the digits the client wrote
 # (never through a binary float). One with an exponent stays the text it was, so the number
-# grammar of `fintrack.money` refuses it wherever a number is read ("1e3" is not money).
+# grammar of `core.money` refuses it wherever a number is read ("1e3" is not money).
 # This is a JSON decoder hook, not a second number reader: it only keeps the digits exact,
 # takes any JSON number (a sign too), and leaves judging them to `parse_decimal`, which
 # every field reading a number calls (and which would refuse "-5" here, before a field

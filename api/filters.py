@@ -9,8 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
 
-from fintrack.dates import validate_date_in_range
-from fintrack.money import CURRENCY_CHOICES
+from core.dates import validate_date_in_range
+from core.money import CURRENCY_CHOICES
 
 
 def refuse_blank_query_params(request):

@@ -1,6 +1,6 @@
 """JWT authentication that reuses the result the idempotency middleware already computed.
 
-`fintrack.idempotency` must know the user before the view runs (a key belongs to a user),
+`api.idempotency` must know the user before the view runs (a key belongs to a user),
 so it authenticates the bearer token itself. Without this class DRF would then validate the
 same token and load the same user a second time; here it takes the middleware's result,
 which came from the same `Authorization` header of the same request.
@@ -33,7 +33,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def get_user(self, validated_token):
         # Imported here: DRF imports this class while its own views module loads.
-        from fintrack.api import remember_membership
+        from api.tenancy import remember_membership
 
         membership = self.header_membership(validated_token)
         if membership is None or api_settings.CHECK_REVOKE_TOKEN:
@@ -48,7 +48,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def header_membership(self, validated_token):
         from accounts.models import Membership
-        from fintrack.api import organization_id_in
+        from api.tenancy import organization_id_in
 
         request = getattr(self, "django_request", None)
         header = request.headers.get("X-Organization") if request is not None else None

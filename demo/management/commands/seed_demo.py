@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Membership, Organization, Role, User
+from core.money import format_plain
 from customers.models import Customer
-from fintrack.money import format_plain
 from invoices.models import Invoice, InvoiceQuerySet
 from payments.models import Payment
 

@@ -1,14 +1,13 @@
 """The calendar the API accepts (spec 3): every date lies between 1970-01-01 and 2199-12-31.
 
-One rule, carried by the serializer field and the filter below; anything outside is a 400
-`date_out_of_range` (a year-0001 payment would otherwise put credit before any invoice and
-print periods like "1-01").
+One rule, carried by the API's date field and filter (`api.fields`, `api.filters`); anything
+outside is a 400 `date_out_of_range` (a year-0001 payment would otherwise put credit before
+any invoice and print periods like "1-01").
 """
 
 import datetime
 
 from django.core.exceptions import ValidationError
-from rest_framework import serializers
 
 EARLIEST = datetime.date(1970, 1, 1)
 LATEST = datetime.date(2199, 12, 31)
@@ -21,11 +20,3 @@ def validate_date_in_range(value: datetime.date) -> None:
             f"Dates lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
             code="date_out_of_range",
         )
-
-
-class DateField(serializers.DateField):
-    """An ISO date within the accepted range."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators.append(validate_date_in_range)

@@ -1,15 +1,20 @@
-"""Domain errors and their single translation into HTTP.
+"""Errors in HTTP: the single translation of domain errors, and the one error shape.
 
-Domain code raises `DomainError` subclasses and never imports DRF; the API layer maps each
-one to its status and stable `code` here, then drf-standardized-errors renders the one
-error shape of spec 11.
+Domain code raises `core.errors.DomainError` subclasses and never imports DRF; this module
+maps each one's kind to its status (keeping its stable `code`), then drf-standardized-errors
+renders the one error shape of spec 11. Answers given outside DRF views use the same
+shape (`error_response`).
 """
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, status
+
+from core import errors
+from core.errors import DomainError
 
 # The database refused, dropped or did not answer (PostgreSQL restarting, network gone, a
 # lock or serialization timeout): the request may succeed later, so the answer is 503
@@ -19,47 +24,19 @@ DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 
 
-class DomainError(Exception):
-    """A business rule refused an operation. `code` is the spec's stable error code."""
-
-    code = "invalid"
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_message = "The request breaks a business rule."
-
-    def __init__(self, message: str | None = None, *, code: str | None = None, attr=None):
-        self.message = message or self.default_message
-        if code:
-            self.code = code
-        self.attr = attr
-        super().__init__(self.message)
-
-
-class ConflictError(DomainError):
-    """The object's current state forbids the operation (HTTP 409)."""
-
-    code = "conflict"
-    status_code = status.HTTP_409_CONFLICT
-
-
-class InvalidStatus(ConflictError):
-    code = "invalid_status"
-    default_message = "This action is not allowed in the object's current status."
-
-
-class ConcurrentModification(ConflictError):
-    code = "concurrent_modification"
-    default_message = "The object was changed by another request; reload it and try again."
-
-
-class PreconditionFailed(DomainError):
-    code = "precondition_failed"
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_message = "If-Match does not match the object's current version."
+# Each kind of domain refusal and its HTTP status: the one place they meet.
+STATUS_OF_KIND = {
+    errors.INVALID: status.HTTP_400_BAD_REQUEST,
+    errors.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    errors.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    errors.CONFLICT: status.HTTP_409_CONFLICT,
+    errors.PRECONDITION: status.HTTP_412_PRECONDITION_FAILED,
+}
 
 
 class DomainAPIException(exceptions.APIException):
     def __init__(self, error: DomainError):
-        self.status_code = error.status_code
+        self.status_code = STATUS_OF_KIND[error.kind]
         super().__init__(detail=error.message, code=error.code)
 
 
@@ -108,3 +85,19 @@ class FinTrackExceptionHandler(ExceptionHandler):
             detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
             return exceptions.ValidationError(detail)
         return super().convert_known_exceptions(exc)
+
+
+def error_response(status: int, code: str, detail: str) -> JsonResponse:
+    """The one error shape of spec 11, for answers given outside DRF's exception handler."""
+    body = {"type": "client_error" if status < 500 else "server_error"}
+    body["errors"] = [{"code": code, "detail": detail, "attr": None}]
+    return JsonResponse(body, status=status)
+
+
+def service_unavailable() -> JsonResponse:
+    """503 `service_unavailable` + Retry-After: the same answer DRF views give."""
+    response = error_response(
+        503, ServiceUnavailable.default_code, str(ServiceUnavailable.default_detail)
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -13,7 +13,7 @@ that committed always has its answer stored:
    the transaction boundary. Inside this one the model method's `atomic()` becomes a
    savepoint, its locks (invoice first, then its payments) are held until the answer is
    stored, and its `on_commit` work runs only once the change and its answer committed.
-   Model steps that use `fintrack.transactions.atomic_step` skip that savepoint here:
+   Model steps that use `core.transactions.atomic_step` skip that savepoint here:
    a refusal rolls back the whole request anyway.
 3. An answer of 400 or more rolls the work back. A 4xx that describes the request is then
    stored in its own write; an answer that depends on the moment (401, 409
@@ -41,11 +41,10 @@ from django.urls import Resolver404, resolve
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.models import Membership
-from fintrack import authentication
-from fintrack.exceptions import DATABASE_UNAVAILABLE_ERRORS
-from fintrack.models import IdempotencyKey, IdempotencyKeyStatus
-from fintrack.transactions import request_wide_transaction
-from fintrack.views import error_response, service_unavailable
+from api import authentication
+from api.exceptions import DATABASE_UNAVAILABLE_ERRORS, error_response, service_unavailable
+from api.models import IdempotencyKey, IdempotencyKeyStatus
+from core.transactions import request_wide_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ def request_scope(request) -> str | None:
     one the key could belong to) or an invalid bearer token (the view will answer 401).
 
     A success is remembered on the request: DRF's authentication reuses it instead of
-    loading the user again (`fintrack.authentication`)."""
+    loading the user again (`api.authentication`)."""
     try:
         authenticated = authentication.JWTAuthentication().authenticate(request)
     except AuthenticationFailed:
@@ -156,7 +155,7 @@ class IdempotencyMiddleware:
         try:
             fingerprint = request_fingerprint(request)
         except RequestDataTooBig:
-            # Same answer as the view would give (fintrack.exceptions.RequestTooLarge).
+            # Same answer as the view would give (api.exceptions.RequestTooLarge).
             return error_response(
                 413, "request_too_large", "The request body is larger than the server accepts."
             )

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from fintrack.models import IdempotencyKey
+from api.models import IdempotencyKey
 
 
 class Command(BaseCommand):
