@@ -26,6 +26,9 @@ class OTPLoginForm(OTPAdminAuthenticationForm):
 
 
 class FinTrackAdminSite(OTPAdminSite):
+    # The index is the finance staff's dashboard (spec 17, backoffice/dashboard.py).
+    index_template = "backoffice/dashboard.html"
+
     def __init__(self, name="admin"):
         # Keep the URL namespace "admin": reverse("admin:...") works as before.
         super().__init__(name)
@@ -43,3 +46,9 @@ class FinTrackAdminSite(OTPAdminSite):
         if settings.ADMIN_REQUIRE_OTP:
             return super().has_permission(request)
         return AdminSite.has_permission(self, request)
+
+    def index(self, request, extra_context=None):
+        from backoffice.dashboard import dashboard
+
+        context = {"dashboard_sections": dashboard(request), **(extra_context or {})}
+        return super().index(request, context)

@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The back office's command buttons and date-range list filters (spec 17).
+    "django_object_actions",
+    "rangefilter",
     "core",
     "api",
     "fintrack",
@@ -98,6 +101,7 @@ INSTALLED_APPS = [
     "demo",
     "emails",
     "webhooks",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

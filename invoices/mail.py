@@ -86,3 +86,19 @@ def build_invoice_email(invoice, *, kind="invoice") -> EmailMultiAlternatives:
     message.attach_alternative(render_to_string(f"{template}_body.html", context), "text/html")
     message.attach(pdf_filename(invoice), render_invoice_pdf(invoice), "application/pdf")
     return message
+
+
+def send_invoice(invoice, *, actor, email, expected_version=None):
+    """Draft -> sent (`Invoice.send`); with `email`, the customer is e-mailed the invoice
+    after the commit. A customer without e-mail is refused before anything changes (a
+    non-draft is refused by `send` itself with `invalid_status`). The API's `send` and the
+    back office's button both come here."""
+    on_sent = None
+    if email:
+        if invoice.can("send"):
+            ensure_can_email(invoice)
+
+        def on_sent(sent):
+            queue_invoice_email(sent)
+
+    invoice.send(actor=actor, on_sent=on_sent, expected_version=expected_version)

@@ -10,7 +10,7 @@ from api.tenancy import OrganizationViewSet
 from invoices.document_views import InvoiceDocumentActions
 from invoices.filters import InvoiceFilterSet
 from invoices.listing import invoice_rows, render_invoices
-from invoices.mail import ensure_can_email, queue_invoice_email
+from invoices.mail import send_invoice
 from invoices.models import Invoice
 from invoices.serializers import (
     InvoiceSendInputSerializer,
@@ -103,18 +103,11 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
         invoice = self.get_object()
         data = InvoiceSendInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        on_sent = None
-        if data.validated_data["email"]:
-            # Checked first so a customer without e-mail leaves the invoice untouched; a
-            # non-draft is refused by send() itself with invalid_status.
-            if invoice.can("send"):
-                ensure_can_email(invoice)
-
-            def on_sent(sent):
-                queue_invoice_email(sent)
-
-        invoice.send(
-            actor=request.user, on_sent=on_sent, expected_version=self.expected_version(invoice)
+        send_invoice(
+            invoice,
+            actor=request.user,
+            email=data.validated_data["email"],
+            expected_version=self.expected_version(invoice),
         )
         return self.respond(invoice)
 

@@ -125,7 +125,9 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.amount} {self.currency} on {self.invoice}"
+        # With the invoice's digits ("payment 10.50 USD"), as the API writes money.
+        amount = format_plain(self.amount, self.invoice.minor_unit)
+        return f"{self.kind} {amount} {self.currency} on {self.invoice}"
 
     # --- immutability -------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 The chain, lowest first: core <- accounts <- customers <- invoices <- payments <- credits
 (credit notes and write-offs, spec 14) <- emails <- webhooks, with rates beside customers
-(it knows organizations, nothing else). api, audit, reports, fintrack and demo sit above
+(it knows organizations, nothing else). api, audit, reports, fintrack, demo and
+backoffice sit above
 every domain app. A models module may import its own app and the apps below it, never DRF,
 drf-spectacular or django-filter, directly or through anything it imports (imports inside
 functions count: they run too).
@@ -32,7 +33,7 @@ LEVELS = {
     "webhooks": 7,
 }
 # Layers above every domain app: no models module of the chain may import them.
-ABOVE = {"api", "audit", "reports", "fintrack", "demo"}
+ABOVE = {"api", "audit", "reports", "fintrack", "demo", "backoffice"}
 # Libraries of the HTTP layer that no models module may reach.
 HTTP_LIBRARIES = ("rest_framework", "drf_spectacular", "drf_standardized_errors", "django_filters")
 

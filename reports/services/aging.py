@@ -56,14 +56,19 @@ def aging(organization, *, as_of, convert_to=None):
     group = ["currency", "customer_id"]
     if convert_to:
         group.append("issue_date")
-    # A written-off invoice leaves aging from its write-off's date.
-    not_written_off = Q(status__in=BOOKED_STATUSES) & (
-        Q(written_off_on__isnull=True) | Q(written_off_on__gt=as_of)
-    )
-    balances = (
-        Invoice.objects.filter(
-            not_written_off, organization=organization, issue_date__lte=as_of
+
+    def still_owed(invoice=""):
+        """Booked, issued by `as_of`, and not written off by then: a written-off invoice
+        leaves aging from its write-off's date."""
+        return Q(
+            **{f"{invoice}status__in": BOOKED_STATUSES, f"{invoice}issue_date__lte": as_of}
+        ) & (
+            Q(**{f"{invoice}written_off_on__isnull": True})
+            | Q(**{f"{invoice}written_off_on__gt": as_of})
         )
+
+    balances = (
+        Invoice.objects.filter(still_owed(), organization=organization)
         .values(*group)
         # The name is read per group, not grouped by: grouping by a joined column makes
         # PostgreSQL expect a group per invoice and sort the whole book (bench/README.md).
@@ -76,15 +81,12 @@ def aging(organization, *, as_of, convert_to=None):
         )
         .order_by()
     )
+
     # The same columns in the same order, read from each payment's invoice (the union's
     # rows carry the first half's names).
     def settled_later(rows, amount):
         return (
-            rows.filter(
-                Q(invoice__in=Invoice.objects.filter(not_written_off)),
-                organization=organization,
-                invoice__issue_date__lte=as_of,
-            )
+            rows.filter(still_owed("invoice__"), organization=organization)
             .values(*(f"invoice__{column}" for column in group))
             .annotate(
                 invoice_customer_name=Max("invoice__customer__name"),
