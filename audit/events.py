@@ -6,7 +6,7 @@ with the previous historical row of the same object (`{field: [old, new]}`); a c
 lists the initial non-empty values as `[None, value]`, a deletion lists nothing.
 
 Event ids are strings `"<model>:<history_id>"`: history ids are only unique within one
-historical table, and the organization log merges six of them.
+historical table, and the organization log merges seven of them.
 
 Loading is set-based so a page costs a constant number of queries whatever its size:
 one query per model present on the page for its rows (each annotated with the id of the
@@ -26,6 +26,7 @@ from accounts.models import Membership, Organization
 from customers.models import Customer
 from invoices.models import Invoice, InvoiceLine
 from payments.models import Payment
+from vendors.models import Vendor
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
 HISTORY_TYPES = {action: history_type for history_type, action in ACTIONS.items()}
@@ -59,6 +60,7 @@ SOURCES = {
         Source("invoiceline", InvoiceLine),
         Source("payment", Payment),
         Source("customer", Customer),
+        Source("vendor", Vendor),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),
     )

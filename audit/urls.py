@@ -5,12 +5,14 @@ from audit.views import (
     CustomerHistoryView,
     InvoiceHistoryView,
     PaymentHistoryView,
+    VendorHistoryView,
 )
 
 # Plain paths: the invoice, customer and payment routers do not define `history`.
 urlpatterns = [
     path("invoices/<int:pk>/history/", InvoiceHistoryView.as_view(), name="invoice-history"),
     path("customers/<int:pk>/history/", CustomerHistoryView.as_view(), name="customer-history"),
+    path("vendors/<int:pk>/history/", VendorHistoryView.as_view(), name="vendor-history"),
     path("payments/<int:pk>/history/", PaymentHistoryView.as_view(), name="payment-history"),
     path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
 ]

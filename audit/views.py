@@ -12,6 +12,7 @@ from audit.serializers import AuditEventQuerySerializer, AuditEventSerializer
 from customers.models import Customer
 from invoices.models import Invoice
 from payments.models import Payment
+from vendors.models import Vendor
 
 
 class ObjectHistoryView(OrganizationScopedMixin, generics.GenericAPIView):
@@ -55,6 +56,15 @@ class CustomerHistoryView(ObjectHistoryView):
     queryset = Customer.objects.all()
 
     @_history_schema("customer", "customers")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class VendorHistoryView(ObjectHistoryView):
+    source_name = "vendor"
+    queryset = Vendor.objects.all()
+
+    @_history_schema("vendor", "vendors")
     def get(self, request, pk):
         return super().get(request, pk)
 

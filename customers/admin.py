@@ -20,7 +20,8 @@ class CustomerAdminForm(VersionedAdminForm):
 
 @admin.register(Customer)
 class CustomerAdmin(OrganizationScopedAdmin):
-    """Customers are archived, never deleted: their invoices keep pointing at them."""
+    """Customers are archived, never deleted: their invoices keep pointing at them.
+    Vendors (`vendors.admin`) are the same record and share this page."""
 
     form = CustomerAdminForm
     list_display = ("name", "organization", "email", "currency", "country", "archived_at")
@@ -32,7 +33,7 @@ class CustomerAdmin(OrganizationScopedAdmin):
     actions = ["archive", "restore"]
 
     def get_readonly_fields(self, request, obj=None):
-        # A customer's invoices live in its organization: it cannot move to another one.
+        # A customer's (vendor's) documents live in its organization: it cannot move to another one.
         if obj is not None:
             return ("organization", *self.readonly_fields)
         return self.readonly_fields
@@ -40,20 +41,20 @@ class CustomerAdmin(OrganizationScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Archive selected customers", permissions=["write"])
+    @admin.action(description="Archive selected %(verbose_name_plural)s", permissions=["write"])
     def archive(self, request, queryset):
         self.apply_to_each(
             request,
             queryset,
-            lambda customer: customer.archive(actor=request.user),
-            "{count} customer(s) archived.",
+            lambda party: party.archive(actor=request.user),
+            f"{{count}} {self.model._meta.verbose_name}(s) archived.",
         )
 
-    @admin.action(description="Restore selected customers", permissions=["write"])
+    @admin.action(description="Restore selected %(verbose_name_plural)s", permissions=["write"])
     def restore(self, request, queryset):
         self.apply_to_each(
             request,
             queryset,
-            lambda customer: customer.restore(actor=request.user),
-            "{count} customer(s) restored.",
+            lambda party: party.restore(actor=request.user),
+            f"{{count}} {self.model._meta.verbose_name}(s) restored.",
         )

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "fintrack",
     "accounts",
     "customers",
+    "vendors",
     "invoices",
     "payments",
     "audit",

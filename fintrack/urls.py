@@ -9,6 +9,7 @@ from fintrack.metrics import metrics_view
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("customers.urls")),
+    path("", include("vendors.urls")),
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
     path("", include("audit.urls")),

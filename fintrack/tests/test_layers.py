@@ -22,6 +22,7 @@ LEVELS = {
     "accounts": 1,
     "rates": 2,
     "customers": 2,
+    "vendors": 2,
     "invoices": 3,
     "payments": 4,
 }
