@@ -6,7 +6,7 @@ with the previous historical row of the same object (`{field: [old, new]}`); a c
 lists the initial non-empty values as `[None, value]`, a deletion lists nothing.
 
 Event ids are strings `"<model>:<history_id>"`: history ids are only unique within one
-historical table, and the organization log merges seven of them.
+historical table, and the organization log merges all of them.
 
 Loading is set-based so a page costs a constant number of queries whatever its size:
 one query per model present on the page for its rows (each annotated with the id of the
@@ -23,6 +23,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Membership, Organization
+from bills.models import Bill, BillLine, BillPayment
 from customers.models import Customer
 from invoices.models import Invoice, InvoiceLine
 from payments.models import Payment
@@ -61,6 +62,9 @@ SOURCES = {
         Source("payment", Payment),
         Source("customer", Customer),
         Source("vendor", Vendor),
+        Source("bill", Bill),
+        Source("billline", BillLine),
+        Source("billpayment", BillPayment),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),
     )

@@ -9,6 +9,7 @@ from api.pagination import Pagination
 from api.tenancy import OrganizationScopedMixin
 from audit.events import SOURCES, EventFilter, as_bound, event_index, load_events, object_events
 from audit.serializers import AuditEventQuerySerializer, AuditEventSerializer
+from bills.models import Bill, BillPayment
 from customers.models import Customer
 from invoices.models import Invoice
 from payments.models import Payment
@@ -65,6 +66,24 @@ class VendorHistoryView(ObjectHistoryView):
     queryset = Vendor.objects.all()
 
     @_history_schema("vendor", "vendors")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class BillHistoryView(ObjectHistoryView):
+    source_name = "bill"
+    queryset = Bill.objects.all()
+
+    @_history_schema("bill", "bills")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class BillPaymentHistoryView(ObjectHistoryView):
+    source_name = "billpayment"
+    queryset = BillPayment.objects.all()
+
+    @_history_schema("billpayment", "bill-payments")
     def get(self, request, pk):
         return super().get(request, pk)
 

@@ -15,7 +15,10 @@ commands never wait for each other in a cycle):
 4. a customer (the invoice's, the one a draft moves to, or one being archived);
 5. the organization's invoice-number sequence row.
 
-Payment and reminder rows are only inserted, never locked: their invoice's lock guards
+A bill (bills) and its vendor are locked in the same way, the bill first; no command locks
+a bill and an invoice together.
+
+Payment, bill-payment and reminder rows are only inserted, never locked: their invoice's lock guards
 them. A command that locks several rows of one table locks them in ascending id order
 (`lock(...)` one by one over sorted ids, or `select_for_update().order_by("pk")`).
 """

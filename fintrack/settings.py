@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "accounts",
     "customers",
     "vendors",
+    "bills",
     "invoices",
     "payments",
     "audit",

@@ -24,6 +24,7 @@ LEVELS = {
     "customers": 2,
     "vendors": 2,
     "invoices": 3,
+    "bills": 3,
     "payments": 4,
 }
 # Layers above every domain app: no models module of the chain may import them.

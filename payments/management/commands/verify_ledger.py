@@ -10,7 +10,8 @@ class Command(BaseCommand):
         "sum of the lines and each line's figures, amount_paid equals the sum of the payment "
         "rows and lies within 0..total, balance_due = total - amount_paid, status and paid_at "
         "follow amount_paid, reversals cancel a payment of the same invoice, and invoice "
-        "numbers are gapless and unique. Prints each violation; exits 1 if there is any."
+        "numbers are gapless and unique; bills and bill payments alike. Prints each "
+        "violation; exits 1 if there is any."
     )
 
     def add_arguments(self, parser):
@@ -35,7 +36,8 @@ class Command(BaseCommand):
             self.stderr.write(f"VIOLATION {violation}")
         checked = (
             f"{len(check.organizations)} organization(s), {check.invoice_count} invoice(s), "
-            f"{check.payment_count} payment row(s)"
+            f"{check.payment_count} payment row(s), {check.bill_count} bill(s), "
+            f"{check.bill_payment_count} bill payment row(s)"
         )
         if violations:
             raise CommandError(f"Ledger check failed: {len(violations)} violation(s) in {checked}.")
