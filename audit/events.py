@@ -25,6 +25,7 @@ from rest_framework import serializers
 from accounts.models import Membership, Organization
 from bills.models import Bill, BillLine, BillPayment
 from customers.models import Customer
+from expenses.models import Expense, ExpenseCategory
 from invoices.models import Invoice, InvoiceLine
 from payments.models import Payment
 from vendors.models import Vendor
@@ -65,6 +66,8 @@ SOURCES = {
         Source("bill", Bill),
         Source("billline", BillLine),
         Source("billpayment", BillPayment),
+        Source("expense", Expense),
+        Source("expensecategory", ExpenseCategory),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),
     )

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "customers",
     "vendors",
     "bills",
+    "expenses",
     "invoices",
     "payments",
     "audit",

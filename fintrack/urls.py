@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("customers.urls")),
     path("", include("vendors.urls")),
     path("", include("bills.urls")),
+    path("", include("expenses.urls")),
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
     path("", include("audit.urls")),

@@ -25,6 +25,7 @@ LEVELS = {
     "vendors": 2,
     "invoices": 3,
     "bills": 3,
+    "expenses": 3,
     "payments": 4,
 }
 # Layers above every domain app: no models module of the chain may import them.
