@@ -347,7 +347,9 @@ SPECTACULAR_SETTINGS = {
             "ErrorCode429Enum",
             "ErrorCode500Enum",
         )
-    },
+    }
+    # Customer payments, bill payments and expenses offer the same methods: one enum.
+    | {"PaymentMethodEnum": "payments.models.PaymentMethod"},
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
