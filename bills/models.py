@@ -31,6 +31,7 @@ from bills.exceptions import (
     TooPrecise,
     VendorArchived,
 )
+from core.attachments import checked_file_type, stored_path
 from core.errors import InvalidStatus
 from core.events import log_event
 from core.locking import lock
@@ -51,6 +52,10 @@ from core.versioning import VersionedModel
 from invoices.exceptions import InvalidDates, InvalidLine
 from invoices.models import MONEY, Invoice, InvoiceLine, Transition
 from vendors.models import Vendor
+
+
+def attachment_path(bill, filename):
+    return stored_path("bills", bill, bill.attachment_content_type)
 
 
 class BillStatus(models.TextChoices):
@@ -111,6 +116,9 @@ class Bill(VersionedModel):
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True, max_length=5000)
+    # The vendor's document (PDF, PNG or JPEG), through the storage API like receipts.
+    attachment = models.FileField(upload_to=attachment_path, blank=True, max_length=200)
+    attachment_content_type = models.CharField(max_length=50, blank=True, editable=False)
     subtotal = models.DecimalField(**MONEY, editable=False)
     discount_total = models.DecimalField(**MONEY, editable=False)
     tax_total = models.DecimalField(**MONEY, editable=False)
@@ -178,12 +186,13 @@ class Bill(VersionedModel):
     # --- drafts -------------------------------------------------------------------------
 
     @classmethod
-    def create_draft(cls, *, organization, vendor, actor, lines=(), **fields):
+    def create_draft(cls, *, organization, vendor, actor, lines=(), attachment=None, **fields):
         """A draft bill with its lines and totals. The vendor must be active."""
         if vendor.organization_id != organization.pk:
             raise ValueError("vendor belongs to another organization")
         fields.setdefault("currency", vendor.currency)
         bill = cls(organization=organization, vendor=vendor, **fields)
+        bill._attach(attachment)
         bill.minor_unit = document_minor_unit(bill.currency)
         bill._check_dates()
         built = bill._build_lines(lines)
@@ -197,12 +206,14 @@ class Bill(VersionedModel):
             bill._save_lines(built, actor=actor, reason="create_draft")
         return bill
 
-    def update_draft(self, *, actor, lines=None, expected_version=None, **fields):
-        """Change a draft's fields and, when `lines` is given, replace all its lines."""
+    def update_draft(self, *, actor, lines=None, attachment=None, expected_version=None, **fields):
+        """Change a draft's fields and, when `lines` is given, replace all its lines; an
+        `attachment` given replaces the bill's."""
         with transaction.atomic():
             bill = self.lock(expected_version=expected_version)
             bill.ensure_can("update_draft")
             bill.ensure_version(self.version)
+            bill._attach(attachment)
             vendor = fields.get("vendor")
             if vendor is not None and vendor.pk != bill.vendor_id:
                 if vendor.organization_id != bill.organization_id:
@@ -239,6 +250,11 @@ class Bill(VersionedModel):
             bill._history_user = actor
             bill._change_reason = "delete_draft"
             bill.delete()
+
+    def _attach(self, attachment):
+        if attachment is not None:
+            self.attachment_content_type = checked_file_type(attachment, attr="attachment")
+            self.attachment = attachment
 
     def _save_numbered(self):
         """Save; the unique (vendor, number) constraint is the guard, named when it fires."""

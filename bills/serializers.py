@@ -47,6 +47,10 @@ class BillSerializer(serializers.ModelSerializer):
     issue_date = DateField(required=False, allow_null=True)
     due_date = DateField(required=False, allow_null=True)
     lines = BillLineSerializer(many=True, required=False, max_length=MAX_LINES)
+    attachment = serializers.FileField(
+        write_only=True, required=False, help_text="PDF, PNG or JPEG, at most 10 MB."
+    )
+    has_attachment = serializers.SerializerMethodField()
     subtotal = bill_money()
     discount_total = bill_money()
     tax_total = bill_money()
@@ -66,6 +70,8 @@ class BillSerializer(serializers.ModelSerializer):
             "issue_date",
             "due_date",
             "notes",
+            "attachment",
+            "has_attachment",
             "lines",
             "subtotal",
             "discount_total",
@@ -93,6 +99,9 @@ class BillSerializer(serializers.ModelSerializer):
         ]
         # The (vendor, number) constraint answers 409 `duplicate_bill_number` from the model.
         validators = []
+
+    def get_has_attachment(self, bill) -> bool:
+        return bool(bill.attachment)
 
     def create(self, validated_data):
         validated_data.pop("expected_version", None)

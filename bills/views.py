@@ -1,12 +1,15 @@
 """The bill and bill-payment endpoints (spec 19). Thin: every rule lives in a model method."""
 
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import exceptions, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import WRITE_ROLES
 from api.exports import ExportMixin
+from api.parsers import JSONParser
 from api.tenancy import OrganizationScopedMixin, OrganizationViewSet
 from bills.filters import BillFilterSet, BillPaymentFilterSet
 from bills.models import Bill, BillPayment
@@ -41,6 +44,8 @@ class BillViewSet(ExportMixin, OrganizationViewSet):
     money_actions = frozenset({"approve", "pay"})
     # `BillPayment.pay` locks the bill first: read it locked once (see api.tenancy).
     lock_object_actions = frozenset({"pay"})
+    # The vendor's document comes as the multipart field `attachment`.
+    parser_classes = [JSONParser, parsers.MultiPartParser]
 
     def get_queryset(self):
         return super().get_queryset().select_related("vendor").prefetch_related("lines")
@@ -95,6 +100,15 @@ class BillViewSet(ExportMixin, OrganizationViewSet):
         )
         return self.respond(bill)
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def attachment(self, request, pk=None):
+        """The vendor's document attached to the bill."""
+        bill = self.get_object()
+        return stored_file_response(
+            bill.attachment, bill.attachment_content_type, f"bill-{bill.pk}"
+        )
+
     @extend_schema(
         summary="Pay a bill",
         request=BillPayInputSerializer,
@@ -117,6 +131,19 @@ class BillViewSet(ExportMixin, OrganizationViewSet):
             **data.validated_data,
         )
         return Response(BillPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+def stored_file_response(field, content_type, stem):
+    """A stored attachment, read through the storage API; 404 when there is none."""
+    if not field:
+        raise exceptions.NotFound("There is no file attached.")
+    extension = field.name.rsplit(".", 1)[-1]
+    return FileResponse(
+        field.open("rb"),
+        content_type=content_type,
+        as_attachment=True,
+        filename=f"{stem}.{extension}",
+    )
 
 
 class BillPaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):

@@ -11,6 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.attachments import checked_file_type, stored_path
 from core.errors import DomainError
 from core.money import (
     MONEY_INTEGER_DIGITS,
@@ -23,8 +24,11 @@ from core.money import (
     validate_currency,
 )
 from core.versioning import VersionedModel
-from expenses.receipts import checked_receipt_type, receipt_path
 from vendors.models import Vendor
+
+
+def receipt_path(expense, filename):
+    return stored_path("receipts", expense, expense.receipt_content_type)
 
 
 class InvalidExpenseAmount(DomainError):
@@ -167,5 +171,5 @@ class Expense(VersionedModel):
         if has_excess_digits(self.amount, self.minor_unit):
             raise TooPrecise(attr="amount")
         if receipt is not None:
-            self.receipt_content_type = checked_receipt_type(receipt)
+            self.receipt_content_type = checked_file_type(receipt, attr="receipt")
             self.receipt = receipt

@@ -2,10 +2,9 @@
 
 import django_filters
 from django.db import IntegrityError, transaction
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, parsers, status
+from rest_framework import parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -13,6 +12,7 @@ from accounts.models import ADMIN_ONLY
 from api.filters import CurrencyFilter, DateFilter, IdFilter
 from api.parsers import JSONParser
 from api.tenancy import OrganizationViewSet
+from bills.views import stored_file_response
 from core.errors import ConflictError
 from expenses.models import Expense, ExpenseCategory
 from expenses.serializers import ExpenseCategorySerializer, ExpenseSerializer
@@ -85,13 +85,8 @@ class ExpenseViewSet(OrganizationViewSet):
     def receipt(self, request, pk=None):
         """The receipt file, read through the storage API; 404 when there is none."""
         expense = self.get_object()
-        if not expense.receipt:
-            raise exceptions.NotFound("This expense has no receipt.")
-        return FileResponse(
-            expense.receipt.open("rb"),
-            content_type=expense.receipt_content_type,
-            as_attachment=True,
-            filename=f"receipt-{expense.pk}.{expense.receipt.name.rsplit('.', 1)[-1]}",
+        return stored_file_response(
+            expense.receipt, expense.receipt_content_type, f"receipt-{expense.pk}"
         )
 
     @extend_schema(responses={204: None})

@@ -4,6 +4,7 @@ duplicate numbers, payments and reversals, roles, tenancy, idempotency."""
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -271,3 +272,40 @@ def test_verify_ledger_checks_bills_and_their_payments(organization, finance_use
         call_command("verify_ledger", stdout=StringIO(), stderr=err)
     assert "amount_paid_equals_sum_of_payments" in err.getvalue()
     assert "status_matches_amount_paid" in err.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_attach_the_vendors_document_and_download_it(finance_api, organization, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    bill = make_bill(organization)
+    upload = SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf")
+    response = finance_api.patch(f"{URL}{bill.pk}/", {"attachment": upload}, format="multipart")
+    assert response.status_code == 200, response.json()
+    assert response.json()["has_attachment"] is True
+    download = finance_api.get(f"{URL}{bill.pk}/attachment/")
+    assert (download.status_code, download["Content-Type"]) == (200, "application/pdf")
+    assert b"".join(download.streaming_content) == PDF
+
+
+def test_an_executable_attachment_is_refused(finance_api, organization, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    bill = make_bill(organization)
+    before = bill_state(bill)
+    upload = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00" + b"\x00" * 64)
+    response = finance_api.patch(f"{URL}{bill.pk}/", {"attachment": upload}, format="multipart")
+    assert response.status_code == 400
+    assert error_code(response) == "unsupported_file_type"
+    assert bill_state(bill) == before
+    assert finance_api.get(f"{URL}{bill.pk}/attachment/").status_code == 404
+
+
+def test_another_organizations_attachment_is_404(
+    finance_api, other_organization, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    bill = make_bill(other_organization)
+    bill.update_draft(actor=None, attachment=SimpleUploadedFile("a.pdf", PDF))
+    assert Bill.objects.get(pk=bill.pk).attachment
+    assert finance_api.get(f"{URL}{bill.pk}/attachment/").status_code == 404

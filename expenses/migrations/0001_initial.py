@@ -2,7 +2,7 @@
 
 import core.money
 import django.db.models.deletion
-import expenses.receipts
+import expenses.models
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(blank=True, max_length=500)),
                 ('payment_method', models.CharField(choices=[('bank_transfer', 'Bank transfer'), ('card', 'Card'), ('cash', 'Cash'), ('cheque', 'Cheque'), ('other', 'Other')], max_length=20)),
                 ('tax_rate', models.DecimalField(blank=True, decimal_places=4, max_digits=7, null=True)),
-                ('receipt', models.FileField(blank=True, max_length=200, upload_to=expenses.receipts.receipt_path)),
+                ('receipt', models.FileField(blank=True, max_length=200, upload_to=expenses.models.receipt_path)),
                 ('receipt_content_type', models.CharField(blank=True, editable=False, max_length=50)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

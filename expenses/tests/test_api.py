@@ -3,8 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.attachments import MAX_ATTACHMENT_BYTES
 from expenses.models import Expense, ExpenseCategory
-from expenses.receipts import MAX_RECEIPT_BYTES
 from fintrack.tests.helpers import error_code
 from vendors.tests.factories import VendorFactory
 
@@ -74,7 +74,7 @@ def test_an_executable_renamed_pdf_is_refused(finance_api, category, media):
 
 
 def test_a_receipt_one_byte_over_10_mb_is_refused(finance_api, category, media):
-    big = PDF + b"0" * (MAX_RECEIPT_BYTES + 1 - len(PDF))
+    big = PDF + b"0" * (MAX_ATTACHMENT_BYTES + 1 - len(PDF))
     receipt = SimpleUploadedFile("big.pdf", big, content_type="application/pdf")
     response = finance_api.post(URL, body(category, receipt=receipt), format="multipart")
     assert response.status_code == 400
