@@ -11,6 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from bills.models import BillPaymentMethod
 from core.attachments import checked_file_type, stored_path
 from core.errors import DomainError
 from core.money import (
@@ -26,6 +27,9 @@ from core.money import (
 from core.versioning import VersionedModel
 from vendors.models import Vendor
 
+# An expense is paid the ways a bill is.
+ExpensePaymentMethod = BillPaymentMethod
+
 
 def receipt_path(expense, filename):
     return stored_path("receipts", expense, expense.receipt_content_type)
@@ -39,14 +43,6 @@ class InvalidExpenseAmount(DomainError):
 class TooPrecise(DomainError):
     code = "too_precise"
     default_message = "The amount has more decimal places than the currency allows."
-
-
-class ExpensePaymentMethod(models.TextChoices):
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CARD = "card", "Card"
-    CASH = "cash", "Cash"
-    CHEQUE = "cheque", "Cheque"
-    OTHER = "other", "Other"
 
 
 class ExpenseCategory(VersionedModel):

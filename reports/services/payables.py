@@ -1,15 +1,12 @@
 """GET reports/payables/: what the organization owed each vendor at `as_of`, by days past
 due (spec 19: section 9's aging for bills, with vendor keys)."""
 
-from collections import defaultdict
-
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from bills.models import BOOKED_STATUSES, Bill, BillPayment
-from core.money import ZERO, quantize
-from reports.services.aging import BUCKETS, COLUMNS, bucket_of_due_date
-from reports.services.common import MONEY_OUTPUT, Converter, money, money_sum, zero_money
+from reports.services.aging import aged_by_party, bucket_of_due_date
+from reports.services.common import MONEY_OUTPUT, Converter, money_sum, zero_money
 
 
 def payables(organization, *, as_of, convert_to=None):
@@ -36,37 +33,4 @@ def payables(organization, *, as_of, convert_to=None):
         .order_by(*group)
     )
     converter = Converter(organization, convert_to, rows, date_key="issue_date")
-    by_currency = defaultdict(dict)  # currency -> vendor id -> buckets
-    for row in rows:
-        entry = by_currency[converter.currency_of(row)].setdefault(
-            row["vendor_id"], {"name": row["vendor__name"], **dict.fromkeys(BUCKETS, ZERO)}
-        )
-        entry[row["bucket"]] += converter.amount(row, "amount")
-    currencies = []
-    for currency, vendors in sorted(by_currency.items()):
-        owing = []
-        for vendor_id, entry in vendors.items():
-            # Rounded per bucket first, so every total is the sum of the figures shown.
-            buckets = {bucket: quantize(entry[bucket], currency) for bucket in BUCKETS}
-            total = sum(buckets.values(), ZERO)
-            if total > 0:
-                owing.append((entry["name"], vendor_id, {**buckets, "total": total}))
-        if not owing:
-            continue
-        owing.sort()
-        totals = {column: sum((row[column] for *_, row in owing), ZERO) for column in COLUMNS}
-        currencies.append(
-            {
-                "currency": currency,
-                "vendors": [
-                    {
-                        "vendor": vendor_id,
-                        "vendor_name": name,
-                        **{column: money(row[column], currency) for column in COLUMNS},
-                    }
-                    for name, vendor_id, row in owing
-                ],
-                "totals": {column: money(totals[column], currency) for column in COLUMNS},
-            }
-        )
-    return {"as_of": as_of.isoformat(), "currencies": currencies}
+    return {"as_of": as_of.isoformat(), "currencies": aged_by_party(rows, converter, "vendor")}

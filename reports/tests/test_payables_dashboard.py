@@ -7,8 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from bills.models import BillPayment
@@ -16,6 +14,7 @@ from bills.tests.factories import make_bill
 from expenses.models import Expense, ExpenseCategory
 from rates.models import ExchangeRate
 from reports.tests.factories import customer, pay, refund, sent
+from reports.tests.test_query_counts import queries
 from vendors.tests.factories import VendorFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,15 +161,6 @@ def test_another_organizations_money_is_in_no_report(viewer_api, other_organizat
     body = viewer_api.get(DASHBOARD, {"convert_to": "USD"}).json()
     assert (body["expenses"], body["recent"]) == ("0.00", [])
     assert viewer_api.get(PAYABLES).json()["currencies"] == []
-
-
-def queries(client, url):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-        assert response.status_code == 200, url
-        if response.streaming:
-            b"".join(response.streaming_content)
-    return len(captured)
 
 
 def test_constant_number_of_queries(viewer_api, organization):
