@@ -7,7 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
+from accounts.models import User
 from bills.models import Bill, BillPayment, BillStatus
 from bills.tests.factories import make_bill
 from fintrack.tests.helpers import error_code
@@ -309,3 +311,35 @@ def test_another_organizations_attachment_is_404(
     bill.update_draft(actor=None, attachment=SimpleUploadedFile("a.pdf", PDF))
     assert Bill.objects.get(pk=bill.pk).attachment
     assert finance_api.get(f"{URL}{bill.pk}/attachment/").status_code == 404
+
+
+def test_bill_payments_of_another_organization_are_not_listed(finance_api, other_organization):
+    bill = make_bill(other_organization, approved=True)
+    payment = BillPayment.pay(bill, amount="5", method="card", actor=User.objects.system_actor())
+    assert finance_api.get("/api/v1/bill-payments/").json()["count"] == 0
+    assert finance_api.get(f"/api/v1/bill-payments/{payment.pk}/").status_code == 404
+    response = finance_api.post(f"/api/v1/bill-payments/{payment.pk}/reverse/")
+    assert response.status_code == 404
+    assert not BillPayment.objects.filter(reverses=payment).exists()
+
+
+def test_the_organizations_audit_log_has_bills_and_their_payments(admin_api, organization):
+    bill = make_bill(organization, approved=True)
+    BillPayment.pay(bill, amount="5", method="card", actor=User.objects.system_actor())
+    events = admin_api.get("/api/v1/audit/events/").json()["results"]
+    models = {event["model"] for event in events}
+    assert {"bill", "billline", "billpayment", "vendor"} <= models
+
+
+def test_admin_approve_action_goes_through_the_model(user_in, organization):
+    staff = user_in("finance", organization, is_staff=True)
+    bill = make_bill(organization)
+    client = Client()
+    client.force_login(staff)
+    response = client.post(
+        "/admin/bills/bill/", {"action": "approve", "_selected_action": [bill.pk]}
+    )
+    assert response.status_code == 302
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.APPROVED
+    assert bill.history.first().history_user == staff
