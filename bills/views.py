@@ -1,14 +1,13 @@
 """The bill and bill-payment endpoints (spec 19). Thin: every rule lives in a model method."""
 
-from django.http import FileResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, parsers, status, viewsets
+from rest_framework import parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import WRITE_ROLES
 from api.exports import ExportMixin
+from api.files import STORED_FILE_RESPONSES, stored_file_response
 from api.parsers import JSONParser
 from api.tenancy import OrganizationScopedMixin, OrganizationViewSet
 from bills.filters import BillFilterSet, BillPaymentFilterSet
@@ -100,7 +99,7 @@ class BillViewSet(ExportMixin, OrganizationViewSet):
         )
         return self.respond(bill)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=STORED_FILE_RESPONSES)
     @action(detail=True, methods=["get"])
     def attachment(self, request, pk=None):
         """The vendor's document attached to the bill."""
@@ -131,19 +130,6 @@ class BillViewSet(ExportMixin, OrganizationViewSet):
             **data.validated_data,
         )
         return Response(BillPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
-
-
-def stored_file_response(field, content_type, stem):
-    """A stored attachment, read through the storage API; 404 when there is none."""
-    if not field:
-        raise exceptions.NotFound("There is no file attached.")
-    extension = field.name.rsplit(".", 1)[-1]
-    return FileResponse(
-        field.open("rb"),
-        content_type=content_type,
-        as_attachment=True,
-        filename=f"{stem}.{extension}",
-    )
 
 
 class BillPaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):

@@ -4,9 +4,24 @@ written through the domain methods like the rest of the demo (spec 19)."""
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+
 from bills.models import Bill, BillPayment
 from expenses.models import Expense, ExpenseCategory
 from vendors.models import Vendor
+
+# A one-page PDF standing in for a scanned receipt or a vendor's invoice.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def demo_document(name):
+    return ContentFile(DEMO_PDF, name=name)
+
 
 CATEGORIES = ("Rent", "Software", "Travel", "Office supplies")
 # (days ago, category, gross amount, description, method): the last thirty days.
@@ -42,6 +57,7 @@ def seed_payables(organization, actor):
             vendor=printer if category == "Office supplies" else None,
             description=description,
             payment_method=method,
+            receipt=demo_document("receipt.pdf"),
         )
 
     def bill(vendor, number, price, days_ago, terms=30):
@@ -56,6 +72,7 @@ def seed_payables(organization, actor):
             issue_date=issued,
             due_date=issued + timedelta(days=terms),
             lines=[line],
+            attachment=demo_document(f"{number}.pdf"),
         )
 
     bill(hosting, "CH-1042", "100.00", 2)  # a draft, still to be checked

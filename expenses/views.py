@@ -2,17 +2,16 @@
 
 import django_filters
 from django.db import IntegrityError, transaction
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import ADMIN_ONLY
+from api.files import STORED_FILE_RESPONSES, stored_file_response
 from api.filters import CurrencyFilter, DateFilter, IdFilter
 from api.parsers import JSONParser
 from api.tenancy import OrganizationViewSet
-from bills.views import stored_file_response
 from core.errors import ConflictError
 from expenses.models import Expense, ExpenseCategory
 from expenses.serializers import ExpenseCategorySerializer, ExpenseSerializer
@@ -80,7 +79,7 @@ class ExpenseViewSet(OrganizationViewSet):
     def perform_destroy(self, instance):
         instance.remove(actor=self.request.user, expected_version=self.expected_version(instance))
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=STORED_FILE_RESPONSES)
     @action(detail=True, methods=["get"])
     def receipt(self, request, pk=None):
         """The receipt file, read through the storage API; 404 when there is none."""
