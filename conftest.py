@@ -28,6 +28,13 @@ def _clear_cache(request):
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Uploaded files (receipts, bill attachments, the demo's) go to a directory of the
+    test's own, never into the working tree's `media/`."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def organization(db):
     return OrganizationFactory(name="Acme Ltd", base_currency="USD")

@@ -6,7 +6,7 @@ with the previous historical row of the same object (`{field: [old, new]}`); a c
 lists the initial non-empty values as `[None, value]`, a deletion lists nothing.
 
 Event ids are strings `"<model>:<history_id>"`: history ids are only unique within one
-historical table, and the organization log merges six of them.
+historical table, and the organization log merges all of them.
 
 Loading is set-based so a page costs a constant number of queries whatever its size:
 one query per model present on the page for its rows (each annotated with the id of the
@@ -23,10 +23,13 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Membership, Organization
+from bills.models import Bill, BillLine, BillPayment
 from credits.models import CreditNote, CreditNoteLine, WriteOff
 from customers.models import Customer
+from expenses.models import Expense, ExpenseCategory
 from invoices.models import Invoice, InvoiceLine
 from payments.models import Payment
+from vendors.models import Vendor
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
 HISTORY_TYPES = {action: history_type for history_type, action in ACTIONS.items()}
@@ -63,6 +66,12 @@ SOURCES = {
         Source("creditnoteline", CreditNoteLine),
         Source("writeoff", WriteOff),
         Source("customer", Customer),
+        Source("vendor", Vendor),
+        Source("bill", Bill),
+        Source("billline", BillLine),
+        Source("billpayment", BillPayment),
+        Source("expense", Expense),
+        Source("expensecategory", ExpenseCategory),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),
     )

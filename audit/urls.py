@@ -2,16 +2,26 @@ from django.urls import path
 
 from audit.views import (
     AuditEventListView,
+    BillHistoryView,
+    BillPaymentHistoryView,
     CreditNoteHistoryView,
     CustomerHistoryView,
     InvoiceHistoryView,
     PaymentHistoryView,
+    VendorHistoryView,
 )
 
 # Plain paths: the invoice, customer and payment routers do not define `history`.
 urlpatterns = [
     path("invoices/<int:pk>/history/", InvoiceHistoryView.as_view(), name="invoice-history"),
     path("customers/<int:pk>/history/", CustomerHistoryView.as_view(), name="customer-history"),
+    path("vendors/<int:pk>/history/", VendorHistoryView.as_view(), name="vendor-history"),
+    path("bills/<int:pk>/history/", BillHistoryView.as_view(), name="bill-history"),
+    path(
+        "bill-payments/<int:pk>/history/",
+        BillPaymentHistoryView.as_view(),
+        name="bill-payment-history",
+    ),
     path("payments/<int:pk>/history/", PaymentHistoryView.as_view(), name="payment-history"),
     path(
         "credit-notes/<int:pk>/history/",

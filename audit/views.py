@@ -9,10 +9,12 @@ from api.pagination import Pagination
 from api.tenancy import OrganizationScopedMixin
 from audit.events import SOURCES, EventFilter, as_bound, event_index, load_events, object_events
 from audit.serializers import AuditEventQuerySerializer, AuditEventSerializer
+from bills.models import Bill, BillPayment
 from credits.models import CreditNote
 from customers.models import Customer
 from invoices.models import Invoice
 from payments.models import Payment
+from vendors.models import Vendor
 
 
 class ObjectHistoryView(OrganizationScopedMixin, generics.GenericAPIView):
@@ -56,6 +58,33 @@ class CustomerHistoryView(ObjectHistoryView):
     queryset = Customer.objects.all()
 
     @_history_schema("customer", "customers")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class VendorHistoryView(ObjectHistoryView):
+    source_name = "vendor"
+    queryset = Vendor.objects.all()
+
+    @_history_schema("vendor", "vendors")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class BillHistoryView(ObjectHistoryView):
+    source_name = "bill"
+    queryset = Bill.objects.all()
+
+    @_history_schema("bill", "bills")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class BillPaymentHistoryView(ObjectHistoryView):
+    source_name = "billpayment"
+    queryset = BillPayment.objects.all()
+
+    @_history_schema("billpayment", "bill-payments")
     def get(self, request, pk):
         return super().get(request, pk)
 

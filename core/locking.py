@@ -16,9 +16,12 @@ commands never wait for each other in a cycle):
 5. the organization's invoice-number sequence row;
 6. the organization's credit-note sequence row (spec 14).
 
-Payment, reminder, credit-note and write-off rows are only inserted, never locked: their
-invoice's lock guards them. A command that locks several rows of one table locks them in
-ascending id order (`lock(...)` one by one over sorted ids, or
+A bill (bills) and its vendor are locked in the same way, the bill first; no command locks
+a bill and an invoice together.
+
+Payment, bill-payment, reminder, credit-note and write-off rows are only inserted, never
+locked: their invoice's (or bill's) lock guards them. A command that locks several rows of
+one table locks them in ascending id order (`lock(...)` one by one over sorted ids, or
 `select_for_update().order_by("pk")`).
 """
 

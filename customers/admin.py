@@ -148,12 +148,10 @@ def _email_statement(model_admin, request, customer, data):
     return f"The {data['currency']} statement is being e-mailed to {customer.email}."
 
 
-@admin.register(Customer)
-class CustomerAdmin(CommandButtonsMixin, OrganizationScopedAdmin):
-    """Customers are archived, never deleted: their invoices keep pointing at them."""
+class PartyAdmin(OrganizationScopedAdmin):
+    """What customers and vendors (`vendors.admin`) share: archived, never deleted, since
+    their documents keep pointing at them."""
 
-    form = CustomerAdminForm
-    change_form_template = "backoffice/customer_change_form.html"
     list_display = ("name", "organization", "email", "currency", "country", "archived_at")
     list_filter = ("organization", "currency", ("archived_at", admin.EmptyFieldListFilter))
     list_select_related = ("organization",)
@@ -161,6 +159,43 @@ class CustomerAdmin(CommandButtonsMixin, OrganizationScopedAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("archived_at", "version", "created_at", "updated_at")
     actions = ["archive", "restore"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A customer's (vendor's) documents live in its organization: it cannot move to another one.
+        if obj is not None:
+            return ("organization", *self.readonly_fields)
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- bulk actions of the list -------------------------------------------------------
+
+    @admin.action(description="Archive selected %(verbose_name_plural)s", permissions=["write"])
+    def archive(self, request, queryset):
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda party: party.archive(actor=request.user),
+            f"{{count}} {self.model._meta.verbose_name}(s) archived.",
+        )
+
+    @admin.action(description="Restore selected %(verbose_name_plural)s", permissions=["write"])
+    def restore(self, request, queryset):
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda party: party.restore(actor=request.user),
+            f"{{count}} {self.model._meta.verbose_name}(s) restored.",
+        )
+
+
+@admin.register(Customer)
+class CustomerAdmin(CommandButtonsMixin, PartyAdmin):
+    """Customers are archived, never deleted: their invoices keep pointing at them."""
+
+    form = CustomerAdminForm
+    change_form_template = "backoffice/customer_change_form.html"
     links = (
         ObjectLink("statement", "Statement", _statement_view),
         ObjectLink("statement_pdf", "Statement PDF", _statement_pdf, attrs={"download": ""}),
@@ -191,15 +226,6 @@ class CustomerAdmin(CommandButtonsMixin, OrganizationScopedAdmin):
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
-
-    def get_readonly_fields(self, request, obj=None):
-        # A customer's invoices live in its organization: it cannot move to another one.
-        if obj is not None:
-            return ("organization", *self.readonly_fields)
-        return self.readonly_fields
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     # --- the customer's whole picture ---------------------------------------------------
 
@@ -280,26 +306,6 @@ class CustomerAdmin(CommandButtonsMixin, OrganizationScopedAdmin):
                 f"{reverse('admin:invoices_invoice_changelist')}?customer__id__exact={customer.pk}"
             ),
         }
-
-    # --- bulk actions of the list -------------------------------------------------------
-
-    @admin.action(description="Archive selected customers", permissions=["write"])
-    def archive(self, request, queryset):
-        self.apply_to_each(
-            request,
-            queryset,
-            lambda customer: customer.archive(actor=request.user),
-            "{count} customer(s) archived.",
-        )
-
-    @admin.action(description="Restore selected customers", permissions=["write"])
-    def restore(self, request, queryset):
-        self.apply_to_each(
-            request,
-            queryset,
-            lambda customer: customer.restore(actor=request.user),
-            "{count} customer(s) restored.",
-        )
 
 
 def _with_currency_choices(command, customer, request):

@@ -1,89 +1,26 @@
-from django.core.validators import MaxValueValidator
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import models
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from core.money import UnsupportedCurrency, is_currency, validate_currency
+from accounts.parties import Party
 from core.outbox import emit
 from core.transactions import atomic_step
-from core.validators import validate_country
-from core.versioning import VersionedModel
 from customers.payloads import customer_payload
 
 
-class CustomerQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(archived_at__isnull=True)
-
-
-class Customer(VersionedModel):
+class Customer(Party):
     """Someone an organization bills. Archiving hides it but keeps its invoices."""
-
-    # What a client (API or admin) may set; everything else is derived or system-set.
-    INPUT_FIELDS = (
-        "name",
-        "email",
-        "phone",
-        "tax_id",
-        "address_line1",
-        "address_line2",
-        "city",
-        "postal_code",
-        "region",
-        "country",
-        "currency",
-        "payment_terms_days",
-        "notes",
-    )
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="customers"
     )
-    name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=50, blank=True)
-    tax_id = models.CharField(max_length=50, blank=True)
-    address_line1 = models.CharField(max_length=200, blank=True)
-    address_line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
-    region = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2, blank=True, validators=[validate_country])
-    currency = models.CharField(max_length=3, validators=[validate_currency])
-    payment_terms_days = models.PositiveSmallIntegerField(validators=[MaxValueValidator(365)])
-    notes = models.TextField(blank=True, max_length=5000)
-    archived_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    objects = CustomerQuerySet.as_manager()
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["name", "id"]
+    class Meta(Party.Meta):
         indexes = [models.Index(fields=["organization", "name"])]
 
-    def __str__(self):
-        return self.name
-
-    @property
-    def is_archived(self):
-        return self.archived_at is not None
-
     def save(self, *args, **kwargs):
-        # Defaults follow the organization at creation and stay put afterwards.
-        if not self.currency:
-            # The organization's currency, which ISO may have withdrawn since it was chosen,
-            # is checked like a currency given.
-            if not is_currency(self.organization.base_currency):
-                raise UnsupportedCurrency(
-                    f"The organization's {self.organization.base_currency!r} is not an active "
-                    "ISO 4217 currency; give the customer's currency."
-                )
-            self.currency = self.organization.base_currency
-        if self.payment_terms_days is None:
-            self.payment_terms_days = self.organization.payment_terms_days
         created = self._state.adding
         # The row and its event commit together (spec 16), on every path that saves a
         # customer: the API, the admin, archive and restore.
@@ -94,26 +31,3 @@ class Customer(VersionedModel):
                 organization_id=self.organization_id,
                 data=customer_payload(self),
             )
-
-    def archive(self, *, actor, expected_version=None):
-        """Soft-delete: the customer leaves lists and gets no new invoices. Idempotent."""
-        self._set_archived_at(
-            timezone.now(), actor=actor, reason="archive", expected_version=expected_version
-        )
-
-    def restore(self, *, actor, expected_version=None):
-        """Undo `archive`. Idempotent."""
-        self._set_archived_at(
-            None, actor=actor, reason="restore", expected_version=expected_version
-        )
-
-    def _set_archived_at(self, when, *, actor, reason, expected_version):
-        with transaction.atomic():
-            customer = self.lock(expected_version=expected_version)
-            # Only a real change is saved: no version bump, no history row for a repeat.
-            if customer.is_archived != (when is not None):
-                customer.archived_at = when
-                customer._history_user = actor
-                customer._change_reason = reason
-                customer.save()
-        self.refresh_from_db()

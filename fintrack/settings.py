@@ -92,6 +92,9 @@ INSTALLED_APPS = [
     "fintrack",
     "accounts",
     "customers",
+    "vendors",
+    "bills",
+    "expenses",
     "invoices",
     "payments",
     "credits",
@@ -228,8 +231,8 @@ STATIC_URL = "static/"
 # `manage.py collectstatic` (run by `make serve`) gathers the files here; WhiteNoise serves
 # them compressed.
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Uploaded files. The product stores none yet (PDFs are rendered on demand), but whatever
-# lands here is part of every backup (`manage.py backup`).
+# Uploaded files: expense receipts and bill attachments (core/attachments.py), written
+# through the storage API; whatever lands here is part of every backup (`manage.py backup`).
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
@@ -397,7 +400,9 @@ SPECTACULAR_SETTINGS = {
             "ErrorCode429Enum",
             "ErrorCode500Enum",
         )
-    },
+    }
+    # Customer payments, bill payments and expenses offer the same methods: one enum.
+    | {"PaymentMethodEnum": "payments.models.PaymentMethod"},
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 

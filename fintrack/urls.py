@@ -9,6 +9,9 @@ from fintrack.metrics import metrics_view
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("customers.urls")),
+    path("", include("vendors.urls")),
+    path("", include("bills.urls")),
+    path("", include("expenses.urls")),
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
     path("", include("credits.urls")),

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from bills.invariants import bill_violations
 from core.money import MONEY_SHAPE, MONEY_STEP, ZERO, format_plain
 from invoices.exceptions import AmountTooLarge
 from invoices.models import (
@@ -59,12 +60,15 @@ class LedgerCheck:
         self.violations: list[Violation] = []
         self.invoice_count = 0
         self.payment_count = 0
+        self.bill_count = 0
+        self.bill_payment_count = 0
 
     def run(self) -> list[Violation]:
         self.check_invoices()
         self.check_lines()
         self.check_payments()
         self.check_numbering()
+        self.check_bills()
         return self.violations
 
     # --- helpers ------------------------------------------------------------------------
@@ -81,6 +85,14 @@ class LedgerCheck:
         return f"invoice {number} (id {pk})" if number else f"invoice draft (id {pk})"
 
     # --- rules --------------------------------------------------------------------------
+
+    def check_bills(self):
+        """Bills and their payments follow the same rules (spec 19; `bills.invariants`)."""
+        for item in bill_violations(list(self.organizations)):
+            if isinstance(item, dict):
+                self.bill_count, self.bill_payment_count = item["bills"], item["bill_payments"]
+            else:
+                self._report(*item)
 
     def check_invoices(self):
         invoices = (

@@ -86,7 +86,42 @@ def _statement(report):
     return columns, rows
 
 
-BUILDERS = {"summary": _summary, "aging": _aging, "revenue": _revenue, "statement": _statement}
+def _payables(report):
+    columns = [
+        Column("as_of", "date"),
+        Column("currency"),
+        Column("vendor", "integer"),
+        Column("vendor_name"),
+        *(Column(name, "money") for name in AGING_COLUMNS),
+    ]
+    rows = [
+        {"as_of": report["as_of"], "currency": item["currency"], **vendor}
+        for item in report["currencies"]
+        for vendor in item["vendors"]
+    ]
+    return columns, rows
+
+
+def _dashboard(report):
+    """One row per month of the trend (the totals are the column sums)."""
+    columns = [
+        Column("period"),
+        Column("income", "money"),
+        Column("expenses", "money"),
+        Column("net", "money"),
+    ]
+    rows = [{**month, "currency": report["currency"]} for month in report["trend"]]
+    return columns, rows
+
+
+BUILDERS = {
+    "summary": _summary,
+    "aging": _aging,
+    "revenue": _revenue,
+    "statement": _statement,
+    "payables": _payables,
+    "dashboard": _dashboard,
+}
 
 
 def for_report(name, report):

@@ -43,6 +43,14 @@ class AgingQuerySerializer(ConvertQueryMixin):
     as_of = DateField(required=False, help_text="Default: today in the organization's time zone.")
 
 
+class DashboardQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
+    currency = CurrencyField(
+        withdrawn=True,
+        required=False,
+        help_text="Default: the organization's base currency; only its rows count.",
+    )
+
+
 class StatementQuerySerializer(PeriodQuerySerializer):
     currency = CurrencyField(
         withdrawn=True, required=False, help_text="Default: the customer's currency."
@@ -151,4 +159,62 @@ class StatementSerializer(serializers.Serializer):
             "opening_balance": Money(),
             "lines": StatementLineSerializer(many=True),
             "closing_balance": Money(),
+        }
+
+
+class PayablesVendorSerializer(AgingBucketsSerializer):
+    def get_fields(self):
+        return {
+            "vendor": serializers.IntegerField(),
+            "vendor_name": serializers.CharField(),
+            **super().get_fields(),
+        }
+
+
+class PayablesCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    vendors = PayablesVendorSerializer(many=True)
+    totals = AgingBucketsSerializer()
+
+
+class PayablesSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    currencies = PayablesCurrencySerializer(many=True)
+
+
+class DashboardCategorySerializer(serializers.Serializer):
+    category = serializers.CharField(allow_null=True, help_text="null: bill payments.")
+    amount = Money()
+
+
+class DashboardMonthSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="YYYY-MM")
+    income = Money()
+    expenses = Money()
+    net = Money()
+
+
+class DashboardMovementSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    type = serializers.CharField(
+        help_text="payment, refund, reversal, bill_payment, bill_reversal or expense"
+    )
+    amount = Money(help_text="In its own currency; money out is negative.")
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    source = serializers.CharField(help_text="invoice:<id>, bill:<id> or expense:<id>")
+
+
+class DashboardSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "currency": serializers.CharField(),
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "income": Money(),
+            "expenses": Money(),
+            "net": Money(),
+            "by_category": DashboardCategorySerializer(many=True),
+            "trend": DashboardMonthSerializer(many=True),
+            "recent": DashboardMovementSerializer(many=True),
         }

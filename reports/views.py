@@ -13,6 +13,8 @@ from core.db_router import report_reads
 from customers.models import Customer
 from reports import export_rows, serializers
 from reports.services.aging import aging
+from reports.services.dashboard import dashboard, default_period
+from reports.services.payables import payables
 from reports.services.revenue import revenue
 from reports.services.statement import statement
 from reports.services.summary import summary
@@ -84,6 +86,50 @@ class AgingView(ReportView):
             aging, self.organization, as_of=as_of, convert_to=query.get("convert_to")
         )
         return self.respond(report, on_date=as_of)
+
+
+class PayablesView(ReportView):
+    """Unpaid bills aged like the receivables (spec 19)."""
+
+    query_serializer_class = serializers.AgingQuerySerializer
+    export_name = "payables"
+
+    @extend_schema(
+        parameters=[serializers.AgingQuerySerializer, FORMAT_PARAMETER],
+        responses=serializers.PayablesSerializer,
+    )
+    def get(self, request):
+        query = self.query()
+        as_of = query.get("as_of") or self.organization.today()
+        report = self.compute(
+            payables, self.organization, as_of=as_of, convert_to=query.get("convert_to")
+        )
+        return self.respond(report, on_date=as_of)
+
+
+class DashboardView(ReportView):
+    """Income, expenses and net, by category and month, and the latest movements."""
+
+    query_serializer_class = serializers.DashboardQuerySerializer
+    export_name = "dashboard"
+
+    @extend_schema(
+        parameters=[serializers.DashboardQuerySerializer, FORMAT_PARAMETER],
+        responses=serializers.DashboardSerializer,
+    )
+    def get(self, request):
+        query = self.query()
+        default_from, default_to = default_period(self.organization.today())
+        return self.respond(
+            self.compute(
+                dashboard,
+                self.organization,
+                currency=query.get("currency") or self.organization.base_currency,
+                date_from=query.get("from") or default_from,
+                date_to=query.get("to") or default_to,
+                convert_to=query.get("convert_to"),
+            )
+        )
 
 
 class RevenueView(ReportView):

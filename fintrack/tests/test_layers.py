@@ -24,7 +24,10 @@ LEVELS = {
     "accounts": 1,
     "rates": 2,
     "customers": 2,
+    "vendors": 2,
     "invoices": 3,
+    "bills": 3,
+    "expenses": 3,
     "payments": 4,
     "credits": 5,
     # The outbox's consumers: the e-mail log (it names invoices), then webhooks (which

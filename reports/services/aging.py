@@ -115,25 +115,35 @@ def aging(organization, *, as_of, convert_to=None):
         if any(entry[bucket] for bucket in BUCKETS)
     ]
     converter = Converter(organization, convert_to, rows, date_key="issue_date")
-    by_currency = defaultdict(dict)  # currency -> customer id -> row being built
+    return {
+        "as_of": as_of.isoformat(),
+        "currencies": aged_by_party(rows, converter, "customer"),
+    }
+
+
+def aged_by_party(rows, converter, party):
+    """Pivot grouped rows (currency, `<party>_id`, `<party>_name`, one column per bucket)
+    into the aging's per-currency shape, keyed by `party` (`customer`, or `vendor` for the
+    payables). Parties owing nothing in total are left out."""
+    by_currency = defaultdict(dict)  # currency -> party id -> row being built
     for row in rows:
-        customers = by_currency[converter.currency_of(row)]
-        entry = customers.setdefault(
-            row["customer_id"],
-            {"name": row["customer_name"], **{bucket: ZERO for bucket in BUCKETS}},
+        parties = by_currency[converter.currency_of(row)]
+        entry = parties.setdefault(
+            row[f"{party}_id"],
+            {"name": row[f"{party}_name"], **{bucket: ZERO for bucket in BUCKETS}},
         )
         for bucket in BUCKETS:
             entry[bucket] += converter.amount(row, bucket)
     currencies = []
-    for currency, customers in sorted(by_currency.items()):
+    for currency, parties in sorted(by_currency.items()):
         owing = []
-        for customer_id, entry in customers.items():
-            # Round each bucket first so the customer's total and the report totals are
+        for party_id, entry in parties.items():
+            # Round each bucket first so the party's total and the report totals are
             # exactly the sums of the figures shown (conversion leaves extra digits).
             buckets = {bucket: quantize(entry[bucket], currency) for bucket in BUCKETS}
             total = sum(buckets.values(), ZERO)
             if total > 0:
-                owing.append((entry["name"], customer_id, {**buckets, "total": total}))
+                owing.append((entry["name"], party_id, {**buckets, "total": total}))
         if not owing:
             continue
         owing.sort()
@@ -141,15 +151,15 @@ def aging(organization, *, as_of, convert_to=None):
         currencies.append(
             {
                 "currency": currency,
-                "customers": [
+                f"{party}s": [
                     {
-                        "customer": customer_id,
-                        "customer_name": name,
+                        party: party_id,
+                        f"{party}_name": name,
                         **{column: money(row[column], currency) for column in COLUMNS},
                     }
-                    for name, customer_id, row in owing
+                    for name, party_id, row in owing
                 ],
                 "totals": {column: money(totals[column], currency) for column in COLUMNS},
             }
         )
-    return {"as_of": as_of.isoformat(), "currencies": currencies}
+    return currencies

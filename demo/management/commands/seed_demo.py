@@ -15,6 +15,7 @@ from accounts.models import Membership, Organization, Role, User
 from core.money import format_plain
 from credits.models import CreditNote, WriteOff
 from customers.models import Customer
+from demo.payables import seed_payables
 from invoices.models import Invoice, InvoiceQuerySet
 from payments.models import Payment
 
@@ -68,7 +69,14 @@ class Command(BaseCommand):
             organization = self.create_organization(password, actor)
             customers = self.create_customers(organization, actor)
             invoices = self.create_invoices(organization, customers, actor)
+            payables = seed_payables(organization, actor)
         self.report(organization, password, customers, invoices)
+        self.stdout.write(
+            "{vendors} vendors, {bills} bills (draft, approved, partially paid, paid) and "
+            "{expenses} expenses of the last month: GET /api/v1/reports/dashboard/.".format(
+                **payables
+            )
+        )
 
     # --- steps ----------------------------------------------------------------------------
 

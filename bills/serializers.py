@@ -1,0 +1,174 @@
+"""Bill and bill-payment shapes (spec 19). Writes go through `Bill` and `BillPayment` methods;
+the serializers check the input's shape only (as `invoices.serializers`)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.fields import CurrencyField, DateField, MoneyField
+from bills.models import Bill, BillLine, BillPayment, BillPaymentMethod
+from core.money import ZERO
+from invoices.serializers import MAX_LINES, InvoiceLineSerializer
+from vendors.models import Vendor
+
+
+def bill_money(prefix=""):
+    """A read-only bill figure, rendered with the minor unit the bill stored."""
+    return MoneyField(
+        currency_source=f"{prefix}currency",
+        minor_unit_source=f"{prefix}minor_unit",
+        read_only=True,
+    )
+
+
+class BillLineSerializer(InvoiceLineSerializer):
+    """An invoice line's input and figures (5.2), rendered in the bill's minor unit."""
+
+    amount = bill_money(prefix="bill.")
+    discount_amount = bill_money(prefix="bill.")
+    tax_amount = bill_money(prefix="bill.")
+    total = bill_money(prefix="bill.")
+
+    class Meta(InvoiceLineSerializer.Meta):
+        model = BillLine
+
+
+class OrganizationVendorField(serializers.PrimaryKeyRelatedField):
+    """A vendor id among the request organization's vendors only (another's: 400)."""
+
+    def get_queryset(self):
+        return Vendor.objects.filter(organization=self.context["request"].organization)
+
+
+class BillSerializer(serializers.ModelSerializer):
+    vendor = OrganizationVendorField()
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    number = serializers.CharField(max_length=64, help_text="The vendor's own number.")
+    currency = CurrencyField(required=False, help_text="Defaults to the vendor's.")
+    issue_date = DateField(required=False, allow_null=True)
+    due_date = DateField(required=False, allow_null=True)
+    lines = BillLineSerializer(many=True, required=False, max_length=MAX_LINES)
+    attachment = serializers.FileField(
+        write_only=True, required=False, help_text="PDF, PNG or JPEG, at most 10 MB."
+    )
+    has_attachment = serializers.SerializerMethodField()
+    subtotal = bill_money()
+    discount_total = bill_money()
+    tax_total = bill_money()
+    total = bill_money()
+    amount_paid = bill_money()
+    balance_due = bill_money()
+
+    class Meta:
+        model = Bill
+        fields = [
+            "id",
+            "vendor",
+            "vendor_name",
+            "number",
+            "status",
+            "currency",
+            "issue_date",
+            "due_date",
+            "notes",
+            "attachment",
+            "has_attachment",
+            "lines",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "balance_due",
+            "version",
+            "approved_at",
+            "paid_at",
+            "voided_at",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "version",
+            "approved_at",
+            "paid_at",
+            "voided_at",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+        # The (vendor, number) constraint answers 409 `duplicate_bill_number` from the model.
+        validators = []
+
+    def get_has_attachment(self, bill) -> bool:
+        return bool(bill.attachment)
+
+    def create(self, validated_data):
+        validated_data.pop("expected_version", None)
+        request = self.context["request"]
+        return Bill.create_draft(
+            organization=request.organization,
+            actor=request.user,
+            lines=validated_data.pop("lines", ()),
+            **validated_data,
+        )
+
+    def update(self, instance, validated_data):
+        instance.update_draft(
+            actor=self.context["request"].user,
+            lines=validated_data.pop("lines", None),
+            **validated_data,
+        )
+        return instance
+
+
+class BillVoidInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class BillPaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField(
+        minor_unit_source="bill.minor_unit",
+        read_only=True,
+        help_text="Negative for reversals.",
+    )
+    reversed_by = serializers.SerializerMethodField(help_text="The reversal's id, if reversed.")
+
+    class Meta:
+        model = BillPayment
+        fields = [
+            "id",
+            "bill",
+            "kind",
+            "amount",
+            "currency",
+            "reference",
+            "method",
+            "paid_on",
+            "reverses",
+            "reversed_by",
+            "reason",
+            "notes",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_reversed_by(self, payment) -> int | None:
+        reversal = getattr(payment, "reversed_by", None)
+        return reversal.pk if reversal is not None else None
+
+
+class BillPayInputSerializer(serializers.Serializer):
+    amount = MoneyField(min_value=ZERO, help_text="More than 0, at most the balance due.")
+    method = serializers.ChoiceField(choices=BillPaymentMethod.choices)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    paid_on = DateField(
+        required=False, allow_null=True, default=None, help_text="Defaults to today."
+    )
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class BillPaymentReverseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
