@@ -18,6 +18,7 @@ from accounts.models import Organization
 from core.events import log_event
 from core.locking import lock
 from core.money import MONEY_SHAPE, ZERO, format_plain
+from core.outbox import emit
 from core.transactions import atomic_step
 from credits.exceptions import (
     CreditExceedsInvoice,
@@ -25,6 +26,7 @@ from credits.exceptions import (
     CustomerCreditUnavailable,
     DocumentImmutable,
 )
+from credits.payloads import credit_note_payload
 from customers.models import Customer
 from invoices.exceptions import InvalidLine
 from invoices.models import (
@@ -220,6 +222,11 @@ class CreditNote(ImmutableRow):
                 line._change_reason = "credit_note"
                 line.save()
             invoice.apply_payments(actor=actor, reason="credit_note")
+            emit(
+                "credit_note.created",
+                organization_id=note.organization_id,
+                data=credit_note_payload(note, lines=built),
+            )
             log_event(
                 "credit_note.issued",
                 organization=note.organization_id,
@@ -389,6 +396,7 @@ class WriteOff(ImmutableRow):
             row.save()
             invoice.written_off_on = today
             invoice.apply_payments(actor=actor, reason="write_off")
+            invoice.emit("invoice.written_off")
             log_event(
                 "invoice.written_off",
                 organization=invoice.organization_id,

@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import MoneyField
-from core.money import MONEY_STEP, format_plain
-from credits.models import MAX_LINES, CreditNote, CreditNoteLine, charged_by_rate
+from credits.models import MAX_LINES, CreditNote, CreditNoteLine
+from credits.payloads import tax_breakdown
 from invoices.serializers import InvoiceLineSerializer
 
 
@@ -76,18 +76,7 @@ class CreditNoteSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TaxBreakdownSerializer(many=True))
     def get_tax_breakdown(self, note):
-        rows = []
-        for rate, (net, tax) in sorted(charged_by_rate(note.lines.all()).items()):
-            rows.append(
-                {
-                    # Shown like the lines' rates: 4 decimal places.
-                    "tax_rate": f"{rate.quantize(MONEY_STEP):f}",
-                    "net": format_plain(net, note.minor_unit),
-                    "tax": format_plain(tax, note.minor_unit),
-                    "total": format_plain(net + tax, note.minor_unit),
-                }
-            )
-        return rows
+        return tax_breakdown(note, note.lines.all())
 
 
 class CreditNoteLineInputSerializer(InvoiceLineSerializer):

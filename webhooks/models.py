@@ -27,8 +27,8 @@ from webhooks.exceptions import (
 )
 from webhooks.signing import new_secret
 
-# Spec 16's event list. Credit notes, write-offs and receipts are listed ahead of the
-# features that will emit them, so endpoints can subscribe now.
+# Spec 16's event list. `receipt.created` is listed ahead of the receipts that will emit
+# it, so endpoints can subscribe now.
 EVENT_TYPES = (
     "invoice.created",
     "invoice.sent",
