@@ -1,26 +1,27 @@
-"""E-mailing a credit note (PDF attached) to the customer, after the request commits."""
-
-import logging
+"""E-mailing a credit note (PDF attached) to the customer, through the queue (spec 16)."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 
 from credits.pdf import credit_note_pdf_filename, render_credit_note_pdf
+from emails.models import EmailKind
+from emails.models import EmailMessage as QueuedEmail
 from invoices.mail import ensure_can_email
 from invoices.pdf import LocaleFormatter
 
-logger = logging.getLogger(__name__)
-
 
 def queue_credit_note_email(note):
-    """Send the note's e-mail once the surrounding transaction commits (400
-    `customer_no_email` at once when the customer has no address)."""
+    """Queue the note's e-mail, rendered now with its PDF; it leaves once the surrounding
+    transaction commits, with the queue's retries (400 `customer_no_email` at once when the
+    customer has no address)."""
     ensure_can_email(note)
-    note_pk = note.pk
-    # robust: a mail server failure after the commit is logged, not turned into an error.
-    transaction.on_commit(lambda: send_credit_note_email(note_pk), robust=True)
+    return QueuedEmail.queue_built(
+        build_credit_note_email(note),
+        organization_id=note.organization_id,
+        invoice_id=note.invoice_id,
+        kind=EmailKind.CREDIT_NOTE,
+    )
 
 
 def build_credit_note_email(note) -> EmailMessage:
@@ -44,11 +45,3 @@ def build_credit_note_email(note) -> EmailMessage:
     )
     message.attach(credit_note_pdf_filename(note), render_credit_note_pdf(note), "application/pdf")
     return message
-
-
-def send_credit_note_email(note_pk):
-    from credits.models import CreditNote
-
-    note = CreditNote.objects.select_related("customer", "organization", "invoice").get(pk=note_pk)
-    build_credit_note_email(note).send()
-    logger.info("Sent credit note %s to %s", note, note.customer.email)

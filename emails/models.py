@@ -28,6 +28,8 @@ class EmailStatus(models.TextChoices):
 class EmailKind(models.TextChoices):
     INVOICE = "invoice", "Invoice"
     REMINDER = "reminder", "Reminder"
+    CREDIT_NOTE = "credit_note", "Credit note"
+    STATEMENT = "statement", "Statement"
     WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
 
@@ -54,6 +56,11 @@ class EmailMessage(LeasedWork):
     # The text of messages not built from an invoice (invoice e-mails are rendered again,
     # with their PDF, when they are sent).
     body = models.TextField(blank=True)
+    reply_to = models.EmailField(blank=True)
+    # The document of a message not built from an invoice (a credit note's or statement's
+    # PDF), rendered when the message is queued: it goes out as it was then.
+    attachment_name = models.CharField(max_length=255, blank=True)
+    attachment = models.BinaryField(null=True, blank=True, editable=False)
     kind = models.CharField(max_length=32, choices=EmailKind.choices)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=PENDING)
     last_error = models.TextField(blank=True)
@@ -71,8 +78,21 @@ class EmailMessage(LeasedWork):
         return f"{self.kind} to {self.to}: {self.subject}"
 
     @classmethod
-    def queue(cls, *, organization_id, to, subject, kind, invoice_id=None, body=""):
-        """Write the message and send it once the surrounding transaction commits."""
+    def queue(
+        cls,
+        *,
+        organization_id,
+        to,
+        subject,
+        kind,
+        invoice_id=None,
+        body="",
+        reply_to="",
+        attachment=None,
+    ):
+        """Write the message and send it once the surrounding transaction commits.
+        `attachment` is `(file name, PDF bytes)` for messages not built from an invoice."""
+        name, content = attachment or ("", None)
         message = cls(
             organization_id=organization_id,
             invoice_id=invoice_id,
@@ -80,11 +100,30 @@ class EmailMessage(LeasedWork):
             subject=subject,
             kind=kind,
             body=body,
+            reply_to=reply_to,
+            attachment_name=name,
+            attachment=content,
         )
         new_lease(message)
         message.save(force_insert=True)
         hand_off_on_commit(message)
         return message
+
+    @classmethod
+    def queue_built(cls, built, *, organization_id, kind, invoice_id=None):
+        """Queue `built` (a Django e-mail message rendered now, with at most one PDF
+        attached: a credit note, a statement) for its one recipient."""
+        attachments = [(name, content) for name, content, _mimetype in built.attachments]
+        return cls.queue(
+            organization_id=organization_id,
+            invoice_id=invoice_id,
+            to=built.to[0],
+            subject=built.subject,
+            kind=kind,
+            body=built.body,
+            reply_to=built.reply_to[0] if built.reply_to else "",
+            attachment=attachments[0] if attachments else None,
+        )
 
     def record_sent(self, *, now):
         """The server accepted the message: sent, whoever held the lease by now."""

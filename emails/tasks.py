@@ -19,12 +19,16 @@ def build(message: EmailMessage):
         built = build_invoice_email(message.invoice, kind=message.kind)
         built.to = [message.to]
         return built
-    return EmailMultiAlternatives(
+    built = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
+        reply_to=[message.reply_to] if message.reply_to else None,
     )
+    if message.attachment_name:
+        built.attach(message.attachment_name, bytes(message.attachment), "application/pdf")
+    return built
 
 
 @shared_task(name="emails.tasks.send_email")
