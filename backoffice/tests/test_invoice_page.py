@@ -22,7 +22,7 @@ from payments.models import Payment, PaymentKind
 
 pytestmark = pytest.mark.django_db
 
-COMMANDS = {"send", "pay", "refund", "remind", "void"}
+COMMANDS = {"send", "pay", "refund", "credit", "write_off", "remind", "void"}
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def buttons(response) -> set[str]:
     "state, expected",
     [
         ({}, {"send", "void"}),
-        ({"sent": True}, {"pay", "remind", "void"}),
-        ({"paid": True}, {"refund"}),
+        ({"sent": True}, {"pay", "credit", "write_off", "remind", "void"}),
+        ({"paid": True}, {"refund", "credit"}),
     ],
     ids=["draft", "sent", "paid"],
 )
@@ -64,12 +64,18 @@ def test_void_invoice_offers_no_command(finance_client, organization, finance):
     assert buttons(finance_client.get(change_url(invoice))) == set()
 
 
-def test_partially_paid_invoice_offers_payment_refund_and_remind(
+def test_partially_paid_invoice_offers_payment_refund_credit_write_off_and_remind(
     finance_client, organization, finance
 ):
     invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     Payment.pay(invoice, amount=Decimal("40.00"), method="cash", actor=finance)
-    assert buttons(finance_client.get(change_url(invoice))) == {"pay", "refund", "remind"}
+    assert buttons(finance_client.get(change_url(invoice))) == {
+        "pay",
+        "refund",
+        "credit",
+        "write_off",
+        "remind",
+    }
 
 
 def test_viewer_sees_no_button_and_cannot_run_a_command(client, organization):
@@ -207,6 +213,39 @@ def test_refund_calls_payment_refund(finance_client, organization, finance):
     refund = Payment.objects.get(invoice=invoice, kind=PaymentKind.REFUND)
     assert refund.amount == Decimal("-30.00")
     assert refund.created_by == finance
+
+
+def test_credit_note_button_issues_a_numbered_note_against_the_invoice(
+    finance_client, organization, finance
+):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
+    response = finance_client.post(
+        command_url(invoice, "credit"),
+        {
+            "description": "Billed too high",
+            "quantity": "1",
+            "unit_price": "10.00",
+            "discount_percent": "0",
+            "tax_rate": "0",
+            "reason": "Price agreed was lower",
+        },
+    )
+    assert response.status_code == 302
+    [note] = invoice.credit_notes.all()
+    assert (note.total, note.created_by, note.number) == (Decimal("10.00"), finance, "CN-00001")
+    assert reread(invoice).balance_due == Decimal("90.00")
+
+
+def test_write_off_button_makes_the_invoice_uncollectible(finance_client, organization):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
+    finance_client.post(command_url(invoice, "write_off"), {"reason": "Customer insolvent"})
+    fresh = reread(invoice)
+    assert (fresh.status, fresh.written_off_total) == (
+        InvoiceStatus.UNCOLLECTIBLE,
+        Decimal("100.00"),
+    )
+    # Nothing is left to do on it but what recovers or reverses money.
+    assert "write_off" not in buttons(finance_client.get(change_url(invoice)))
 
 
 @override_settings(EMAIL_VERIFICATION="required")
