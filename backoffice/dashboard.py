@@ -1,7 +1,8 @@
 """The admin's index page: one section per organization of the staff user (spec 17).
 
 Every figure comes from the report services the API's `reports/` endpoints use
-(`summary`, `aging`, `revenue`), read like them (`report_reads`), so the dashboard and
+(`summary`, `aging`, `revenue`, and `dashboard`'s totals for this month's income,
+expenses and net), read like them (`report_reads`), so the dashboard and
 the API never disagree. Figures are per organization and currency: money of two
 organizations, or in two currencies, is never added together.
 """
@@ -20,6 +21,7 @@ from core.db_router import report_reads
 from fintrack.admin import organization_ids
 from payments.models import Payment
 from reports.services.aging import BUCKETS, aging
+from reports.services.dashboard import totals_by_currency
 from reports.services.revenue import revenue
 from reports.services.summary import summary
 
@@ -42,6 +44,9 @@ class CurrencyPanel:
     overdue_count: int = 0
     overdue_amount: str = ""
     collected_this_month: str = ""
+    income_this_month: str = ""
+    expenses_this_month: str = ""
+    net_this_month: str = ""
     overdue_url: str = ""
     outstanding_url: str = ""
     aging_chart: str = ""
@@ -87,6 +92,7 @@ def build_section(organization) -> OrganizationSection:
         totals = summary(organization)
         buckets = aging(organization, as_of=today)
         monthly = revenue(organization, date_from=first_month, date_to=today)
+        cash = totals_by_currency(organization, date_from=today.replace(day=1), date_to=today)
     locale = organization.locale
 
     def money(amount, currency):
@@ -107,8 +113,15 @@ def build_section(organization) -> OrganizationSection:
         )
     for entry in monthly["currencies"]:
         panels.setdefault(entry["currency"], CurrencyPanel(currency=entry["currency"]))
+    for entry in cash:
+        panels.setdefault(entry["currency"], CurrencyPanel(currency=entry["currency"]))
+    cash = {entry["currency"]: entry for entry in cash}
     for currency, panel in panels.items():
         zero = money(Decimal(0), currency)
+        month_cash = cash.get(currency, {})
+        panel.income_this_month = money(month_cash.get("income", 0), currency)
+        panel.expenses_this_month = money(month_cash.get("expenses", 0), currency)
+        panel.net_this_month = money(month_cash.get("net", 0), currency)
         panel.outstanding = panel.outstanding or zero
         panel.overdue_amount = panel.overdue_amount or zero
         by_month = {

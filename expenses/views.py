@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import ADMIN_ONLY
+from api.exports import ExportMixin
 from api.files import STORED_FILE_RESPONSES, stored_file_response
 from api.filters import CurrencyFilter, DateFilter, IdFilter
 from api.parsers import JSONParser
@@ -65,8 +66,9 @@ class ExpenseFilterSet(django_filters.FilterSet):
         fields = ["category", "vendor", "currency"]
 
 
-class ExpenseViewSet(OrganizationViewSet):
-    """Expenses of the current organization; `receipt` is a multipart upload."""
+class ExpenseViewSet(ExportMixin, OrganizationViewSet):
+    """Expenses of the current organization; `receipt` is a multipart upload. The list
+    exports as CSV/XLSX (`?format=csv|xlsx`), filtered like the JSON list."""
 
     queryset = Expense.objects.select_related("category")
     serializer_class = ExpenseSerializer

@@ -2,6 +2,7 @@
 user, figures from the report services, never added across organizations."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,9 +14,13 @@ from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from backoffice.money import money_text
 from backoffice.tests.builders import overdue_invoice, rival_world, staff
+from expenses.models import ExpenseCategory
 from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment
+from reports.services.dashboard import dashboard as report_dashboard
 from reports.services.summary import summary
+from reports.tests.factories import customer, pay, refund, sent
+from reports.tests.test_payables_dashboard import bill_paid, expense
 
 pytestmark = pytest.mark.django_db
 INDEX = reverse("admin:index")
@@ -148,3 +153,74 @@ def test_superuser_gets_a_section_for_every_organization(client, organization):
     found = sections(client.get(INDEX).content.decode())
     assert {str(organization.pk), str(rival.pk)} <= set(found)
     assert "$777.77" in found[str(rival.pk)]
+
+
+def cash_figures(section: str, currency: str) -> dict[str, str]:
+    """This month's income, expenses and net shown in one currency's panel."""
+    panel = section.split(f'data-currency="{currency}"', 1)[1].split('class="dashboard-panel"')[0]
+    return dict(re.findall(r'data-figure="(\w+)">([^<]*)<', panel))
+
+
+@pytest.fixture
+def this_month_books(organization):
+    """Cash in and out this month (USD, and one EUR expense), plus last month's, which
+    the month's figures leave out."""
+    today = organization.today()
+    last_month = today.replace(day=1) - timedelta(days=1)
+    travel = ExpenseCategory.objects.create(organization=organization, name="Travel")
+    invoice = sent(customer(organization, "Client"), "1000.00", issue=last_month)
+    pay(invoice, "200.00", last_month)
+    pay(invoice, "300.00", today)
+    refund(invoice, "50.00", today)
+    expense(organization, travel, "40.00", today)
+    expense(organization, travel, "999.00", last_month)
+    expense(organization, travel, "10.00", today, currency="EUR")
+    bill_paid(organization, "120.00", "100.00", today)
+    return today
+
+
+def test_this_months_income_expenses_and_net_per_currency(client, organization, this_month_books):
+    user = staff(organization, Role.FINANCE)
+    client.force_login(user)
+    section = sections(client.get(INDEX).content.decode())[str(organization.pk)]
+
+    def text(amount, currency):
+        return money_text(Decimal(amount), currency, locale=organization.locale)
+
+    # Income 300 - 50 refunded; expenses 40 + the 100 bill payment; last month's left out.
+    assert cash_figures(section, "USD") == {
+        "income": text("250.00", "USD"),
+        "expenses": text("140.00", "USD"),
+        "net": text("110.00", "USD"),
+    }
+    # The EUR expense stays in its own currency, never added to the USD figures.
+    assert cash_figures(section, "EUR") == {
+        "income": text("0", "EUR"),
+        "expenses": text("10.00", "EUR"),
+        "net": text("-10.00", "EUR"),
+    }
+    # The same figures as the API's reports/dashboard/ for this month.
+    api = report_dashboard(
+        organization,
+        currency="USD",
+        date_from=this_month_books.replace(day=1),
+        date_to=this_month_books,
+    )
+    assert (api["income"], api["expenses"], api["net"]) == ("250.00", "140.00", "110.00")
+
+
+def test_another_organizations_cash_never_shows(client, organization, this_month_books):
+    user = staff(organization, Role.FINANCE)
+    rival, invoice = rival_world()
+    today = rival.today()
+    pay(invoice, "432.19", today)
+    travel = ExpenseCategory.objects.create(organization=rival, name="Rival travel")
+    expense(rival, travel, "876.54", today)
+    client.force_login(user)
+    page = client.get(INDEX).content.decode()
+    assert list(sections(page)) == [str(organization.pk)]
+    assert cash_figures(sections(page)[str(organization.pk)], "USD")["income"] == money_text(
+        Decimal("250.00"), "USD", locale=organization.locale
+    )
+    for figure in ("432.19", "876.54", "444.35", "682.19", "1,016.54"):
+        assert figure not in page

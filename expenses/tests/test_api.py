@@ -1,8 +1,13 @@
 """Expenses, categories and receipts (spec 19): bad input, roles, tenancy, downloads."""
 
+from datetime import date
+from io import BytesIO
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
 
+from accounts.models import User
 from core.attachments import MAX_ATTACHMENT_BYTES
 from expenses.models import Expense, ExpenseCategory
 from fintrack.tests.helpers import error_code
@@ -142,3 +147,39 @@ def test_expense_changes_are_audited(finance_api, category, finance_user):
     assert response.status_code == 200, response.json()
     history = Expense.objects.get(pk=expense_id).history.all()
     assert [row.history_user for row in history] == [finance_user, finance_user]
+
+
+def test_the_list_exports_as_csv_and_xlsx_filtered_and_of_this_organization_only(
+    finance_api, organization, other_organization, category
+):
+    def record(org, cat, amount, on):
+        return Expense.record(
+            organization=org,
+            actor=User.objects.system_actor(),
+            date=on,
+            amount=amount,
+            currency="USD",
+            category=cat,
+            payment_method="card",
+            description=f"Spent {amount}",
+        )
+
+    record(organization, category, "42.50", date(2026, 11, 3))
+    record(organization, category, "7.25", date(2026, 10, 3))
+    theirs = ExpenseCategory.objects.create(organization=other_organization, name="Theirs")
+    record(other_organization, theirs, "999.99", date(2026, 11, 4))
+
+    response = finance_api.get(URL, {"format": "csv", "date_from": "2026-11-01"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    header, *rows = b"".join(response.streaming_content).decode().strip().splitlines()
+    assert header.startswith("id,")
+    assert "amount" in header.split(",")
+    assert len(rows) == 1 and "42.50" in rows[0] and "Spent 42.50" in rows[0]
+
+    response = finance_api.get(URL, {"format": "xlsx"})
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    descriptions = {row[values[0].index("description")] for row in values[1:]}
+    assert descriptions == {"Spent 42.50", "Spent 7.25"}

@@ -31,14 +31,47 @@ def default_period(today):
     return date(month // 12, month % 12 + 1, 1), today
 
 
+# The money-moving rows each figure sums, with the date field that places them in a period.
+INCOME = ((Payment, "received_on"),)
+EXPENSES = ((BillPayment, "paid_on"), (Expense, "date"))
+
+
+def in_period(queryset, organization, field, date_from, date_to):
+    return queryset.filter(
+        organization=organization, **{f"{field}__gte": date_from, f"{field}__lte": date_to}
+    )
+
+
+def totals_by_currency(organization, *, date_from, date_to):
+    """Income, expenses and net of each currency over the period, as `dashboard()` figures
+    them without `convert_to`, for every currency at once: three grouped sums, so the
+    admin dashboard shows them all at a constant cost. Sorted by currency."""
+    sums = defaultdict(lambda: {"income": ZERO, "expenses": ZERO})
+    for figure, sources in (("income", INCOME), ("expenses", EXPENSES)):
+        for model, field in sources:
+            rows = (
+                in_period(model.objects, organization, field, date_from, date_to)
+                .values("currency")
+                .annotate(amount=money_sum("amount"))
+                .order_by()
+            )
+            for row in rows:
+                sums[row["currency"]][figure] += row["amount"]
+    totals = []
+    for currency in sorted(sums):
+        income = quantize(sums[currency]["income"], currency)
+        expenses = quantize(sums[currency]["expenses"], currency)
+        totals.append(
+            {"currency": currency, "income": income, "expenses": expenses, "net": income - expenses}
+        )
+    return totals
+
+
 def dashboard(organization, *, currency, date_from, date_to, convert_to=None):
     target = convert_to or currency
 
     def scoped(queryset, field):
-        queryset = queryset.filter(
-            organization=organization,
-            **{f"{field}__gte": date_from, f"{field}__lte": date_to},
-        )
+        queryset = in_period(queryset, organization, field, date_from, date_to)
         return queryset if convert_to else queryset.filter(currency=currency)
 
     def grouped(queryset, field, *extra):
