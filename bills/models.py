@@ -1,12 +1,10 @@
 """Bills (vendors' invoices to the organization) and the payments that settle them (spec 19).
 
-A bill mirrors an invoice: lines computed as in 5.2 (the invoice line's own rules, reused),
-stored totals, `amount_paid` the plain sum of its immutable payment rows. Every command
-locks the bill row (`core.locking`) inside one transaction, checks the locked copy and
-saves through `VersionedModel.save`.
+A bill mirrors an invoice: a document with lines (`core.documents`: lines computed as in
+5.2, the draft commands, the dates), stored totals, `amount_paid` the plain sum of its
+immutable payment rows. Every command locks the bill row (`core.locking`) inside one
+transaction, checks the locked copy and saves through `VersionedModel.save`.
 """
-
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -32,15 +30,14 @@ from bills.exceptions import (
     VendorArchived,
 )
 from core.attachments import checked_file_type, stored_path
+from core.documents import MONEY, DocumentLine, LinedDocument, Transition
 from core.errors import InvalidStatus
 from core.events import log_event
 from core.locking import lock
 from core.money import (
     MONEY_SHAPE,
-    PERCENT_SHAPE,
     ZERO,
     NotANumber,
-    document_minor_unit,
     format_plain,
     has_excess_digits,
     parse_decimal,
@@ -49,8 +46,6 @@ from core.money import (
 )
 from core.transactions import atomic_step
 from core.versioning import VersionedModel
-from invoices.exceptions import InvalidDates, InvalidLine
-from invoices.models import MONEY, Invoice, InvoiceLine, Transition
 from vendors.models import Vendor
 
 
@@ -101,7 +96,7 @@ def status_for_amount_paid(amount_paid, total):
     return BillStatus.PAID
 
 
-class Bill(VersionedModel):
+class Bill(LinedDocument, VersionedModel):
     """A vendor's invoice to the organization; `number` is the vendor's, unique per vendor."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="bills")
@@ -171,92 +166,24 @@ class Bill(VersionedModel):
     def __str__(self):
         return f"{self.vendor_id}/{self.number}"
 
-    # One home for the 5.2 figures and the date rule: the invoice's.
-    _set_totals = Invoice._set_totals
-    _check_dates = Invoice._check_dates
-
-    def can(self, command):
-        return self.status in TRANSITIONS[command].sources
-
-    def ensure_can(self, command):
-        transition = TRANSITIONS[command]
-        if self.status not in transition.sources:
-            raise transition.error(self.status)
-
-    # --- drafts -------------------------------------------------------------------------
+    # `can`, `ensure_can` and the drafts' commands: LinedDocument.
+    party_field = "vendor"
+    transitions = TRANSITIONS
 
     @classmethod
-    def create_draft(cls, *, organization, vendor, actor, lines=(), attachment=None, **fields):
-        """A draft bill with its lines and totals. The vendor must be active."""
-        if vendor.organization_id != organization.pk:
-            raise ValueError("vendor belongs to another organization")
-        fields.setdefault("currency", vendor.currency)
-        bill = cls(organization=organization, vendor=vendor, **fields)
-        bill._attach(attachment)
-        bill.minor_unit = document_minor_unit(bill.currency)
-        bill._check_dates()
-        built = bill._build_lines(lines)
-        bill._set_totals(built)
-        with transaction.atomic():
-            # Under the vendor's lock, so an archive that committed since is seen.
-            bill.vendor = _lock_active_vendor(vendor)
-            bill._history_user = actor
-            bill._change_reason = "create_draft"
-            bill._save_numbered()
-            bill._save_lines(built, actor=actor, reason="create_draft")
-        return bill
+    def ensure_party_active(cls, party):
+        if party.is_archived:
+            raise VendorArchived(attr="vendor")
 
-    def update_draft(self, *, actor, lines=None, attachment=None, expected_version=None, **fields):
-        """Change a draft's fields and, when `lines` is given, replace all its lines; an
-        `attachment` given replaces the bill's."""
-        with transaction.atomic():
-            bill = self.lock(expected_version=expected_version)
-            bill.ensure_can("update_draft")
-            bill.ensure_version(self.version)
-            bill._attach(attachment)
-            vendor = fields.get("vendor")
-            if vendor is not None and vendor.pk != bill.vendor_id:
-                if vendor.organization_id != bill.organization_id:
-                    raise ValueError("vendor belongs to another organization")
-                # Lock order: the bill (above), then the vendor it moves to.
-                fields["vendor"] = _lock_active_vendor(vendor)
-            currency_changed = fields.get("currency", bill.currency) != bill.currency
-            for name, value in fields.items():
-                setattr(bill, name, value)
-            if currency_changed:
-                bill.minor_unit = document_minor_unit(bill.currency)
-            bill._check_dates()
-            if lines is not None:
-                built = bill._build_lines(lines)
-                bill._delete_lines(actor=actor, reason="update_draft")
-            else:
-                built = list(bill.lines.all())
-                for line in built if currency_changed else ():
-                    line.compute(bill.minor_unit)
-            bill._set_totals(built)
-            bill._history_user = actor
-            bill._change_reason = "update_draft"
-            bill._save_numbered()
-            if lines is not None or currency_changed:
-                bill._save_lines(built, actor=actor, reason="update_draft")
-        self.refresh_from_db()
-
-    def delete_draft(self, *, actor, expected_version=None):
-        with transaction.atomic():
-            bill = self.lock(expected_version=expected_version)
-            bill.ensure_can("delete_draft")
-            bill.ensure_version(self.version)
-            bill._delete_lines(actor=actor, reason="delete_draft")
-            bill._history_user = actor
-            bill._change_reason = "delete_draft"
-            bill.delete()
-
-    def _attach(self, attachment):
+    def _set_draft_fields(self, fields):
+        """An `attachment` given replaces the bill's (its type checked by content)."""
+        attachment = fields.pop("attachment", None)
         if attachment is not None:
             self.attachment_content_type = checked_file_type(attachment, attr="attachment")
             self.attachment = attachment
+        super()._set_draft_fields(fields)
 
-    def _save_numbered(self):
+    def _save_document(self):
         """Save; the unique (vendor, number) constraint is the guard, named when it fires."""
         try:
             # A savepoint, so the refusal leaves the caller's transaction usable.
@@ -273,34 +200,6 @@ class Bill(VersionedModel):
                 raise DuplicateBillNumber() from None
             raise
 
-    def _build_lines(self, lines):
-        built = []
-        for position, data in enumerate(lines, start=1):
-            line = BillLine(
-                bill=self, organization_id=self.organization_id, position=position, **data
-            )
-            try:
-                line.check_values()
-            except InvalidLine as error:
-                error.attr = f"lines.{position - 1}.{error.attr}"
-                raise
-            line.compute(self.minor_unit)
-            built.append(line)
-        return built
-
-    def _save_lines(self, lines, *, actor, reason):
-        for line in lines:
-            line.bill = self
-            line._history_user = actor
-            line._change_reason = reason
-            line.save()
-
-    def _delete_lines(self, *, actor, reason):
-        for line in self.lines.all():
-            line._history_user = actor
-            line._change_reason = reason
-            line.delete()
-
     # --- lifecycle ----------------------------------------------------------------------
 
     def approve(self, *, actor, expected_version=None):
@@ -310,13 +209,7 @@ class Bill(VersionedModel):
             bill.ensure_can("approve")
             if not bill.lines.exists() or bill.total <= 0:
                 raise BillEmpty()
-            bill.issue_date = bill.issue_date or bill.organization.today()
-            if bill.due_date is None:
-                try:
-                    bill.due_date = bill.issue_date + timedelta(days=bill.vendor.payment_terms_days)
-                except OverflowError:  # an issue date at the end of the calendar
-                    raise InvalidDates("The due date would be past year 9999.") from None
-            bill._check_dates()
+            bill._default_dates()
             bill.status = BillStatus.APPROVED
             bill.approved_at = timezone.now()
             bill._record_transition("approve", "bill.approved", actor=actor)
@@ -357,21 +250,15 @@ class Bill(VersionedModel):
         self.save()
 
 
-class BillLine(models.Model):
+class BillLine(DocumentLine):
+    """A bill's line: an invoice's line (spec 19: "lines (5.2)"), the same inputs, figures
+    and rules (`core.documents.DocumentLine`)."""
+
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="bill_lines"
     )
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=1)
-    description = models.CharField(max_length=500)
-    quantity = models.DecimalField(**MONEY_SHAPE)
-    unit_price = models.DecimalField(**MONEY_SHAPE)
-    discount_percent = models.DecimalField(**PERCENT_SHAPE, default=ZERO)
-    tax_rate = models.DecimalField(**PERCENT_SHAPE, default=ZERO)
-    amount = models.DecimalField(**MONEY, editable=False)
-    discount_amount = models.DecimalField(**MONEY, editable=False)
-    tax_amount = models.DecimalField(**MONEY, editable=False)
-    total = models.DecimalField(**MONEY, editable=False)
 
     history = HistoricalRecords()
 
@@ -383,21 +270,6 @@ class BillLine(models.Model):
                 condition=Q(unit_price__gte=0), name="bill_line_unit_price_non_negative"
             ),
         ]
-
-    def __str__(self):
-        return self.description
-
-    # Spec 19: a bill's lines are an invoice's lines (5.2); the rules have one home.
-    check_values = InvoiceLine.check_values
-    compute = InvoiceLine.compute
-
-
-def _lock_active_vendor(vendor):
-    """`vendor` re-read under its row lock; 400 `vendor_archived` if it is archived."""
-    locked = vendor.lock()
-    if locked.is_archived:
-        raise VendorArchived(attr="vendor")
-    return locked
 
 
 class BillPaymentKind(models.TextChoices):

@@ -15,6 +15,7 @@ from django.db.models import F, Q, Sum
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.documents import InvalidLine, set_document_totals
 from core.events import log_event
 from core.locking import lock
 from core.money import MONEY_SHAPE, ZERO, format_plain
@@ -28,14 +29,7 @@ from credits.exceptions import (
 )
 from credits.payloads import credit_note_payload
 from customers.models import Customer
-from invoices.exceptions import InvalidLine
-from invoices.models import (
-    ComputedLine,
-    Invoice,
-    InvoiceLine,
-    InvoiceSequence,
-    set_document_totals,
-)
+from invoices.models import ComputedLine, Invoice, InvoiceLine, InvoiceSequence
 from payments.models import Payment
 
 MONEY = {**MONEY_SHAPE, "default": ZERO}

@@ -14,9 +14,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import CurrencyField, DateField, DecimalField, MoneyField
+from core.documents import HUNDRED
 from core.money import MONEY_SHAPE, PERCENT_SHAPE, ZERO
 from customers.models import Customer
-from invoices.models import HUNDRED, Invoice, InvoiceLine
+from invoices.models import Invoice, InvoiceLine
 
 MAX_LINES = 500
 
