@@ -6,7 +6,6 @@ immutable payment rows. Every command locks the bill row (`core.locking`) inside
 transaction, checks the locked copy and saves through `VersionedModel.save`.
 """
 
-from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce, Round
@@ -22,28 +21,17 @@ from bills.exceptions import (
     BillPaymentImmutable,
     DuplicateBillNumber,
     DuplicateReference,
-    InvalidAmount,
     NotReversible,
     Overpayment,
     PaidInFuture,
-    TooPrecise,
     VendorArchived,
 )
 from core.attachments import checked_file_type, stored_path
 from core.documents import MONEY, DocumentLine, LinedDocument, Transition
 from core.errors import InvalidStatus
 from core.events import log_event
-from core.locking import lock
-from core.money import (
-    MONEY_SHAPE,
-    ZERO,
-    NotANumber,
-    format_plain,
-    has_excess_digits,
-    parse_decimal,
-    quantize,
-    validate_currency,
-)
+from core.money import ZERO, format_plain, quantize, validate_currency
+from core.payment_rows import PaymentRow, checked_amount
 from core.transactions import atomic_step
 from core.versioning import VersionedModel
 from vendors.models import Vendor
@@ -285,40 +273,25 @@ class BillPaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class BillPaymentQuerySet(models.QuerySet):
-    """Bulk writes would bypass the immutability and the history trail."""
+class BillPayment(PaymentRow):
+    """One immutable payment out on a bill (`core.payment_rows`, as a customer payment);
+    a reversal is negative and names its payment."""
 
-    def update(self, **kwargs):
-        raise BillPaymentImmutable()
-
-    def delete(self):
-        raise BillPaymentImmutable()
-
-
-class BillPayment(models.Model):
-    """One immutable payment out on a bill (a reversal is negative and names its payment)."""
+    document_field = "bill"
+    date_field = "paid_on"
+    immutable_error = BillPaymentImmutable
+    not_reversible_error = NotReversible
+    already_reversed_error = AlreadyReversed
+    duplicate_reference_error = DuplicateReference
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="bill_payments"
     )
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=BillPaymentKind.choices)
-    amount = models.DecimalField(**MONEY_SHAPE)
-    currency = models.CharField(max_length=3)
-    reference = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=20, choices=BillPaymentMethod.choices)
     paid_on = models.DateField()
-    reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
-    )
-    reason = models.CharField(max_length=500, blank=True)
-    notes = models.TextField(blank=True, max_length=5000)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = BillPaymentQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -340,14 +313,6 @@ class BillPayment(models.Model):
     def __str__(self):
         return f"{self.kind} {self.amount} {self.currency} on bill {self.bill_id}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise BillPaymentImmutable()
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise BillPaymentImmutable()
-
     @classmethod
     def pay(
         cls,
@@ -367,7 +332,7 @@ class BillPayment(models.Model):
             # here and each checks the balance the previous one left.
             bill = bill.lock(expected_version=expected_version)
             bill.ensure_can("pay")
-            amount = _checked_amount(amount, bill.minor_unit)
+            amount = checked_amount(amount, bill.minor_unit)
             if amount > bill.balance_due:
                 raise Overpayment(attr="amount")
             today = bill.organization.today()
@@ -384,47 +349,8 @@ class BillPayment(models.Model):
             )
             return payment._record(bill, actor=actor, reason="pay")
 
-    def reverse(self, *, actor, reason=""):
-        """Cancel this payment with a reversal of the opposite amount, dated today; once."""
-        with atomic_step():
-            bill = lock(Bill, pk=self.bill_id)
-            original = type(self).objects.get(pk=self.pk)
-            if original.kind != BillPaymentKind.PAYMENT:
-                raise NotReversible()
-            if type(self).objects.filter(reverses=original).exists():
-                raise AlreadyReversed()
-            bill.ensure_can("reverse")
-            reversal = type(self)(
-                kind=BillPaymentKind.REVERSAL,
-                amount=-original.amount,
-                method=original.method,
-                paid_on=bill.organization.today(),
-                reverses=original,
-                reason=reason or "",
-            )
-            return reversal._record(bill, actor=actor, reason="reverse")
-
     def _record(self, bill, *, actor, reason):
-        self.bill = bill
-        self.organization_id = bill.organization_id
-        self.currency = bill.currency
-        self.created_by = actor
-        self._history_user = actor
-        self._change_reason = reason
-        try:
-            # A savepoint, so a unique constraint's refusal leaves the transaction usable.
-            with transaction.atomic():
-                self.save()
-        except IntegrityError:
-            if (
-                self.reverses_id
-                and type(self).objects.filter(reverses_id=self.reverses_id).exists()
-            ):
-                raise AlreadyReversed() from None
-            if self.reference and bill.payments.filter(reference=self.reference).exists():
-                raise DuplicateReference() from None
-            raise
-        type(self).reversed_by.related.set_cached_value(self, None)
+        self._insert(bill, actor=actor, reason=reason)
         bill.apply_payments(actor=actor, reason=reason)
         log_event(
             f"bill_payment.{'reversed' if self.reverses_id else 'recorded'}",
@@ -436,16 +362,3 @@ class BillPayment(models.Model):
             actor=actor.pk,
         )
         return self
-
-
-def _checked_amount(amount, minor_unit):
-    """A positive amount with no non-zero digits beyond the bill's minor unit (never rounded)."""
-    try:
-        amount = parse_decimal(amount)
-    except NotANumber:
-        raise InvalidAmount(attr="amount") from None
-    if amount <= 0:
-        raise InvalidAmount(attr="amount")
-    if has_excess_digits(amount, minor_unit):
-        raise TooPrecise(attr="amount")
-    return amount

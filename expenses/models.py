@@ -24,6 +24,7 @@ from core.money import (
     parse_decimal,
     validate_currency,
 )
+from core.payment_rows import TooPrecise
 from core.versioning import VersionedModel
 from vendors.models import Vendor
 
@@ -38,11 +39,6 @@ def receipt_path(expense, filename):
 class InvalidExpenseAmount(DomainError):
     code = "invalid_amount"
     default_message = "An expense's amount is greater than zero."
-
-
-class TooPrecise(DomainError):
-    code = "too_precise"
-    default_message = "The amount has more decimal places than the currency allows."
 
 
 class ExpenseCategory(VersionedModel):

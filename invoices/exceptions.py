@@ -1,17 +1,6 @@
-# The line, date and size refusals are every lined document's (core.documents); invoices'
-# callers name them from here.
-from core.documents import AmountTooLarge, InvalidDates, InvalidLine
+# The line, date and size refusals are every lined document's (core.documents).
+from core.documents import AmountTooLarge, InvalidDates, InvalidLine  # noqa: F401
 from core.errors import ConflictError, DomainError
-
-__all__ = [
-    "AmountTooLarge",
-    "CustomerArchived",
-    "InvalidDates",
-    "InvalidLine",
-    "InvoiceEmpty",
-    "InvoiceHasPayments",
-    "InvoiceNotEditable",
-]
 
 
 class InvoiceNotEditable(ConflictError):

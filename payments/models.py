@@ -1,23 +1,19 @@
 """Payments, refunds and reversals: immutable rows whose sum is an invoice's amount_paid."""
 
-from decimal import Decimal
-
-from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from core.events import log_event
-from core.locking import lock
-from core.money import MONEY_SHAPE, NotANumber, format_plain, has_excess_digits, parse_decimal
+from core.money import format_plain
 from core.outbox import emit
+from core.payment_rows import PaymentRow, checked_amount
 from core.transactions import atomic_step
 from invoices.models import Invoice
 from payments.exceptions import (
     AlreadyReversed,
     DuplicateReference,
-    InvalidAmount,
     InvalidMethod,
     NotReversible,
     Overpayment,
@@ -26,7 +22,6 @@ from payments.exceptions import (
     ReceivedInFuture,
     RefundExceedsPaid,
     ReversalExceedsPaid,
-    TooPrecise,
 )
 from payments.payloads import payment_payload
 
@@ -59,52 +54,31 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class PaymentQuerySet(models.QuerySet):
-    """Bulk writes would bypass `Payment.save`'s immutability and the history trail."""
-
-    def update(self, **kwargs):
-        raise PaymentImmutable()
-
-    def delete(self):
-        raise PaymentImmutable()
-
-
-class Payment(models.Model):
-    """One immutable money movement on an invoice.
+class Payment(PaymentRow):
+    """One immutable money movement on an invoice (`core.payment_rows`).
 
     Rows are only ever inserted, through `pay`, `refund` and `reverse`; a mistake is
     corrected by a reversal, so the ledger keeps every event.
     """
+
+    document_field = "invoice"
+    date_field = "received_on"
+    immutable_error = PaymentImmutable
+    not_reversible_error = NotReversible
+    already_reversed_error = AlreadyReversed
+    duplicate_reference_error = DuplicateReference
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="payments"
     )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=PaymentKind.choices)
-    # Negative for refunds and reversals, so amount_paid is a plain SUM.
-    amount = models.DecimalField(**MONEY_SHAPE)
-    currency = models.CharField(max_length=3)
-    reference = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices, blank=True)
     received_on = models.DateField()
-    reverses = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reversed_by",
-    )
-    reason = models.CharField(max_length=500, blank=True)
-    notes = models.TextField(blank=True, max_length=5000)
     # Money moved on an invoice after its write-off (spec 14): reports count it as
     # `recovered` (refunds and reversals negative), statements add a `recovery` line.
     recovery = models.BooleanField(default=False, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = PaymentQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -129,16 +103,6 @@ class Payment(models.Model):
         amount = format_plain(self.amount, self.invoice.minor_unit)
         return f"{self.kind} {amount} {self.currency} on {self.invoice}"
 
-    # --- immutability -------------------------------------------------------------------
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PaymentImmutable()
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PaymentImmutable()
-
     # --- commands -----------------------------------------------------------------------
 
     @classmethod
@@ -162,7 +126,7 @@ class Payment(models.Model):
             # check below reads the locked copy, so concurrent payments queue here.
             invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("pay")
-            amount = _checked_amount(amount, invoice.minor_unit)
+            amount = checked_amount(amount, invoice.minor_unit)
             if method not in PaymentMethod.values:
                 raise InvalidMethod(attr="method")
             # On an uncollectible invoice the bound is what was written off (a recovery).
@@ -192,7 +156,7 @@ class Payment(models.Model):
             # Lock the invoice before reading amount_paid (as `pay`).
             invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("refund")
-            amount = _checked_amount(amount, invoice.minor_unit)
+            amount = checked_amount(amount, invoice.minor_unit)
             return cls.refund_locked(
                 invoice, amount=amount, actor=actor, reference=reference, reason=reason
             )
@@ -221,66 +185,19 @@ class Payment(models.Model):
             )
         return refund._record(invoice, actor=actor, reason="refund")
 
-    def reverse(self, *, actor, reason=""):
-        """Cancel this payment with a reversal row of the opposite amount, dated today.
-
-        Only `payment` rows, each at most once (the unique `reverses` column is the real
-        guard), and never when refunds already returned the money it brought in.
-        """
-        with atomic_step():
-            # The invoice, as everywhere (core.locking); the original row is immutable
-            # so it needs no lock.
-            invoice = lock(Invoice, pk=self.invoice_id)
-            original = type(self).objects.get(pk=self.pk)
-            if original.kind != PaymentKind.PAYMENT:
-                raise NotReversible()
-            if type(self).objects.filter(reverses=original).exists():
-                raise AlreadyReversed()
-            invoice.ensure_can("reverse")
-            if invoice.amount_paid - original.amount < 0:
-                raise ReversalExceedsPaid()
-            reversal = type(self)(
-                kind=PaymentKind.REVERSAL,
-                amount=-original.amount,
-                method=original.method,
-                received_on=invoice.organization.today(),
-                reverses=original,
-                reason=reason or "",
-            )
-            return reversal._record(invoice, actor=actor, reason="reverse")
+    def _check_reversal(self, invoice):
+        """Never when refunds already returned the money this payment brought in."""
+        if invoice.amount_paid - self.amount < 0:
+            raise ReversalExceedsPaid()
 
     def _record(self, invoice, *, actor, reason, recovery=None, recompute=True):
         """Insert this new row on the locked `invoice` and recompute the invoice from its rows.
         `reason` (the command's name) goes on both history rows, so history says why.
         `recovery` defaults to whether the invoice is written off; `recompute=False` leaves
         the recomputation to a caller that writes more rows first (a credit note)."""
-        self.invoice = invoice
-        self.organization_id = invoice.organization_id
-        # A payment is always in its invoice's currency: there is no conversion here.
-        self.currency = invoice.currency
-        self.created_by = actor
         # Money moved once the invoice is written off moves `written_off_total` (spec 14).
         self.recovery = invoice.written_off_on is not None if recovery is None else recovery
-        self._history_user = actor
-        self._change_reason = reason
-        if self.reference or self.reverses_id:
-            try:
-                # A savepoint, so a unique constraint's refusal leaves the transaction usable
-                # for the queries that name it.
-                with transaction.atomic():
-                    self.save()
-            except IntegrityError:
-                translated = self._translate_integrity_error()
-                if translated is None:
-                    raise
-                raise translated from None
-        else:
-            # No unique constraint can refuse a row without reference nor reversed payment:
-            # nothing to translate, so no savepoint (an error rolls back the caller's work).
-            self.save()
-        # A row just inserted has no reversal yet: the answer's `reversed_by` is known
-        # without a query.
-        type(self).reversed_by.related.set_cached_value(self, None)
+        self._insert(invoice, actor=actor, reason=reason)
         # The payment's event first, then the invoice's (`invoice.paid`) it causes.
         emit(
             OUTBOX_EVENTS[self.kind],
@@ -299,30 +216,3 @@ class Payment(models.Model):
             actor=actor.pk,
         )
         return self
-
-    def _translate_integrity_error(self):
-        """The unique constraints are the real guards; name the one that fired."""
-        if self.reverses_id and type(self).objects.filter(reverses_id=self.reverses_id).exists():
-            return AlreadyReversed()
-        if (
-            self.reference
-            and type(self)
-            .objects.filter(invoice_id=self.invoice_id, reference=self.reference)
-            .exists()
-        ):
-            return DuplicateReference()
-        return None
-
-
-def _checked_amount(amount, minor_unit) -> Decimal:
-    """A positive amount in the number grammar with no non-zero digits beyond the invoice's
-    stored minor unit (never rounded)."""
-    try:
-        amount = parse_decimal(amount)
-    except NotANumber:
-        raise InvalidAmount(attr="amount") from None
-    if amount <= 0:
-        raise InvalidAmount(attr="amount")
-    if has_excess_digits(amount, minor_unit):
-        raise TooPrecise(attr="amount")
-    return amount
