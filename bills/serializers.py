@@ -1,10 +1,14 @@
 """Bill and bill-payment shapes (spec 19). Writes go through `Bill` and `BillPayment` methods;
 the serializers check the input's shape only (as `invoices.serializers`)."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import CurrencyField, DateField, MoneyField
+from api.payment_rows import (
+    PaymentRowReverseInputSerializer,
+    PaymentRowSerializer,
+    payment_row_fields,
+)
 from bills.models import Bill, BillLine, BillPayment, BillPaymentMethod
 from core.money import ZERO
 from invoices.serializers import MAX_LINES, InvoiceLineSerializer
@@ -126,38 +130,17 @@ class BillVoidInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class BillPaymentSerializer(serializers.ModelSerializer):
+class BillPaymentSerializer(PaymentRowSerializer):
     amount = MoneyField(
         minor_unit_source="bill.minor_unit",
         read_only=True,
         help_text="Negative for reversals.",
     )
-    reversed_by = serializers.SerializerMethodField(help_text="The reversal's id, if reversed.")
 
     class Meta:
         model = BillPayment
-        fields = [
-            "id",
-            "bill",
-            "kind",
-            "amount",
-            "currency",
-            "reference",
-            "method",
-            "paid_on",
-            "reverses",
-            "reversed_by",
-            "reason",
-            "notes",
-            "created_by",
-            "created_at",
-        ]
+        fields = payment_row_fields(BillPayment)
         read_only_fields = fields
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_reversed_by(self, payment) -> int | None:
-        reversal = getattr(payment, "reversed_by", None)
-        return reversal.pk if reversal is not None else None
 
 
 class BillPayInputSerializer(serializers.Serializer):
@@ -170,5 +153,5 @@ class BillPayInputSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class BillPaymentReverseInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+class BillPaymentReverseInputSerializer(PaymentRowReverseInputSerializer):
+    pass

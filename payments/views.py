@@ -5,12 +5,11 @@ action; PUT/PATCH/DELETE are 405 because no handler exists for them.
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
-from accounts.models import WRITE_ROLES
-from api.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportMixin, ExportRenderingMixin
+from api.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
+from api.payment_rows import PaymentRowViewSet, payment_rows, record_on_document
 from api.tenancy import OrganizationScopedMixin
 from invoices.models import Invoice
 from payments.filters import PaymentFilterSet
@@ -25,31 +24,10 @@ from payments.serializers import (
 CREATED = {201: PaymentSerializer}
 
 
-def payment_queryset():
-    # `reversed_by` is a reverse one-to-one and `invoice` gives the stored minor unit:
-    # joined here so lists stay one query.
-    return Payment.objects.select_related("reversed_by", "invoice")
-
-
-def money_context(invoice):
-    """Amounts are checked against the invoice's stored minor unit, not today's table."""
-    return {"currency": invoice.currency, "minor_unit": invoice.minor_unit}
-
-
 @extend_schema_view(
     list=extend_schema(summary="List payments, refunds and reversals"),
     retrieve=extend_schema(summary="One payment row"),
-)
-class PaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
-    """The organization's payment rows (payments, refunds, reversals), newest first."""
-
-    queryset = payment_queryset()
-    money_actions = frozenset({"reverse"})
-    serializer_class = PaymentSerializer
-    filterset_class = PaymentFilterSet
-    action_roles = {"reverse": WRITE_ROLES}
-
-    @extend_schema(
+    reverse=extend_schema(
         summary="Reverse a payment",
         request=PaymentReverseInputSerializer,
         responses={
@@ -57,14 +35,15 @@ class PaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyMode
             400: OpenApiResponse(description="`not_reversible`: only payments can be reversed"),
             409: OpenApiResponse(description="`already_reversed` or `reversal_exceeds_paid`"),
         },
-    )
-    @action(detail=True, methods=["post"])
-    def reverse(self, request, pk=None):
-        payment = self.get_object()
-        data = PaymentReverseInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reversal = payment.reverse(actor=request.user, **data.validated_data)
-        return Response(PaymentSerializer(reversal).data, status=status.HTTP_201_CREATED)
+    ),
+)
+class PaymentViewSet(PaymentRowViewSet):
+    """The organization's payment rows (payments, refunds, reversals), newest first."""
+
+    queryset = payment_rows(Payment)
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilterSet
+    reverse_input_class = PaymentReverseInputSerializer
 
 
 class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, viewsets.GenericViewSet):
@@ -98,16 +77,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     )
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
-        invoice = self.get_object()
-        data = PaymentPayInputSerializer(data=request.data, context=money_context(invoice))
-        data.is_valid(raise_exception=True)
-        payment = Payment.pay(
-            invoice,
-            actor=request.user,
-            expected_version=self.expected_version(invoice),
-            **data.validated_data,
-        )
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+        return record_on_document(self, Payment.pay, PaymentPayInputSerializer, PaymentSerializer)
 
     @extend_schema(
         summary="Refund part or all of what an invoice was paid",
@@ -120,16 +90,9 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     )
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
-        invoice = self.get_object()
-        data = PaymentRefundInputSerializer(data=request.data, context=money_context(invoice))
-        data.is_valid(raise_exception=True)
-        refund = Payment.refund(
-            invoice,
-            actor=request.user,
-            expected_version=self.expected_version(invoice),
-            **data.validated_data,
+        return record_on_document(
+            self, Payment.refund, PaymentRefundInputSerializer, PaymentSerializer
         )
-        return Response(PaymentSerializer(refund).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="The invoice's payment rows",
@@ -139,7 +102,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     @action(detail=True, methods=["get"])
     def payments(self, request, pk=None):
         invoice = self.get_object()
-        rows = payment_queryset().filter(invoice=invoice)
+        rows = payment_rows(Payment).filter(invoice=invoice)
         export_format = self.requested_export_format()
         if export_format is not None:
             return self.export_queryset(rows, PaymentSerializer(), export_format, "payments")
