@@ -16,6 +16,7 @@ from decimal import Decimal, localcontext
 
 from django.db import models, transaction
 
+from core.attachments import stored_files_removed_on_failure
 from core.errors import DomainError
 from core.money import (
     MONEY_INTEGER_DIGITS,
@@ -230,7 +231,7 @@ class LinedDocument:
         document._check_dates()
         built = document._build_lines(lines)
         document._set_totals(built)
-        with transaction.atomic():
+        with transaction.atomic(), stored_files_removed_on_failure(document):
             # Re-checked under the party's lock: an archive that committed since `party`
             # was read must refuse the document, not be silently bypassed.
             setattr(document, cls.party_field, cls._lock_active_party(party))
@@ -276,9 +277,10 @@ class LinedDocument:
             document._set_totals(built)
             document._history_user = actor
             document._change_reason = "update_draft"
-            document._save_document()
-            if lines is not None or currency_changed:
-                document._save_lines(built, actor=actor, reason="update_draft")
+            with stored_files_removed_on_failure(document):
+                document._save_document()
+                if lines is not None or currency_changed:
+                    document._save_lines(built, actor=actor, reason="update_draft")
         self.refresh_from_db()
 
     def delete_draft(self, *, actor, expected_version=None):

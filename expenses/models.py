@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from bills.models import BillPaymentMethod
-from core.attachments import checked_file_type, stored_path
+from core.attachments import checked_file_type, stored_files_removed_on_failure, stored_path
 from core.errors import DomainError
 from core.money import (
     MONEY_INTEGER_DIGITS,
@@ -124,7 +124,7 @@ class Expense(VersionedModel):
         expense._check(receipt)
         expense._history_user = actor
         expense._change_reason = "record"
-        with transaction.atomic():
+        with transaction.atomic(), stored_files_removed_on_failure(expense):
             expense.save()
         return expense
 
@@ -138,7 +138,8 @@ class Expense(VersionedModel):
             expense._check(receipt)
             expense._history_user = actor
             expense._change_reason = "change"
-            expense.save()
+            with stored_files_removed_on_failure(expense):
+                expense.save()
         self.refresh_from_db()
 
     def remove(self, *, actor, expected_version=None):
