@@ -11,7 +11,7 @@ from api.payment_rows import (
 )
 from bills.models import Bill, BillLine, BillPayment, BillPaymentMethod
 from core.money import ZERO
-from invoices.serializers import MAX_LINES, InvoiceLineSerializer
+from invoices.serializers import MAX_LINES, InvoiceLineSerializer, LinedDocumentSerializer
 from vendors.models import Vendor
 
 
@@ -43,7 +43,7 @@ class OrganizationVendorField(serializers.PrimaryKeyRelatedField):
         return Vendor.objects.filter(organization=self.context["request"].organization)
 
 
-class BillSerializer(serializers.ModelSerializer):
+class BillSerializer(LinedDocumentSerializer):
     vendor = OrganizationVendorField()
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     number = serializers.CharField(max_length=64, help_text="The vendor's own number.")
@@ -106,24 +106,6 @@ class BillSerializer(serializers.ModelSerializer):
 
     def get_has_attachment(self, bill) -> bool:
         return bool(bill.attachment)
-
-    def create(self, validated_data):
-        validated_data.pop("expected_version", None)
-        request = self.context["request"]
-        return Bill.create_draft(
-            organization=request.organization,
-            actor=request.user,
-            lines=validated_data.pop("lines", ()),
-            **validated_data,
-        )
-
-    def update(self, instance, validated_data):
-        instance.update_draft(
-            actor=self.context["request"].user,
-            lines=validated_data.pop("lines", None),
-            **validated_data,
-        )
-        return instance
 
 
 class BillVoidInputSerializer(serializers.Serializer):
