@@ -203,20 +203,6 @@ class Bill(LinedDocument, VersionedModel):
             bill._record_transition("approve", "bill.approved", actor=actor)
         self.refresh_from_db()
 
-    def void(self, *, reason, actor, expected_version=None):
-        """Draft or never-paid approved bill -> void."""
-        with transaction.atomic():
-            bill = self.lock(expected_version=expected_version)
-            bill.ensure_can("void")
-            # Any payment row, even one later reversed, makes the bill part of the books.
-            if bill.payments.exists():
-                raise BillHasPayments()
-            bill.status = BillStatus.VOID
-            bill.voided_at = timezone.now()
-            bill.void_reason = reason or ""
-            bill._record_transition("void", "bill.voided", actor=actor)
-        self.refresh_from_db()
-
     def _record_transition(self, command, event, *, actor):
         self._history_user = actor
         self._change_reason = command

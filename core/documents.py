@@ -15,6 +15,7 @@ from datetime import timedelta
 from decimal import Decimal, localcontext
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from core.attachments import stored_files_removed_on_failure
 from core.errors import DomainError
@@ -40,6 +41,8 @@ LINE_INPUT_STEP = MONEY_STEP
 # The numbers of a line's input, in the order they are checked.
 LINE_NUMBERS = ("quantity", "unit_price", "discount_percent", "tax_rate")
 MAX_LINE_INPUT = Decimal(10) ** MONEY_INTEGER_DIGITS
+# The status every document's choices name `void`.
+VOID = "void"
 # Enough digits that quantity x unit_price x percent is exact; rounding happens only in
 # `quantize`, where the spec says it does.
 EXACT_PRECISION = 60
@@ -296,6 +299,24 @@ class LinedDocument:
             document._history_user = actor
             document._change_reason = "delete_draft"
             document.delete()
+
+    # --- voiding -----------------------------------------------------------------------
+
+    def void(self, *, reason, actor, expected_version=None):
+        """Draft or never-paid issued document -> void (`transitions["void"]`); the domain
+        event `<model>.voided` (`invoice.voided`, `bill.voided`) is logged."""
+        with transaction.atomic():
+            document = self.lock(expected_version=expected_version)
+            document.ensure_can("void")
+            # Any payment row, even one later reversed, makes the document part of the
+            # books: the void transition's own refusal (`invoice_has_payments`, ...).
+            if document.payments.exists():
+                raise document.transitions["void"].refusal()
+            document.status = VOID
+            document.voided_at = timezone.now()
+            document.void_reason = reason or ""
+            document._record_transition("void", f"{document._meta.model_name}.voided", actor=actor)
+        self.refresh_from_db()
 
     def _set_draft_fields(self, fields):
         for name, value in fields.items():

@@ -324,19 +324,11 @@ class Invoice(LinedDocument, VersionedModel):
         self.refresh_from_db()
 
     def void(self, *, reason, actor, expected_version=None):
-        """Draft or never-paid sent invoice -> void. A sent invoice keeps its number."""
+        """Draft or never-paid sent invoice -> void (`LinedDocument.void`), written to the
+        outbox in the same transaction. A sent invoice keeps its number."""
         with transaction.atomic():
-            invoice = self.lock(expected_version=expected_version)
-            invoice.ensure_can("void")
-            # Any payment row, even one later reversed, makes the invoice part of the books.
-            if invoice.payments.exists():
-                raise InvoiceHasPayments()
-            invoice.status = InvoiceStatus.VOID
-            invoice.voided_at = timezone.now()
-            invoice.void_reason = reason or ""
-            invoice._record_transition("void", "invoice.voided", actor=actor)
-            invoice.emit("invoice.voided")
-        self.refresh_from_db()
+            super().void(reason=reason, actor=actor, expected_version=expected_version)
+            self.emit("invoice.voided")
 
     def _record_transition(self, command, event, *, actor, **fields):
         """Save a status change made by `command`: its history row says who and why, and the
