@@ -405,7 +405,8 @@ SPECTACULAR_SETTINGS = {
         )
     }
     # Customer payments, bill payments and expenses offer the same methods: one enum.
-    | {"PaymentMethodEnum": "payments.models.PaymentMethod"},
+    | {"PaymentMethodEnum": "payments.models.PaymentMethod"}
+    | {"RecurringIntervalEnum": "recurring.models.RecurringInterval"},
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 

@@ -212,7 +212,11 @@ class RecurringInvoice(VersionedModel):
                 if name in fields and fields[name] != getattr(template, name)
             ]
             if changed_schedule and (template.next_period > 0 or template.runs.exists()):
-                raise ScheduleLocked(attr=changed_schedule[0])
+                # A conflict with the template's state (409), not a field error.
+                raise ScheduleLocked(
+                    f"{changed_schedule[0]} cannot change once a period has run: the "
+                    "interval, its count and the start date place every period."
+                )
             customer = fields.get("customer")
             if customer is not None and customer.pk != template.customer_id:
                 if customer.organization_id != template.organization_id:
