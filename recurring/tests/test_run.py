@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 import structlog
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from core.models import OutboxEvent
@@ -283,3 +284,15 @@ def test_run_recurring_refuses_a_malformed_date():
 
     with pytest.raises(CommandError, match="--as-of"):
         call_command("run_recurring", "--as-of", "2026-02-30")
+
+
+def test_the_database_refuses_a_second_row_for_one_period(organization):
+    template = recurring_invoice(organization)
+    fields = {
+        "organization_id": organization.pk,
+        "template": template,
+        "period_start": date(2026, 1, 1),
+    }
+    RecurringRun.objects.create(outcome="skipped", **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RecurringRun.objects.create(outcome="invoiced", **fields)
