@@ -296,3 +296,18 @@ def test_the_database_refuses_a_second_row_for_one_period(organization):
     RecurringRun.objects.create(outcome="skipped", **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
         RecurringRun.objects.create(outcome="invoiced", **fields)
+
+
+def test_a_customer_who_lost_their_email_skips_an_auto_emailed_period_whole(organization):
+    customer = CustomerFactory(organization=organization, email="ap@globex.test")
+    template = recurring_invoice(organization, customer=customer, auto_send=True, auto_email=True)
+    customer.email = ""
+    customer.save()
+    _, err = run(date(2026, 1, 1))
+    assert "customer_no_email" in err
+    # Not created, not numbered: the series has no gap when the period is caught up later.
+    assert not Invoice.objects.exists()
+    customer.email = "new@globex.test"
+    customer.save()
+    run(date(2026, 1, 1))
+    assert Invoice.objects.get(recurring_invoice=template.pk).number == "INV-00001"
