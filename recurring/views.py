@@ -32,10 +32,21 @@ class RecurringInvoiceViewSet(OrganizationViewSet):
         serializer = self.get_serializer(self.get_queryset().get(pk=template.pk))
         return Response(serializer.data, status=status_code)
 
+    @staticmethod
+    def ensure_may_send(request, serializer, template=None):
+        """A template that sends invoices sends them on its creator's word: refused, like
+        `send`, to a user whose e-mail is not verified (spec 20)."""
+        auto_send = serializer.validated_data.get(
+            "auto_send", getattr(template, "auto_send", False)
+        )
+        if auto_send:
+            request.user.ensure_email_verified()
+
     @extend_schema(responses={201: RecurringInvoiceSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        self.ensure_may_send(request, serializer)
         return self.respond(serializer.save(), status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: RecurringInvoiceSerializer, **WRITE_ERRORS})
@@ -45,6 +56,7 @@ class RecurringInvoiceViewSet(OrganizationViewSet):
             template, data=request.data, partial=kwargs.get("partial", False)
         )
         serializer.is_valid(raise_exception=True)
+        self.ensure_may_send(request, serializer, template)
         return self.respond(serializer.save(expected_version=self.expected_version(template)))
 
     @extend_schema(responses={200: RecurringInvoiceSerializer, **WRITE_ERRORS})
@@ -71,5 +83,7 @@ class RecurringInvoiceViewSet(OrganizationViewSet):
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         template = self.get_object()
+        if template.auto_send:
+            request.user.ensure_email_verified()
         template.resume(actor=request.user, expected_version=self.expected_version(template))
         return self.respond(template)

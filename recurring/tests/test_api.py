@@ -4,6 +4,8 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from customers.tests.factories import CustomerFactory
@@ -282,3 +284,28 @@ def test_the_schema_describes_the_endpoints(api):
     invoice = schema["components"]["schemas"]["Invoice"]["properties"]
     assert invoice["recurring_invoice"]["readOnly"] is True
     assert invoice["recurring_invoice"]["nullable"] is True
+
+
+def test_an_unverified_user_cannot_set_up_auto_sending_when_verification_is_required(
+    finance_api, finance_user, customer, organization, settings
+):
+    settings.EMAIL_VERIFICATION = "required"
+    finance_user.email_verified = False
+    finance_user.save()
+    response = finance_api.post(URL, body(customer, auto_send=True), format="json")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "email_not_verified"
+    assert not RecurringInvoice.objects.exists()
+    # A template that only prepares drafts sends nothing.
+    assert finance_api.post(URL, body(customer), format="json").status_code == 201
+
+
+def test_listing_costs_the_same_queries_for_one_or_many_templates(finance_api, organization):
+    recurring_invoice(organization)
+    with CaptureQueriesContext(connection) as one:
+        assert finance_api.get(URL).status_code == 200
+    for _ in range(5):
+        recurring_invoice(organization)
+    with CaptureQueriesContext(connection) as six:
+        assert finance_api.get(URL).json()["count"] == 6
+    assert len(six) == len(one)
