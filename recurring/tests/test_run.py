@@ -311,3 +311,24 @@ def test_a_customer_who_lost_their_email_skips_an_auto_emailed_period_whole(orga
     customer.save()
     run(date(2026, 1, 1))
     assert Invoice.objects.get(recurring_invoice=template.pk).number == "INV-00001"
+
+
+def test_resumed_after_its_end_date_a_template_ends(organization, time_machine):
+    actor = User.objects.system_actor()
+    template = recurring_invoice(
+        organization, interval="week", start_date=date(2026, 1, 5), end_date=date(2026, 1, 31)
+    )
+    run(date(2026, 1, 12))
+    assert issue_dates(template) == [date(2026, 1, 5), date(2026, 1, 12)]
+    time_machine.move_to("2026-01-14 12:00Z")
+    template.pause(actor=actor)
+    time_machine.move_to("2026-02-10 12:00Z")
+    template.resume(actor=actor)
+    assert (template.status, template.next_run_on) == (RecurringStatus.ENDED, None)
+    skipped = RecurringRun.objects.filter(template=template, outcome="skipped")
+    assert sorted(skipped.values_list("period_start", flat=True)) == [
+        date(2026, 1, 19),
+        date(2026, 1, 26),
+    ]
+    run(date(2026, 3, 1))
+    assert len(issue_dates(template)) == 2
