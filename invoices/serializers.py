@@ -166,6 +166,7 @@ class InvoiceSerializer(LinedDocumentSerializer):
             "written_off_total",
             "written_off_on",
             "is_overdue",
+            "recurring_invoice",
             "version",
             "sent_at",
             "paid_at",
@@ -177,6 +178,7 @@ class InvoiceSerializer(LinedDocumentSerializer):
         read_only_fields = [
             "number",
             "status",
+            "recurring_invoice",
             "version",
             "sent_at",
             "paid_at",
