@@ -22,6 +22,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.documents import LINE_NUMBERS, set_document_totals
 from core.errors import DomainError, InvalidStatus
 from core.locking import lock
 from core.money import MONEY_SHAPE, document_minor_unit, validate_currency
@@ -29,13 +30,7 @@ from core.versioning import VersionedModel
 from customers.models import Customer
 from invoices.exceptions import InvalidLine, InvoiceEmpty
 from invoices.mail import CustomerHasNoEmail, send_invoice
-from invoices.models import (
-    LINE_NUMBERS,
-    ComputedLine,
-    Invoice,
-    ensure_customer_can_be_billed,
-    set_document_totals,
-)
+from invoices.models import ComputedLine, Invoice, ensure_customer_can_be_billed
 from recurring import schedule
 from recurring.exceptions import AutoEmailNeedsAutoSend, InvalidSchedule, ScheduleLocked
 
