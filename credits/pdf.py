@@ -8,7 +8,14 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from invoices.pdf import LocaleFormatter, document_header, lines_table, pdf_text, styles_sheet
+from invoices.pdf import (
+    LocaleFormatter,
+    document_header,
+    lines_table,
+    pdf_text,
+    styles_sheet,
+    tax_breakdown_table,
+)
 
 
 def credit_note_pdf_filename(note) -> str:
@@ -44,6 +51,8 @@ def render_credit_note_pdf(note) -> bytes:
         lines_table(note, fmt, styles),
         Spacer(1, 6 * mm),
         _totals_table(note, fmt),
+        Spacer(1, 6 * mm),
+        tax_breakdown_table(note, fmt, styles),
         Spacer(1, 6 * mm),
         Paragraph(f"Reason: {pdf_text(note.reason)}", styles["small"]),
     ]

@@ -20,6 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from invoices.models import InvoiceStatus
+from invoices.tax import TaxCategory, breakdown_groups
 
 FALLBACK_LOCALE = "en_US"
 # Thin and narrow no-break spaces (CLDR grouping in e.g. fr_FR) are not in the standard PDF
@@ -105,6 +106,8 @@ def render_invoice_pdf(invoice) -> bytes:
         lines_table(invoice, fmt, styles),
         Spacer(1, 6 * mm),
         _totals_table(invoice, fmt, styles),
+        Spacer(1, 6 * mm),
+        tax_breakdown_table(invoice, fmt, styles),
     ]
     payments = _payments_table(invoice, fmt, styles)
     if payments is not None:
@@ -267,6 +270,33 @@ def _totals_table(invoice, fmt, styles):
                 ("FONT", (0, -1), (-1, -1), "Helvetica-Bold"),
                 ("LINEABOVE", (0, 3), (-1, 3), 0.8, colors.black),
                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
+            ]
+        )
+    )
+    return table
+
+
+def tax_breakdown_table(document, fmt, styles):
+    """Spec 18's breakdown per VAT category and rate (EN 16931 BG-23), from the stored line
+    figures; the exemption reasons of E, AE and O are printed with their category."""
+    rows = [["Tax category", "Rate", "Taxable", "Tax"]]
+    for category, rate, taxable, tax, reasons in breakdown_groups(document.lines.all()):
+        label = TaxCategory(category).label if category in TaxCategory.values else category
+        text = f"{category} {label}"
+        if reasons:
+            text += f"<br/>{pdf_text('; '.join(reasons))}"
+        rows.append(
+            [Paragraph(text, styles["cell"]), fmt.percent(rate), fmt.money(taxable), fmt.money(tax)]
+        )
+    table = Table(rows, colWidths=[76 * mm, 22 * mm, 38 * mm, 38 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ]
         )
     )
