@@ -109,6 +109,7 @@ def render_invoice_pdf(invoice) -> bytes:
         Spacer(1, 6 * mm),
         tax_breakdown_table(invoice, fmt, styles),
     ]
+    story += payment_details(invoice, fmt, styles)
     payments = _payments_table(invoice, fmt, styles)
     if payments is not None:
         story += [Spacer(1, 6 * mm), Paragraph("Payments received", styles["h3"]), payments]
@@ -301,6 +302,27 @@ def tax_breakdown_table(document, fmt, styles):
         )
     )
     return table
+
+
+def payment_details(invoice, fmt, styles):
+    """Spec 18: how to pay — the payment terms, the seller's bank details and its payment
+    instructions (the seller's tax id is in the From block)."""
+    organization = invoice.organization
+    lines = [
+        f"Payment terms: {invoice.customer.payment_terms_days} days, "
+        f"due {pdf_text(fmt.date(invoice.due_date))}"
+    ]
+    if organization.iban:
+        lines.append(f"IBAN: {pdf_text(organization.iban)}")
+    if organization.bic:
+        lines.append(f"BIC: {pdf_text(organization.bic)}")
+    if organization.payment_instructions:
+        lines.append(pdf_text(organization.payment_instructions))
+    return [
+        Spacer(1, 6 * mm),
+        Paragraph("Payment", styles["h3"]),
+        Paragraph("<br/>".join(lines), styles["normal"]),
+    ]
 
 
 def _payments_table(invoice, fmt, styles):
