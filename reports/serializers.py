@@ -35,6 +35,15 @@ class SummaryQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
     pass
 
 
+class TaxQuerySerializer(PeriodQuerySerializer):
+    basis = serializers.ChoiceField(
+        choices=["accrual", "cash"],
+        default="accrual",
+        help_text="accrual: invoices by issue date minus credit notes by issued_on; cash: "
+        "the tax share of the cash received per invoice (spec 18).",
+    )
+
+
 class RevenueQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
     interval = serializers.ChoiceField(choices=["month"], default="month")
 
@@ -218,3 +227,26 @@ class DashboardSerializer(serializers.Serializer):
             "trend": DashboardMonthSerializer(many=True),
             "recent": DashboardMovementSerializer(many=True),
         }
+
+
+class TaxRateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=["S", "Z", "E", "AE", "O"])
+    rate = serializers.CharField(help_text="Percent, with 4 decimal places as on the lines.")
+    taxable = Money()
+    tax = Money()
+
+
+class TaxTotalsSerializer(serializers.Serializer):
+    taxable = Money()
+    tax = Money()
+
+
+class TaxCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    rates = TaxRateSerializer(many=True)
+    totals = TaxTotalsSerializer()
+
+
+class TaxReportSerializer(serializers.Serializer):
+    basis = serializers.ChoiceField(choices=["accrual", "cash"])
+    currencies = TaxCurrencySerializer(many=True)
