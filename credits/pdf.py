@@ -9,6 +9,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from invoices.pdf import (
+    BOLD,
+    FONT,
     LocaleFormatter,
     document_header,
     lines_table,
@@ -77,8 +79,9 @@ def _totals_table(note, fmt):
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, 3), (-1, 3), "Helvetica-Bold"),
+                ("FONT", (0, 3), (-1, 3), BOLD),
                 ("LINEABOVE", (0, 3), (-1, 3), 0.8, colors.black),
             ]
         )
