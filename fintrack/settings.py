@@ -402,7 +402,9 @@ SPECTACULAR_SETTINGS = {
         )
     }
     # Customer payments, bill payments and expenses offer the same methods: one enum.
-    | {"PaymentMethodEnum": "payments.models.PaymentMethod"},
+    | {"PaymentMethodEnum": "payments.models.PaymentMethod"}
+    # Lines, breakdowns and the tax report name the same VAT categories (spec 18).
+    | {"TaxCategoryEnum": "invoices.tax.TaxCategory"},
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from api.fields import CurrencyField, DateField
+from invoices.tax import TaxCategory
 from reports.services.aging import COLUMNS as AGING_COLUMNS
 
 # --- query parameters -----------------------------------------------------------------
@@ -230,7 +231,7 @@ class DashboardSerializer(serializers.Serializer):
 
 
 class TaxRateSerializer(serializers.Serializer):
-    category = serializers.ChoiceField(choices=["S", "Z", "E", "AE", "O"])
+    category = serializers.ChoiceField(choices=TaxCategory.choices)
     rate = serializers.CharField(help_text="Percent, with 4 decimal places as on the lines.")
     taxable = Money()
     tax = Money()
