@@ -179,6 +179,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "tax_breakdown",
             "written_off_on",
             "is_overdue",
+            "recurring_invoice",
             "version",
             "sent_at",
             "paid_at",
@@ -190,6 +191,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "number",
             "status",
+            "recurring_invoice",
             "version",
             "sent_at",
             "paid_at",

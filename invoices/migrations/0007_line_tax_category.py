@@ -7,7 +7,7 @@ from invoices.tax import default_categories
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0005_credit_notes_and_write_offs"),
+        ("invoices", "0006_invoice_recurring_invoice"),
     ]
 
     operations = [
