@@ -50,7 +50,7 @@ from core.money import (
 from core.transactions import atomic_step
 from core.versioning import VersionedModel
 from invoices.exceptions import InvalidDates, InvalidLine
-from invoices.models import MONEY, Invoice, InvoiceLine, Transition
+from invoices.models import MONEY, ComputedLine, Invoice, Transition
 from vendors.models import Vendor
 
 
@@ -388,8 +388,8 @@ class BillLine(models.Model):
         return self.description
 
     # Spec 19: a bill's lines are an invoice's lines (5.2); the rules have one home.
-    check_values = InvoiceLine.check_values
-    compute = InvoiceLine.compute
+    check_values = ComputedLine.check_values
+    compute = ComputedLine.compute
 
 
 def _lock_active_vendor(vendor):

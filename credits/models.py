@@ -36,6 +36,7 @@ from invoices.models import (
     InvoiceSequence,
     set_document_totals,
 )
+from invoices.tax import TaxedLine
 from payments.models import Payment
 
 MONEY = {**MONEY_SHAPE, "default": ZERO}
@@ -277,7 +278,7 @@ class CreditNote(ImmutableRow):
             )
 
 
-class CreditNoteLine(ComputedLine):
+class CreditNoteLine(TaxedLine, ComputedLine):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="credit_note_lines"
     )

@@ -8,7 +8,16 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from invoices.pdf import LocaleFormatter, document_header, lines_table, pdf_text, styles_sheet
+from invoices.pdf import (
+    BOLD,
+    FONT,
+    LocaleFormatter,
+    document_header,
+    lines_table,
+    pdf_text,
+    styles_sheet,
+    tax_breakdown_table,
+)
 
 
 def credit_note_pdf_filename(note) -> str:
@@ -45,6 +54,8 @@ def render_credit_note_pdf(note) -> bytes:
         Spacer(1, 6 * mm),
         _totals_table(note, fmt),
         Spacer(1, 6 * mm),
+        tax_breakdown_table(note, fmt, styles),
+        Spacer(1, 6 * mm),
         Paragraph(f"Reason: {pdf_text(note.reason)}", styles["small"]),
     ]
     document.build(story)
@@ -68,8 +79,9 @@ def _totals_table(note, fmt):
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, 3), (-1, 3), "Helvetica-Bold"),
+                ("FONT", (0, 3), (-1, 3), BOLD),
                 ("LINEABOVE", (0, 3), (-1, 3), 0.8, colors.black),
             ]
         )

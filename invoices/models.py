@@ -46,6 +46,7 @@ from invoices.exceptions import (
     InvoiceNotEditable,
 )
 from invoices.payloads import invoice_payload
+from invoices.tax import TaxedLine
 
 MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
 MONEY_FIELD = models.DecimalField(**MONEY_SHAPE)
@@ -674,7 +675,7 @@ class ComputedLine(models.Model):
             self.total = self.amount - self.discount_amount + self.tax_amount
 
 
-class InvoiceLine(ComputedLine):
+class InvoiceLine(TaxedLine, ComputedLine):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="invoice_lines"
     )

@@ -30,12 +30,12 @@ from customers.models import Customer
 from invoices.exceptions import InvalidLine, InvoiceEmpty
 from invoices.mail import CustomerHasNoEmail, send_invoice
 from invoices.models import (
-    LINE_NUMBERS,
     ComputedLine,
     Invoice,
     ensure_customer_can_be_billed,
     set_document_totals,
 )
+from invoices.tax import LINE_INPUT_FIELDS, TaxedLine
 from recurring import schedule
 from recurring.exceptions import AutoEmailNeedsAutoSend, InvalidSchedule, ScheduleLocked
 
@@ -331,7 +331,7 @@ class RecurringInvoice(VersionedModel):
             customer=self.customer,
             actor=actor,
             lines=[
-                {name: getattr(line, name) for name in ("description", *LINE_NUMBERS)}
+                {name: getattr(line, name) for name in LINE_INPUT_FIELDS}
                 for line in self.lines.all()
             ],
             currency=self.currency,
@@ -417,7 +417,7 @@ class RecurringInvoice(VersionedModel):
             line.save()
 
 
-class RecurringInvoiceLine(ComputedLine):
+class RecurringInvoiceLine(TaxedLine, ComputedLine):
     """A line copied onto every invoice of its template (spec 5.2's figures, for show)."""
 
     organization = models.ForeignKey(
