@@ -24,10 +24,11 @@ from accounts.exceptions import (
     LastAdmin,
     WrongPassword,
 )
-from core.errors import ConcurrentModification
+from core.errors import ConcurrentModification, DomainError
 from core.events import log_event
 from core.locking import lock
 from core.money import validate_currency
+from core.tax_ids import as_validation_error, clean_party_numbers
 from core.validators import validate_country
 
 DEFAULT_REMINDER_DAYS = [-3, 0, 7, 14, 30]
@@ -288,6 +289,10 @@ class Organization(models.Model):
     country = models.CharField(max_length=2, blank=True, validators=[validate_country])
     tax_id = models.CharField(max_length=50, blank=True)
     email = models.EmailField(blank=True)
+    # Spec 18: bank details printed on invoices and carried by e-invoices (BG-16, BT-84/86).
+    iban = models.CharField(max_length=34, blank=True)
+    bic = models.CharField(max_length=11, blank=True)
+    payment_instructions = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -298,6 +303,17 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The admin's check of the tax id and bank details (the API's serializer makes the
+        same one)."""
+        super().clean()
+        try:
+            values = {name: getattr(self, name) for name in ("tax_id", "iban", "bic")}
+            for name, value in clean_party_numbers(self, values).items():
+                setattr(self, name, value)
+        except DomainError as error:
+            raise as_validation_error(error) from None
 
     def today(self):
         """The calendar date in the organization's own time zone."""

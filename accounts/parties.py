@@ -8,7 +8,9 @@ from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from core.money import UnsupportedCurrency, is_currency, validate_currency
+from core.tax_ids import as_validation_error, clean_party_numbers
 from core.validators import validate_country
 from core.versioning import VersionedModel
 
@@ -66,6 +68,14 @@ class Party(VersionedModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The admin's check of the tax id (the API's serializer makes the same one)."""
+        super().clean()
+        try:
+            self.tax_id = clean_party_numbers(self, {"tax_id": self.tax_id})["tax_id"]
+        except DomainError as error:
+            raise as_validation_error(error) from None
 
     @property
     def is_archived(self):

@@ -13,6 +13,7 @@ from accounts.models import (
     validate_reminder_days,
 )
 from api.fields import CurrencyField
+from core.tax_ids import clean_party_numbers
 
 # More reminders than this would e-mail a customer every few days; also bounds the payload.
 MAX_REMINDER_STAGES = 20
@@ -131,10 +132,18 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "country",
             "tax_id",
             "email",
+            "iban",
+            "bic",
+            "payment_instructions",
         ]
 
     def validate_reminder_days(self, value):
         return sorted(value)
+
+    def validate(self, attrs):
+        # The tax id (against the country), IBAN and BIC: 400 invalid_tax_id / invalid_iban
+        # / invalid_bic naming the field (spec 18).
+        return {**attrs, **clean_party_numbers(self.instance, attrs)}
 
     def update(self, instance, validated_data):
         for name, value in validated_data.items():

@@ -31,9 +31,17 @@ class BillLineSerializer(InvoiceLineSerializer):
     discount_amount = bill_money(prefix="bill.")
     tax_amount = bill_money(prefix="bill.")
     total = bill_money(prefix="bill.")
+    # Spec 18's VAT categories are the sales documents' (invoices, credit notes).
+    tax_category = None
+    tax_exemption_reason = None
 
     class Meta(InvoiceLineSerializer.Meta):
         model = BillLine
+        fields = [
+            name
+            for name in InvoiceLineSerializer.Meta.fields
+            if name not in ("tax_category", "tax_exemption_reason")
+        ]
 
 
 class OrganizationVendorField(serializers.PrimaryKeyRelatedField):

@@ -2,10 +2,11 @@
 one set of totals; invoices and bills share their draft commands too.
 
 `DocumentLine` is a line's input and its rounded figures; `set_document_totals` sums them
-onto the document. `LinedDocument` is the draft half of a document's lifecycle (create,
-update and delete a draft, build and store its lines, default its dates) for a
-`VersionedModel` whose lines are its reverse relation `lines` and whose party (the customer
-or the vendor, `party_field`) it bills or is billed by. Each document keeps its own status
+onto the document; `LineHolder` builds and stores the lines of a document or template.
+`LinedDocument` is the draft half of a document's lifecycle (create, update and delete a
+draft, default its dates) for a `VersionedModel` whose lines are its reverse relation
+`lines` and whose party (the customer or the vendor, `party_field`) it bills or is billed
+by. Each document keeps its own status
 table (`transitions`), its own refusals and what it does once a draft is written.
 
 The kernel knows no app: the party and the line model are read from the document's fields.
@@ -166,7 +167,51 @@ def _as_decimal(value, name):
         ) from None
 
 
-class LinedDocument:
+class LineHolder:
+    """Builds, saves and deletes the lines of a model whose lines are its reverse relation
+    `lines` (a `DocumentLine` subclass with `organization` and `position`): documents and
+    the templates they are made from (recurring invoices)."""
+
+    @classmethod
+    def _lines_relation(cls):
+        """(line model, the name of its foreign key to the document)."""
+        relation = cls._meta.get_field("lines")
+        return relation.related_model, relation.field.name
+
+    def _build_lines(self, lines):
+        """Unsaved, computed lines from dicts of line input (validated, nothing written)."""
+        line_model, parent = self._lines_relation()
+        built = []
+        for position, data in enumerate(lines, start=1):
+            line = line_model(
+                organization_id=self.organization_id, position=position, **{parent: self}, **data
+            )
+            try:
+                line.check_values()
+            except InvalidLine as error:
+                # The field within the input's list, as a serializer would name it.
+                error.attr = f"lines.{position - 1}.{error.attr}"
+                raise
+            line.compute(self.minor_unit)
+            built.append(line)
+        return built
+
+    def _save_lines(self, lines, *, actor, reason):
+        _, parent = self._lines_relation()
+        for line in lines:
+            setattr(line, parent, self)
+            line._history_user = actor
+            line._change_reason = reason
+            line.save()
+
+    def _delete_lines(self, *, actor, reason):
+        for line in self.lines.all():
+            line._history_user = actor
+            line._change_reason = reason
+            line.delete()
+
+
+class LinedDocument(LineHolder):
     """The draft commands of a document with lines, for a `VersionedModel` subclass.
 
     The document names its party's foreign key (`party_field`), its status table
@@ -329,44 +374,6 @@ class LinedDocument:
         """Called in the creating transaction once the draft and its lines are saved."""
 
     # --- lines, totals and dates --------------------------------------------------------
-
-    @classmethod
-    def _lines_relation(cls):
-        """(line model, the name of its foreign key to the document)."""
-        relation = cls._meta.get_field("lines")
-        return relation.related_model, relation.field.name
-
-    def _build_lines(self, lines):
-        """Unsaved, computed lines from dicts of line input (validated, nothing written)."""
-        line_model, parent = self._lines_relation()
-        built = []
-        for position, data in enumerate(lines, start=1):
-            line = line_model(
-                organization_id=self.organization_id, position=position, **{parent: self}, **data
-            )
-            try:
-                line.check_values()
-            except InvalidLine as error:
-                # The field within the input's list, as a serializer would name it.
-                error.attr = f"lines.{position - 1}.{error.attr}"
-                raise
-            line.compute(self.minor_unit)
-            built.append(line)
-        return built
-
-    def _save_lines(self, lines, *, actor, reason):
-        _, parent = self._lines_relation()
-        for line in lines:
-            setattr(line, parent, self)
-            line._history_user = actor
-            line._change_reason = reason
-            line.save()
-
-    def _delete_lines(self, *, actor, reason):
-        for line in self.lines.all():
-            line._history_user = actor
-            line._change_reason = reason
-            line.delete()
 
     def _set_totals(self, lines):
         set_document_totals(self, lines)

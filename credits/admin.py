@@ -11,11 +11,12 @@ from fintrack.admin import (
     ReadOnlyOrganizationScopedAdmin,
     ViewOnlyMixin,
 )
+from invoices.tax import LINE_INPUT_FIELDS
 
 
 class CreditNoteLineInline(OrganizationScopedAdminMixin, ReadOnlyInline):
     model = CreditNoteLine
-    fields = ("description", "quantity", "unit_price", "discount_percent", "tax_rate", "total")
+    fields = (*LINE_INPUT_FIELDS, "total")
     readonly_fields = fields
     show_change_link = False
 

@@ -29,7 +29,8 @@ from credits.exceptions import (
 )
 from credits.payloads import credit_note_payload
 from customers.models import Customer
-from invoices.models import ComputedLine, Invoice, InvoiceLine, InvoiceSequence
+from invoices.models import Invoice, InvoiceLine, InvoiceSequence
+from invoices.tax import TaxedLine
 from payments.models import Payment
 
 MONEY = {**MONEY_SHAPE, "default": ZERO}
@@ -271,7 +272,7 @@ class CreditNote(ImmutableRow):
             )
 
 
-class CreditNoteLine(ComputedLine):
+class CreditNoteLine(TaxedLine):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="credit_note_lines"
     )

@@ -3,9 +3,10 @@ outbox (spec 16); `credits/tests/test_events.py` holds the two to one output."""
 
 from django.utils import timezone
 
-from core.money import MONEY_STEP, format_plain, plain_formatter
+from core.money import plain_formatter
 from core.rendering import date_text, datetime_text
 from invoices.payloads import line_payload
+from invoices.tax import tax_breakdown
 
 NOTE_MONEY = (
     "subtotal",
@@ -16,22 +17,6 @@ NOTE_MONEY = (
     "credited_to_balance",
     "refunded",
 )
-
-
-def tax_breakdown(note, lines):
-    """`[{tax_rate, net, tax, total}]` by rate, rates shown like the lines' (4 places)."""
-    # Imported here: `credits.models` imports this module.
-    from credits.models import charged_by_rate
-
-    return [
-        {
-            "tax_rate": f"{rate.quantize(MONEY_STEP):f}",
-            "net": format_plain(net, note.minor_unit),
-            "tax": format_plain(tax, note.minor_unit),
-            "total": format_plain(net + tax, note.minor_unit),
-        }
-        for rate, (net, tax) in sorted(charged_by_rate(lines).items())
-    ]
 
 
 def credit_note_payload(note, *, lines):
@@ -47,7 +32,7 @@ def credit_note_payload(note, *, lines):
     }
     for key in NOTE_MONEY[:4]:
         data[key] = money(getattr(note, key))
-    data["tax_breakdown"] = tax_breakdown(note, lines)
+    data["tax_breakdown"] = tax_breakdown(lines, note.minor_unit)
     for key in NOTE_MONEY[4:]:
         data[key] = money(getattr(note, key))
     data["reason"] = note.reason

@@ -5,7 +5,15 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from invoices.pdf import DocumentPdf, document_header, lines_table, pdf_text
+from invoices.pdf import (
+    BOLD,
+    FONT,
+    DocumentPdf,
+    document_header,
+    lines_table,
+    pdf_text,
+    tax_breakdown_table,
+)
 
 
 def credit_note_pdf_filename(note) -> str:
@@ -30,6 +38,8 @@ def render_credit_note_pdf(note) -> bytes:
         Spacer(1, 6 * mm),
         _totals_table(note, fmt),
         Spacer(1, 6 * mm),
+        tax_breakdown_table(note, fmt, styles),
+        Spacer(1, 6 * mm),
         Paragraph(f"Reason: {pdf_text(note.reason)}", styles["small"]),
     ]
     return pdf.render(story)
@@ -52,8 +62,9 @@ def _totals_table(note, fmt):
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, 3), (-1, 3), "Helvetica-Bold"),
+                ("FONT", (0, 3), (-1, 3), BOLD),
                 ("LINEABOVE", (0, 3), (-1, 3), 0.8, colors.black),
             ]
         )

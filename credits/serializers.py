@@ -2,13 +2,12 @@
 rules (caps, status, what the rest of a note may do) are `CreditNote.issue`'s and
 `WriteOff.write_off`'s."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import MoneyField
 from credits.models import MAX_LINES, CreditNote, CreditNoteLine
-from credits.payloads import tax_breakdown
-from invoices.serializers import InvoiceLineSerializer
+from invoices.serializers import InvoiceLineSerializer, TaxBreakdownField
+from invoices.tax import LINE_INPUT_FIELDS
 
 
 def note_money(prefix=""):
@@ -32,20 +31,13 @@ class CreditNoteLineSerializer(InvoiceLineSerializer):
         model = CreditNoteLine
 
 
-class TaxBreakdownSerializer(serializers.Serializer):
-    tax_rate = serializers.CharField(help_text="Percent, with 4 decimal places as on the lines.")
-    net = serializers.CharField(help_text="Amount after discount credited at this rate.")
-    tax = serializers.CharField()
-    total = serializers.CharField()
-
-
 class CreditNoteSerializer(serializers.ModelSerializer):
     lines = CreditNoteLineSerializer(many=True, read_only=True)
     subtotal = note_money()
     discount_total = note_money()
     tax_total = note_money()
     total = note_money()
-    tax_breakdown = serializers.SerializerMethodField()
+    tax_breakdown = TaxBreakdownField()
     credited_to_invoice = note_money()
     credited_to_balance = note_money()
     refunded = note_money()
@@ -74,15 +66,11 @@ class CreditNoteSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(TaxBreakdownSerializer(many=True))
-    def get_tax_breakdown(self, note):
-        return tax_breakdown(note, note.lines.all())
-
 
 class CreditNoteLineInputSerializer(InvoiceLineSerializer):
     class Meta(InvoiceLineSerializer.Meta):
         model = CreditNoteLine
-        fields = ["description", "quantity", "unit_price", "discount_percent", "tax_rate"]
+        fields = list(LINE_INPUT_FIELDS)
 
 
 class CreditNoteInputSerializer(serializers.Serializer):

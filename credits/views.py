@@ -21,7 +21,8 @@ from credits.serializers import (
     CreditNoteSerializer,
     WriteOffInputSerializer,
 )
-from invoices.document_views import PDFNegotiation
+from einvoices.document import CREDIT_NOTE
+from invoices.document_views import EInvoiceActions, PDFNegotiation
 from invoices.mail import ensure_can_email
 from invoices.models import Invoice
 from invoices.serializers import InvoiceSerializer
@@ -35,13 +36,16 @@ def credit_note_queryset():
     list=extend_schema(summary="List credit notes"),
     retrieve=extend_schema(summary="One credit note"),
 )
-class CreditNoteViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
+class CreditNoteViewSet(
+    ExportMixin, EInvoiceActions, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet
+):
     """The organization's credit notes, newest first. Immutable: no PUT/PATCH/DELETE."""
 
     queryset = credit_note_queryset()
     serializer_class = CreditNoteSerializer
     filterset_class = CreditNoteFilterSet
     action_roles = {"email": WRITE_ROLES}
+    einvoice_kind = CREDIT_NOTE
 
     @extend_schema(
         summary="The credit note as a PDF",

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from api.fields import CurrencyField
+from core.tax_ids import clean_party_numbers
 from customers.models import Customer
 
 
@@ -27,3 +28,8 @@ class CustomerSerializer(serializers.ModelSerializer):
                 "help_text": "Defaults to the organization's.",
             }
         }
+
+    def validate(self, attrs):
+        # The tax id, against the country where python-stdnum knows its format: 400
+        # invalid_tax_id (spec 18).
+        return {**attrs, **clean_party_numbers(self.instance, attrs)}

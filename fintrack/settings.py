@@ -406,7 +406,9 @@ SPECTACULAR_SETTINGS = {
     }
     # Customer payments, bill payments and expenses offer the same methods: one enum.
     | {"PaymentMethodEnum": "payments.models.PaymentMethod"}
-    | {"RecurringIntervalEnum": "recurring.models.RecurringInterval"},
+    | {"RecurringIntervalEnum": "recurring.models.RecurringInterval"}
+    # Lines, breakdowns and the tax report name the same VAT categories (spec 18).
+    | {"TaxCategoryEnum": "invoices.tax.TaxCategory"},
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 

@@ -47,9 +47,9 @@ from invoices.models import (
 )
 from invoices.pdf import LocaleFormatter, pdf_filename, render_invoice_pdf
 from invoices.reminders import send_manual_reminder
+from invoices.tax import LINE_INPUT_FIELDS, TaxCategory
 from payments.models import Payment, PaymentMethod
 
-LINE_INPUT_FIELDS = ("description", "quantity", "unit_price", "discount_percent", "tax_rate")
 DRAFT_FIELDS = ("customer", "currency", "issue_date", "due_date", "reference", "notes")
 
 
@@ -247,6 +247,12 @@ class CreditNoteForm(forms.Form):
     unit_price = AmountField()
     discount_percent = AmountField(initial="0")
     tax_rate = AmountField(initial="0", help_text="Percent; must be a rate of the invoice.")
+    tax_category = forms.ChoiceField(
+        choices=[("", "Default (S above 0 %, else Z)"), *TaxCategory.choices], required=False
+    )
+    tax_exemption_reason = forms.CharField(
+        max_length=300, required=False, help_text="Required for E, AE and O."
+    )
     reason = forms.CharField(max_length=500, widget=forms.Textarea)
     refund = forms.BooleanField(
         required=False, help_text="Refund what the invoice's balance does not take."

@@ -18,7 +18,8 @@ from django.utils import timezone
 from core.money import MONEY_STEP, plain_formatter
 from core.rendering import date_text, datetime_text
 from invoices.models import InvoiceLine
-from invoices.payloads import LINE_DECIMALS, LINE_MONEY
+from invoices.payloads import LINE_DECIMALS, LINE_MONEY, LINE_TAX
+from invoices.tax import tax_breakdown
 
 # (JSON key, column) in the serializer's field order; `lines` goes after `notes`.
 INVOICE_HEAD = (
@@ -63,7 +64,7 @@ INVOICE_COLUMNS = (
 )
 # Line quantities, prices and percentages (DRF's DecimalField with 4 decimal places), then
 # the line's money: the same fields the outbox's payloads render (invoices/payloads.py).
-LINE_COLUMNS = ("invoice_id", "id", "description", *LINE_DECIMALS, *LINE_MONEY)
+LINE_COLUMNS = ("invoice_id", "id", "description", *LINE_DECIMALS, *LINE_TAX, *LINE_MONEY)
 # Their stored step (percentages have the money shape's decimal places too).
 FOUR_PLACES = MONEY_STEP
 
@@ -101,6 +102,9 @@ def render_invoice(row, lines, zone):
     data["lines"] = [render_line(line, money) for line in lines]
     for key, value in zip(INVOICE_MONEY, row[HEAD_END:MONEY_END], strict=True):
         data[key] = money(value)
+    data["tax_breakdown"] = tax_breakdown(
+        [dict(zip(LINE_COLUMNS, line, strict=True)) for line in lines], row[-1]
+    )
     for (key, _), value in zip(INVOICE_TAIL, row[MONEY_END:-1], strict=True):
         if isinstance(value, datetime):
             value = datetime_text(value, zone)
@@ -112,10 +116,13 @@ def render_invoice(row, lines, zone):
 
 def render_line(line, money):
     _, line_id, description, *figures = line
-    decimals, amounts = figures[: len(LINE_DECIMALS)], figures[len(LINE_DECIMALS) :]
+    taxes_at = len(LINE_DECIMALS)
+    money_at = taxes_at + len(LINE_TAX)
+    decimals, taxes, amounts = figures[:taxes_at], figures[taxes_at:money_at], figures[money_at:]
     data = {"id": line_id, "description": description}
     for key, value in zip(LINE_DECIMALS, decimals, strict=True):
         data[key] = f"{value.quantize(FOUR_PLACES):f}"
+    data.update(zip(LINE_TAX, taxes, strict=True))
     for key, value in zip(LINE_MONEY, amounts, strict=True):
         data[key] = money(value)
     return data

@@ -18,7 +18,6 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Organization
 from core.documents import (
     MONEY,
-    DocumentLine,
     LinedDocument,
     Transition,
 )
@@ -36,6 +35,7 @@ from invoices.exceptions import (
     InvoiceNotEditable,
 )
 from invoices.payloads import invoice_payload
+from invoices.tax import TaxedLine
 
 MONEY_FIELD = models.DecimalField(**MONEY_SHAPE)
 # How far back `Invoice.emit_overdue_events` looks for invoices that became overdue while
@@ -433,15 +433,7 @@ class Invoice(LinedDocument, VersionedModel):
         return written
 
 
-class ComputedLine(DocumentLine):
-    """An invoice's or a credit note's line (spec 14: "lines and totals follow 5.2
-    exactly"): the document line of `core.documents`."""
-
-    class Meta:
-        abstract = True
-
-
-class InvoiceLine(ComputedLine):
+class InvoiceLine(TaxedLine):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="invoice_lines"
     )

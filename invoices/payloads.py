@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from core.money import MONEY_STEP, plain_formatter
 from core.rendering import date_text, datetime_text
+from invoices.tax import tax_breakdown
 
 LINE_DECIMALS = ("quantity", "unit_price", "discount_percent", "tax_rate")
+LINE_TAX = ("tax_category", "tax_exemption_reason")
 LINE_MONEY = ("amount", "discount_amount", "tax_amount", "total")
 
 
@@ -28,10 +30,11 @@ def invoice_payload(invoice, *, lines=None):
         data[key] = invoice.customer.name if key == "customer_name" else getattr(invoice, column)
     data["issue_date"] = date_text(data["issue_date"])
     data["due_date"] = date_text(data["due_date"])
-    lines = invoice.lines.all() if lines is None else lines
+    lines = list(invoice.lines.all() if lines is None else lines)
     data["lines"] = [line_payload(line, money) for line in lines]
     for key in INVOICE_MONEY:
         data[key] = money(getattr(invoice, key))
+    data["tax_breakdown"] = tax_breakdown(lines, invoice.minor_unit)
     for key, column in INVOICE_TAIL:
         if key == "is_overdue":
             data[key] = invoice.overdue_on(invoice.organization.today())
@@ -45,6 +48,8 @@ def line_payload(line, money):
     data = {"id": line.pk, "description": line.description}
     for key in LINE_DECIMALS:
         data[key] = f"{getattr(line, key).quantize(MONEY_STEP):f}"
+    for key in LINE_TAX:
+        data[key] = getattr(line, key)
     for key in LINE_MONEY:
         data[key] = money(getattr(line, key))
     return data

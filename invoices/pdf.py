@@ -7,8 +7,10 @@ the document never recomputes money, so it always agrees with the API and the re
 import copy
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+import reportlab
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -17,11 +19,16 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from invoices.models import InvoiceStatus
+from invoices.tax import TaxCategory, breakdown_groups
 
 FALLBACK_LOCALE = "en_US"
+FONT = "FinTrackSans"
+BOLD = "FinTrackSans-Bold"
 # Thin and narrow no-break spaces (CLDR grouping in e.g. fr_FR) are not in the standard PDF
 # fonts' encoding; a plain no-break space looks the same and keeps amounts on one line.
 _UNPRINTABLE_SPACES = str.maketrans({"\u202f": "\u00a0", "\u2009": "\u00a0"})
@@ -125,7 +132,10 @@ def render_invoice_pdf(invoice) -> bytes:
         lines_table(invoice, fmt, styles),
         Spacer(1, 6 * mm),
         _totals_table(invoice, fmt, styles),
+        Spacer(1, 6 * mm),
+        tax_breakdown_table(invoice, fmt, styles),
     ]
+    story += payment_details(invoice, fmt, styles)
     payments = _payments_table(invoice, fmt, styles)
     if payments is not None:
         story += [Spacer(1, 6 * mm), Paragraph("Payments received", styles["h3"]), payments]
@@ -139,8 +149,22 @@ def render_invoice_pdf(invoice) -> bytes:
     return pdf.render(story, watermark=WATERMARKS.get(invoice.status))
 
 
+def embedded_fonts():
+    """Register (once) the TrueType fonts every document here is set in: ReportLab embeds
+    TrueType fonts, which PDF/A (the Factur-X PDF, spec 18) requires; its built-in
+    Helvetica is never embedded. Bitstream Vera ships with ReportLab."""
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        fonts = Path(reportlab.__file__).parent / "fonts"
+        pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
+        pdfmetrics.registerFont(TTFont(BOLD, fonts / "VeraBd.ttf"))
+        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
 def styles_sheet():
+    embedded_fonts()
     sheet = getSampleStyleSheet()
+    for style in sheet.byName.values():
+        style.fontName = BOLD if "Bold" in getattr(style, "fontName", "") else FONT
     return {
         "title": sheet["Title"],
         "h3": sheet["Heading3"],
@@ -207,6 +231,7 @@ def document_header(document, title, facts, fmt, styles):
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT),
                 ("SPAN", (0, 0), (1, 0)),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -242,7 +267,8 @@ def lines_table(document, fmt, styles):
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONT", (0, 0), (-1, -1), FONT),
+                ("FONT", (0, 0), (-1, 0), BOLD),
                 ("FONTSIZE", (0, 0), (-1, -1), 9),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                 ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
@@ -279,15 +305,65 @@ def _totals_table(invoice, fmt, styles):
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, 3), (-1, 3), "Helvetica-Bold"),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold"),
+                ("FONT", (0, 3), (-1, 3), BOLD),
+                ("FONT", (0, -1), (-1, -1), BOLD),
                 ("LINEABOVE", (0, 3), (-1, 3), 0.8, colors.black),
                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
             ]
         )
     )
     return table
+
+
+def tax_breakdown_table(document, fmt, styles):
+    """Spec 18's breakdown per VAT category and rate (EN 16931 BG-23), from the stored line
+    figures; the exemption reasons of E, AE and O are printed with their category."""
+    rows = [["Tax category", "Rate", "Taxable", "Tax"]]
+    for category, rate, taxable, tax, reasons in breakdown_groups(document.lines.all()):
+        label = TaxCategory(category).label if category in TaxCategory.values else category
+        text = f"{category} {label}"
+        if reasons:
+            text += f"<br/>{pdf_text('; '.join(reasons))}"
+        rows.append(
+            [Paragraph(text, styles["cell"]), fmt.percent(rate), fmt.money(taxable), fmt.money(tax)]
+        )
+    table = Table(rows, colWidths=[76 * mm, 22 * mm, 38 * mm, 38 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT),
+                ("FONT", (0, 0), (-1, 0), BOLD),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def payment_details(invoice, fmt, styles):
+    """Spec 18: how to pay — the payment terms, the seller's bank details and its payment
+    instructions (the seller's tax id is in the From block)."""
+    organization = invoice.organization
+    lines = [
+        f"Payment terms: {invoice.customer.payment_terms_days} days, "
+        f"due {pdf_text(fmt.date(invoice.due_date))}"
+    ]
+    if organization.iban:
+        lines.append(f"IBAN: {pdf_text(organization.iban)}")
+    if organization.bic:
+        lines.append(f"BIC: {pdf_text(organization.bic)}")
+    if organization.payment_instructions:
+        lines.append(pdf_text(organization.payment_instructions))
+    return [
+        Spacer(1, 6 * mm),
+        Paragraph("Payment", styles["h3"]),
+        Paragraph("<br/>".join(lines), styles["normal"]),
+    ]
 
 
 def _payments_table(invoice, fmt, styles):
@@ -308,7 +384,8 @@ def _payments_table(invoice, fmt, styles):
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONT", (0, 0), (-1, -1), FONT),
+                ("FONT", (0, 0), (-1, 0), BOLD),
                 ("FONTSIZE", (0, 0), (-1, -1), 9),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                 ("ALIGN", (3, 0), (3, -1), "RIGHT"),
@@ -325,7 +402,7 @@ def _no_watermark(canvas, document):
 def _watermark(text):
     def draw(canvas, document):
         canvas.saveState()
-        canvas.setFont("Helvetica-Bold", 110)
+        canvas.setFont(BOLD, 110)
         canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
         width, height = document.pagesize
         canvas.translate(width / 2, height / 2)

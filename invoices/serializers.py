@@ -18,6 +18,7 @@ from core.documents import HUNDRED
 from core.money import MONEY_SHAPE, PERCENT_SHAPE, ZERO
 from customers.models import Customer
 from invoices.models import Invoice, InvoiceLine
+from invoices.tax import TaxCategory, tax_breakdown
 
 MAX_LINES = 500
 
@@ -51,6 +52,19 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     unit_price = line_decimal(min_value=ZERO, help_text="Zero or more, up to 4 decimal places.")
     discount_percent = percent(default=ZERO)
     tax_rate = percent(default=ZERO, help_text="Percent, 0 to 100.")
+    tax_category = serializers.ChoiceField(
+        choices=TaxCategory.choices,
+        required=False,
+        help_text="EN 16931 VAT category; default S when the rate is above 0, else Z. "
+        "Only S has a rate above 0.",
+    )
+    tax_exemption_reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required for E, AE and O; refused for S and Z.",
+    )
     amount = invoice_money(prefix="invoice.")
     discount_amount = invoice_money(prefix="invoice.")
     tax_amount = invoice_money(prefix="invoice.")
@@ -65,11 +79,34 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "unit_price",
             "discount_percent",
             "tax_rate",
+            "tax_category",
+            "tax_exemption_reason",
             "amount",
             "discount_amount",
             "tax_amount",
             "total",
         ]
+
+
+class TaxBreakdownSerializer(serializers.Serializer):
+    """One row of a document's `tax_breakdown` (spec 18): sums of its lines' stored
+    figures per category and rate, never re-rounded."""
+
+    category = serializers.ChoiceField(choices=TaxCategory.choices)
+    rate = serializers.CharField(help_text="Percent, with 4 decimal places as on the lines.")
+    taxable = serializers.CharField(help_text="Line amounts after discount, summed.")
+    tax = serializers.CharField(help_text="Line tax amounts, summed.")
+
+
+class TaxBreakdownField(serializers.ListField):
+    """A document's `tax_breakdown`, from its lines (a list: exports leave it out, as they
+    leave out the lines it sums)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=TaxBreakdownSerializer(), source="*", read_only=True, **kwargs)
+
+    def to_representation(self, document):
+        return tax_breakdown(document.lines.all(), document.minor_unit)
 
 
 class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):
@@ -139,6 +176,7 @@ class InvoiceSerializer(LinedDocumentSerializer):
     balance_due = invoice_money()
     credited_total = invoice_money()
     written_off_total = invoice_money()
+    tax_breakdown = TaxBreakdownField()
     written_off_on = DateField(read_only=True, allow_null=True)
     is_overdue = IsOverdueField()
 
@@ -164,6 +202,7 @@ class InvoiceSerializer(LinedDocumentSerializer):
             "balance_due",
             "credited_total",
             "written_off_total",
+            "tax_breakdown",
             "written_off_on",
             "is_overdue",
             "recurring_invoice",

@@ -5,6 +5,7 @@ fields are `parent.child` (summary `counts.draft`), and each nested list becomes
 - aging: one row per (currency, customer) with `as_of`; the per-currency `totals` are
   left out, so a column's sum in the sheet equals the JSON's total;
 - revenue: one row per (currency, period);
+- tax: one row per (currency, category, rate) with the `basis`;
 - statement: an `opening_balance` row, one row per line, a `closing_balance` row (the
   two balance rows carry `balance` only, so the `amount` column sums to the movement).
 """
@@ -114,6 +115,25 @@ def _dashboard(report):
     return columns, rows
 
 
+def _tax(report):
+    """One row per (currency, category, rate); the per-currency totals are the column
+    sums."""
+    columns = [
+        Column("basis"),
+        Column("currency"),
+        Column("category"),
+        Column("rate"),
+        Column("taxable", "money"),
+        Column("tax", "money"),
+    ]
+    rows = [
+        {"basis": report["basis"], "currency": item["currency"], **rate}
+        for item in report["currencies"]
+        for rate in item["rates"]
+    ]
+    return columns, rows
+
+
 BUILDERS = {
     "summary": _summary,
     "aging": _aging,
@@ -121,6 +141,7 @@ BUILDERS = {
     "statement": _statement,
     "payables": _payables,
     "dashboard": _dashboard,
+    "tax": _tax,
 }
 
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from api.fields import CurrencyField, DateField
+from invoices.tax import TaxCategory
 from reports.services.aging import COLUMNS as AGING_COLUMNS
 
 # --- query parameters -----------------------------------------------------------------
@@ -33,6 +34,15 @@ class ConvertQueryMixin(serializers.Serializer):
 
 class SummaryQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
     pass
+
+
+class TaxQuerySerializer(PeriodQuerySerializer):
+    basis = serializers.ChoiceField(
+        choices=["accrual", "cash"],
+        default="accrual",
+        help_text="accrual: invoices by issue date minus credit notes by issued_on; cash: "
+        "the tax share of the cash received per invoice (spec 18).",
+    )
 
 
 class RevenueQuerySerializer(PeriodQuerySerializer, ConvertQueryMixin):
@@ -218,3 +228,26 @@ class DashboardSerializer(serializers.Serializer):
             "trend": DashboardMonthSerializer(many=True),
             "recent": DashboardMovementSerializer(many=True),
         }
+
+
+class TaxRateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=TaxCategory.choices)
+    rate = serializers.CharField(help_text="Percent, with 4 decimal places as on the lines.")
+    taxable = Money()
+    tax = Money()
+
+
+class TaxTotalsSerializer(serializers.Serializer):
+    taxable = Money()
+    tax = Money()
+
+
+class TaxCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    rates = TaxRateSerializer(many=True)
+    totals = TaxTotalsSerializer()
+
+
+class TaxReportSerializer(serializers.Serializer):
+    basis = serializers.ChoiceField(choices=["accrual", "cash"])
+    currencies = TaxCurrencySerializer(many=True)

@@ -18,6 +18,7 @@ from reports.services.payables import payables
 from reports.services.revenue import revenue
 from reports.services.statement import statement
 from reports.services.summary import summary
+from reports.services.tax import tax_report
 
 
 class ReportView(ExportRenderingMixin, OrganizationScopedMixin, generics.GenericAPIView):
@@ -151,6 +152,28 @@ class RevenueView(ReportView):
                 convert_to=query.get("convert_to"),
             )
         )
+
+
+class TaxView(ReportView):
+    """Tax per currency, category and rate on accrual or cash basis (spec 18)."""
+
+    query_serializer_class = serializers.TaxQuerySerializer
+    export_name = "tax"
+
+    @extend_schema(
+        parameters=[serializers.TaxQuerySerializer, FORMAT_PARAMETER],
+        responses=serializers.TaxReportSerializer,
+    )
+    def get(self, request):
+        query = self.query()
+        report = self.compute(
+            tax_report,
+            self.organization,
+            basis=query["basis"],
+            date_from=query.get("from"),
+            date_to=query.get("to"),
+        )
+        return self.respond(report, stem=f"tax-{query['basis']}")
 
 
 class CustomerStatementView(ReportView):

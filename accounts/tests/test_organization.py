@@ -28,6 +28,9 @@ FIELDS = {
     "country",
     "tax_id",
     "email",
+    "iban",
+    "bic",
+    "payment_instructions",
 }
 
 
@@ -75,7 +78,7 @@ def test_admin_patches_settings(admin_api, organization):
         "postal_code": "75001",
         "region": "IDF",
         "country": "FR",
-        "tax_id": "FR123",
+        "tax_id": "FR40303265045",
         "email": "billing@acme.example",
     }
     response = admin_api.patch(URL, changes)

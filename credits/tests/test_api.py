@@ -56,6 +56,8 @@ def test_issue_answers_201_with_the_credit_note(finance_api, finance_user, invoi
                 "unit_price": "50.0000",
                 "discount_percent": "0.0000",
                 "tax_rate": "0.0000",
+                "tax_category": "Z",
+                "tax_exemption_reason": "",
                 "amount": "50.00",
                 "discount_amount": "0.00",
                 "tax_amount": "0.00",
@@ -66,7 +68,7 @@ def test_issue_answers_201_with_the_credit_note(finance_api, finance_user, invoi
         "discount_total": "0.00",
         "tax_total": "0.00",
         "total": "50.00",
-        "tax_breakdown": [{"tax_rate": "0.0000", "net": "50.00", "tax": "0.00", "total": "50.00"}],
+        "tax_breakdown": [{"category": "Z", "rate": "0.0000", "taxable": "50.00", "tax": "0.00"}],
         "credited_to_invoice": "20.00",
         "credited_to_balance": "0.00",
         "refunded": "30.00",
@@ -374,8 +376,8 @@ def test_tax_breakdown_has_one_row_per_rate(finance_api, organization):
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["tax_breakdown"] == [
-        {"tax_rate": "5.0000", "net": "11.00", "tax": "0.55", "total": "11.55"},
-        {"tax_rate": "20.0000", "net": "10.00", "tax": "2.00", "total": "12.00"},
+        {"category": "S", "rate": "5.0000", "taxable": "11.00", "tax": "0.55"},
+        {"category": "S", "rate": "20.0000", "taxable": "10.00", "tax": "2.00"},
     ]
     assert (data["tax_total"], data["total"]) == ("2.55", "23.55")
 

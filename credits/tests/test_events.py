@@ -32,7 +32,7 @@ def test_a_credit_note_writes_credit_note_created_as_the_api_shows_it(organizati
     assert payload == CreditNoteSerializer(note).data
     assert payload["number"] == note.number
     assert payload["tax_breakdown"] == [
-        {"tax_rate": "10.0000", "net": "30.00", "tax": "3.00", "total": "33.00"}
+        {"category": "S", "rate": "10.0000", "taxable": "30.00", "tax": "3.00"}
     ]
     # Its refund is a payment row with its own event.
     assert len(payloads("payment.refunded")) == 1

@@ -30,6 +30,8 @@ LEVELS = {
     "expenses": 3,
     "payments": 4,
     "credits": 5,
+    # E-invoices (spec 18): Factur-X and UBL of invoices and credit notes; no models yet.
+    "einvoices": 6,
     # The outbox's consumers: the e-mail log (it names invoices), then webhooks (which
     # e-mail the admins of an endpoint it disables).
     "emails": 6,

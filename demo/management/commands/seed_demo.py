@@ -134,7 +134,7 @@ class Command(BaseCommand):
                 "email": "buchhaltung@fabrikam.example",
                 "country": "DE",
                 "currency": "EUR",
-                "tax_id": "DE123456789",
+                "tax_id": "DE136695976",
             },
             # No e-mail: invoices to it can be sent, but not e-mailed (400 customer_no_email).
             "walk_in": {"name": "Walk-in Customer", "phone": "+1 415 555 0100"},
