@@ -8,6 +8,7 @@ from audit.views import (
     CustomerHistoryView,
     InvoiceHistoryView,
     PaymentHistoryView,
+    ReceiptHistoryView,
     VendorHistoryView,
 )
 
@@ -28,5 +29,6 @@ urlpatterns = [
         CreditNoteHistoryView.as_view(),
         name="credit-note-history",
     ),
+    path("receipts/<int:pk>/history/", ReceiptHistoryView.as_view(), name="receipt-history"),
     path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
 ]
