@@ -31,6 +31,7 @@ from invoices.models import Invoice, InvoiceLine
 from payments.credit import CreditEntry
 from payments.models import Payment
 from payments.receipts import Receipt
+from recurring.models import RecurringInvoice, RecurringInvoiceLine
 from vendors.models import Vendor
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
@@ -76,6 +77,8 @@ SOURCES = {
         Source("billpayment", BillPayment),
         Source("expense", Expense),
         Source("expensecategory", ExpenseCategory),
+        Source("recurringinvoice", RecurringInvoice),
+        Source("recurringinvoiceline", RecurringInvoiceLine),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),
     )

@@ -9,6 +9,7 @@ from audit.views import (
     InvoiceHistoryView,
     PaymentHistoryView,
     ReceiptHistoryView,
+    RecurringInvoiceHistoryView,
     VendorHistoryView,
 )
 
@@ -30,5 +31,10 @@ urlpatterns = [
         name="credit-note-history",
     ),
     path("receipts/<int:pk>/history/", ReceiptHistoryView.as_view(), name="receipt-history"),
+    path(
+        "recurring-invoices/<int:pk>/history/",
+        RecurringInvoiceHistoryView.as_view(),
+        name="recurring-invoice-history",
+    ),
     path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
 ]

@@ -15,6 +15,7 @@ from customers.models import Customer
 from invoices.models import Invoice
 from payments.models import Payment
 from payments.receipts import Receipt
+from recurring.models import RecurringInvoice
 from vendors.models import Vendor
 
 
@@ -118,6 +119,17 @@ class ReceiptHistoryView(ObjectHistoryView):
     queryset = Receipt.objects.all()
 
     @_history_schema("receipt", "receipts")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class RecurringInvoiceHistoryView(ObjectHistoryView):
+    """A recurring invoice's own events (its lines' are in the audit log)."""
+
+    source_name = "recurringinvoice"
+    queryset = RecurringInvoice.objects.all()
+
+    @_history_schema("recurring invoice", "recurring-invoices")
     def get(self, request, pk):
         return super().get(request, pk)
 

@@ -172,3 +172,13 @@ def test_a_customer_holds_credit_from_a_receipt(demo, api):
     assert customer.credits.get().amount == 150
     assert f"/api/v1/customers/{customer.pk}/credit/" in output
     assert "150.00 USD of credit" in output
+
+
+def test_a_monthly_retainer_starts_next_month(demo):
+    from recurring.models import RecurringInvoice
+
+    organization, output = demo
+    [retainer] = RecurringInvoice.objects.filter(organization=organization)
+    assert (retainer.interval, retainer.auto_send, retainer.auto_email) == ("month", True, True)
+    assert retainer.start_date.day == 1 and retainer.start_date > organization.today()
+    assert "/api/v1/recurring-invoices/" in output
