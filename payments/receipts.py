@@ -163,7 +163,9 @@ class Receipt(models.Model):
                     method=method,
                     reference=reference or "",
                 )
-            receipt.allocation_rows = [rows[index] for index in range(len(wanted))]
+            # In the order they were written (ascending invoice id), as `GET receipts/{id}/`
+            # lists them.
+            receipt.allocation_rows = sorted(rows.values(), key=lambda row: row.pk)
             emit(
                 "receipt.created",
                 organization_id=receipt.organization_id,

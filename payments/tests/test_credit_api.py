@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.models import OutboxEvent
 from customers.tests.factories import CustomerFactory
 from fintrack.tests.helpers import error_attrs, error_code, snapshot
 from invoices.tests.factories import InvoiceFactory
@@ -221,6 +222,8 @@ def test_a_receipt_over_two_invoices_with_the_rest_to_credit(finance_api, invoic
     assert credit_balances(customer) == {"USD": Decimal("30.00")}
     shown = finance_api.get(f"{RECEIPTS}{body['id']}/").json()
     assert shown == body
+    event = OutboxEvent.objects.get(type="receipt.created")
+    assert event.payload == body
     listed = finance_api.get(RECEIPTS, {"customer": customer.pk}).json()["results"]
     assert [r["id"] for r in listed] == [body["id"]]
 

@@ -296,7 +296,10 @@ class LedgerMachine(RuleBasedStateMachine):
         if receipt is None:
             return multiple()
         model = ModelReceipt(pk=receipt.pk, currency=currency, unallocated=rest)
-        for (invoice, share), row in zip(allocations, receipt.allocation_rows, strict=True):
+        written = {row.invoice_id: row for row in receipt.allocation_rows}
+        assert len(written) == len(allocations)
+        for invoice, share in allocations:
+            row = written[invoice.pk]
             invoice.paid += share
             invoice.cash += share
             invoice.had_payment = True
