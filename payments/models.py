@@ -245,8 +245,9 @@ class Payment(models.Model):
             notes=notes or "",
             receipt=receipt,
         )
-        payment._record(invoice, actor=actor, reason="pay")
+        # Before the row's event is written: `payment.created` shows it as pay/ answers.
         payment.credited_to_balance = credited
+        payment._record(invoice, actor=actor, reason="pay")
         if credited:
             # After the invoice's lock, the customer's balance row (core.locking).
             balance = locked_balance(invoice.customer, invoice.currency)

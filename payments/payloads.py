@@ -27,6 +27,12 @@ def payment_payload(payment, *, minor_unit):
         "notes": payment.notes,
         "created_by": payment.created_by_id,
         "created_at": datetime_text(payment.created_at, timezone.get_current_timezone()),
+        # A row recorded by pay/ carries what went to credit, as pay/'s answer does.
+        **(
+            {"credited_to_balance": format_plain(payment.credited_to_balance, minor_unit)}
+            if hasattr(payment, "credited_to_balance")
+            else {}
+        ),
     }
 
 
