@@ -406,6 +406,10 @@ SPECTACULAR_SETTINGS = {
     }
     # Customer payments, bill payments and expenses offer the same methods: one enum.
     | {"PaymentMethodEnum": "payments.models.PaymentMethod"}
+    | {
+        "CreditEntryKindEnum": "payments.credit.CreditKind",
+        "PaymentKindEnum": "payments.models.PaymentKind",
+    }
     | {"RecurringIntervalEnum": "recurring.models.RecurringInterval"}
     # Lines, breakdowns and the tax report name the same VAT categories (spec 18).
     | {"TaxCategoryEnum": "invoices.tax.TaxCategory"},

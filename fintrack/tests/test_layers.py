@@ -28,7 +28,10 @@ LEVELS = {
     "invoices": 3,
     "bills": 3,
     "expenses": 3,
+    # Payments own customer credit and receipts (spec 14): a `credit` row's reversal, the
+    # pay/ excess and `part_of_receipt` are rules of payment rows.
     "payments": 4,
+    # Credit notes put their rest on customer credit through `payments.credit`.
     "credits": 5,
     # E-invoices (spec 18): Factur-X and UBL of invoices and credit notes; no models yet.
     "einvoices": 6,
