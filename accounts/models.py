@@ -24,6 +24,7 @@ from accounts.exceptions import (
     LastAdmin,
     WrongPassword,
 )
+from core import crypto
 from core.errors import ConcurrentModification
 from core.events import log_event
 from core.locking import lock
@@ -31,6 +32,11 @@ from core.money import validate_currency
 from core.validators import validate_country
 
 DEFAULT_REMINDER_DAYS = [-3, 0, 7, 14, 30]
+# The write-only Stripe secrets of `PATCH organization/` and the columns holding them.
+STRIPE_SECRET_FIELDS = {
+    "stripe_secret_key": "stripe_secret_key_encrypted",
+    "stripe_webhook_secret": "stripe_webhook_secret_encrypted",
+}
 SYSTEM_ACTOR_EMAIL = "system@fintrack.invalid"
 
 
@@ -288,10 +294,14 @@ class Organization(models.Model):
     country = models.CharField(max_length=2, blank=True, validators=[validate_country])
     tax_id = models.CharField(max_length=50, blank=True)
     email = models.EmailField(blank=True)
+    # The organization's own Stripe account (spec 15): Fernet tokens (core/crypto.py), never
+    # the plaintext. Write-only in the API, and kept out of the history table.
+    stripe_secret_key_encrypted = models.TextField(blank=True, editable=False)
+    stripe_webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=list(STRIPE_SECRET_FIELDS.values()))
 
     class Meta:
         ordering = ["name", "id"]
@@ -302,6 +312,24 @@ class Organization(models.Model):
     def today(self):
         """The calendar date in the organization's own time zone."""
         return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
+
+    # --- Stripe credentials (spec 15) -----------------------------------------------------
+
+    def set_stripe_secrets(self, **secrets) -> list[str]:
+        """Encrypt the given secrets (`stripe_secret_key`, `stripe_webhook_secret`; "" clears
+        one) onto this instance, unsaved; return the fields to save. Without
+        FIELD_ENCRYPTION_KEY nothing is set (400 `encryption_not_configured`)."""
+        changed = []
+        for name, value in secrets.items():
+            field = STRIPE_SECRET_FIELDS[name]
+            setattr(self, field, crypto.encrypt(value) if value else "")
+            changed.append(field)
+        return changed
+
+    def stripe_secret(self, name) -> str:
+        """The plaintext of one Stripe secret, "" when none is stored."""
+        token = getattr(self, STRIPE_SECRET_FIELDS[name])
+        return crypto.decrypt(token) if token else ""
 
     @classmethod
     def register(cls, *, admin, actor=None, **fields):
