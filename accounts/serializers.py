@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import (
-    STRIPE_SECRET_FIELDS,
     REMINDER_DAY_LIMIT,
+    STRIPE_SECRET_FIELDS,
     Membership,
     Organization,
     Role,

@@ -308,9 +308,7 @@ WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or None
 # Where Stripe Checkout sends the payer after paying (or giving up) when the request for a
 # payment link names no page of its own.
-STRIPE_CHECKOUT_RETURN_URL = os.environ.get(
-    "STRIPE_CHECKOUT_RETURN_URL", "http://localhost:8000/"
-)
+STRIPE_CHECKOUT_RETURN_URL = os.environ.get("STRIPE_CHECKOUT_RETURN_URL", "http://localhost:8000/")
 
 # --- Accounts (spec 20) ----------------------------------------------------------------
 # The link e-mailed for a password reset: the front end's page, `{token}` replaced by the
