@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0004_organization_stripe_secret_key_encrypted_and_more'),
+        ('accounts', '0004_stripe_secrets'),
         ('customers', '0001_initial'),
         ('invoices', '0005_credit_notes_and_write_offs'),
         ('payments', '0002_payment_recovery'),
