@@ -85,7 +85,7 @@ def receive_event(organization_id, *, payload: bytes, signature: str | None) -> 
     log_event(
         "stripe.event_received",
         organization=organization.pk,
-        event=event["id"],
+        stripe_event=event["id"],
         type=event["type"],
         outcome=outcome,
     )
