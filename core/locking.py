@@ -20,7 +20,10 @@ A bill (bills) and its vendor are locked in the same way, the bill first; no com
 a bill and an invoice together.
 
 Payment, bill-payment, reminder, credit-note and write-off rows are only inserted, never
-locked: their invoice's (or bill's) lock guards them. A command that locks several rows of
+locked: their invoice's (or bill's) lock guards them. A Stripe webhook delivery (spec 15)
+inserts its event row first (a duplicate waits on that row's unique key, holding nothing),
+then locks the invoice the event names; its PaymentIntent and refund records are only
+inserted, under that invoice's lock. A command that locks several rows of
 one table locks them in ascending id order (`lock(...)` one by one over sorted ids, or
 `select_for_update().order_by("pk")`).
 """

@@ -34,6 +34,8 @@ LEVELS = {
     # e-mail the admins of an endpoint it disables).
     "emails": 6,
     "webhooks": 7,
+    # Card payments through Stripe (spec 15): above credits, where the excess goes.
+    "stripe_gateway": 6,
 }
 # Layers above every domain app: no models module of the chain may import them.
 ABOVE = {"api", "audit", "reports", "fintrack", "demo", "backoffice"}
