@@ -19,7 +19,6 @@ import json
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import stripe
 from django.db import IntegrityError, transaction
@@ -30,6 +29,7 @@ from core.events import log_event
 from core.locking import lock
 from core.money import ZERO, has_excess_digits
 from invoices.models import Invoice
+from payments.credit import CreditKind, credit_customer, refund_credit
 from payments.models import Payment, PaymentMethod
 from stripe_gateway.currencies import from_stripe
 from stripe_gateway.exceptions import (
@@ -201,25 +201,36 @@ def record_payment(organization, money: Money, event: StripeEvent, *, actor, rec
     amount = from_stripe(money.units, money.currency)
     if amount <= 0 or has_excess_digits(amount, invoice.minor_unit):
         raise InvalidEvent()
-    takes = invoice.can("pay") and received_on >= invoice.issue_date
-    bound = invoice.balance_due + invoice.written_off_total if takes else ZERO
-    on_invoice = min(amount, bound)
-    to_credit = amount - on_invoice
     payment = None
-    if on_invoice > 0:
-        payment = Payment.pay(
+    if invoice.can("pay") and received_on >= invoice.issue_date:
+        # Within the invoice's bound (its balance due; on an uncollectible invoice its
+        # written_off_total) a card payment; the excess an `overpayment` entry.
+        payment = Payment.pay_locked(
             invoice,
-            amount=on_invoice,
+            amount=amount,
             method=PaymentMethod.CARD,
             reference=money.payment_intent,
             received_on=received_on,
             notes="Paid by card through Stripe.",
+            excess="credit",
             actor=actor,
         )
-    if to_credit > 0:
-        _credit_excess(
-            invoice, to_credit, payment=payment, reference=money.payment_intent, actor=actor
+        credited = payment.credited_to_balance
+    else:
+        # Paid, void, or issued after the money arrived: all of it to the customer's credit.
+        credit_customer(
+            invoice.customer,
+            currency=invoice.currency,
+            amount=amount,
+            kind=CreditKind.OVERPAYMENT,
+            invoice=invoice,
+            method=PaymentMethod.CARD,
+            reference=money.payment_intent,
+            received_on=received_on,
+            reason="Paid by card through Stripe.",
+            actor=actor,
         )
+        credited = amount
     record = StripePayment(
         organization=organization,
         payment_intent=money.payment_intent,
@@ -228,7 +239,7 @@ def record_payment(organization, money: Money, event: StripeEvent, *, actor, rec
         currency=invoice.currency,
         amount=amount,
         payment=payment,
-        credited=to_credit,
+        credited=credited,
         event=event,
         created_by=actor,
     )
@@ -240,18 +251,6 @@ def record_payment(organization, money: Money, event: StripeEvent, *, actor, rec
         # whole transaction rolls back); Stripe's retry then finds it recorded.
         raise ConcurrentModification() from None
     return Outcome.PAYMENT
-
-
-def _credit_excess(invoice, amount: Decimal, *, payment, reference, actor):
-    """REMAINING PIECE (spec 14 customer credit): money the invoice cannot take goes to the
-    customer's credit. Until the credit ledger exists the event is refused (409
-    `customer_credit_unavailable`, nothing written) rather than the money lost; Stripe
-    retries it."""
-    from credits.exceptions import CustomerCreditUnavailable
-
-    raise CustomerCreditUnavailable(
-        "Part of this card payment would go to the customer's credit, which is not available."
-    )
 
 
 def _on_payment_intent(organization, event, record, actor):
@@ -351,7 +350,17 @@ def record_refund(invoice, stripe_payment, refund_id, amount, event, *, actor):
             actor=actor,
         )
     if from_credit > 0:
-        _refund_from_credit(stripe_payment, from_credit, reference=refund_id, actor=actor)
+        # The part of this PaymentIntent's money that sits on the customer's credit goes
+        # back to the card: a `refunded` entry (`insufficient_credit` when it was used).
+        refund_credit(
+            stripe_payment.customer,
+            currency=stripe_payment.currency,
+            amount=from_credit,
+            method=PaymentMethod.CARD,
+            reference=refund_id,
+            reason="Refunded in Stripe.",
+            actor=actor,
+        )
     StripeRefund.objects.create(
         organization_id=stripe_payment.organization_id,
         stripe_refund_id=refund_id,
@@ -361,18 +370,6 @@ def record_refund(invoice, stripe_payment, refund_id, amount, event, *, actor):
         from_credit=from_credit,
         event=event,
         created_by=actor,
-    )
-
-
-def _refund_from_credit(stripe_payment, amount: Decimal, *, reference, actor):
-    """REMAINING PIECE (spec 14 customer credit): a Stripe refund of money that went to the
-    customer's credit takes it back out of the credit. Until the ledger exists the event is
-    refused (409 `customer_credit_unavailable`, nothing written)."""
-    from credits.exceptions import CustomerCreditUnavailable
-
-    raise CustomerCreditUnavailable(
-        "Part of this Stripe refund would come out of the customer's credit, "
-        "which is not available."
     )
 
 

@@ -235,3 +235,119 @@ def test_a_refund_of_a_charge_fintrack_never_recorded_is_ignored(client, connect
     refund = charge_refunded(invoice, refunds=[("re_9", 100)], payment_intent="pi_elsewhere")
     assert deliver(client, connected, refund).json()["outcome"] == "ignored"
     assert not Payment.objects.exists()
+
+
+# --- money the invoice cannot take goes to the customer's credit ----------------------------
+
+
+def credit_of(invoice):
+    from payments.credit import credit_balances
+
+    return credit_balances(invoice.customer).get(invoice.currency, Decimal("0"))
+
+
+def overpayment_entries(invoice):
+    from payments.credit import CreditEntry, CreditKind
+
+    return list(CreditEntry.objects.filter(customer=invoice.customer, kind=CreditKind.OVERPAYMENT))
+
+
+def test_an_amount_above_the_balance_pays_it_and_credits_the_rest(client, connected, invoice):
+    response = deliver(client, connected, intent_succeeded(invoice, units=12550))
+    assert response.status_code == 200, response.content
+    (payment,) = Payment.objects.filter(invoice=invoice)
+    assert payment.amount == Decimal("100.00")
+    assert fresh(invoice).status == InvoiceStatus.PAID
+    assert credit_of(invoice) == Decimal("25.50")
+    (entry,) = overpayment_entries(invoice)
+    assert (entry.amount, entry.reference, entry.payment, entry.method) == (
+        Decimal("25.50"),
+        "pi_1",
+        payment,
+        "card",
+    )
+    record = StripePayment.objects.get()
+    assert (record.amount, record.credited) == (Decimal("125.50"), Decimal("25.50"))
+
+
+@pytest.mark.parametrize("state", ["paid", "void"])
+def test_money_for_a_paid_or_void_invoice_all_goes_to_credit(client, connected, state):
+    invoice = InvoiceFactory(organization=connected, sent=True, paid=state == "paid")
+    if state == "void":
+        invoice.void(reason="", actor=User.objects.system_actor())
+    payments_before = Payment.objects.filter(invoice=invoice).count()
+    response = deliver(client, connected, intent_succeeded(invoice, units=5000))
+    assert response.status_code == 200, response.content
+    assert Payment.objects.filter(invoice=invoice).count() == payments_before
+    assert credit_of(invoice) == Decimal("50.00")
+    (entry,) = overpayment_entries(invoice)
+    assert (entry.reference, entry.invoice_id, entry.payment) == ("pi_1", invoice.pk, None)
+    record = StripePayment.objects.get()
+    assert (record.payment, record.credited) == (None, Decimal("50.00"))
+    # The other event of the same checkout does not credit it twice.
+    again = session_event(invoice, units=5000)
+    assert deliver(client, connected, again).json()["outcome"] == "already_recorded"
+    assert credit_of(invoice) == Decimal("50.00")
+
+
+def test_an_uncollectible_invoice_recovers_up_to_its_write_off_then_credits(client, connected):
+    from credits.models import WriteOff
+
+    invoice = InvoiceFactory(organization=connected, sent=True, total="100.00")
+    Payment.pay(invoice, amount=Decimal("30.00"), method="cash", actor=User.objects.system_actor())
+    WriteOff.write_off(invoice, reason="gone", actor=User.objects.system_actor())
+    # 70.00 written off; 90.00 arrives: 70.00 recovered, 20.00 to credit.
+    response = deliver(client, connected, intent_succeeded(invoice, units=9000))
+    assert response.status_code == 200, response.content
+    card = Payment.objects.get(invoice=invoice, method="card")
+    assert (card.amount, card.recovery) == (Decimal("70.00"), True)
+    invoice = fresh(invoice)
+    assert (invoice.written_off_total, invoice.status) == (Decimal("0.00"), InvoiceStatus.PAID)
+    assert credit_of(invoice) == Decimal("20.00")
+
+
+def test_money_received_before_the_invoice_was_issued_goes_to_credit(client, connected, invoice):
+    yesterday = int(time.time()) - 2 * 86400
+    paid = intent_succeeded(invoice, units=4000, created=yesterday)
+    # Signed now (Stripe signs each delivery), about money taken before the issue date.
+    assert deliver(client, connected, paid).status_code == 200
+    assert not Payment.objects.filter(invoice=invoice).exists()
+    assert credit_of(invoice) == Decimal("40.00")
+
+
+def test_a_stripe_refund_of_credited_money_comes_out_of_the_credit(client, connected, invoice):
+    deliver(client, connected, intent_succeeded(invoice, units=12000))
+    assert credit_of(invoice) == Decimal("20.00")
+    # 110.00 of 120.00 refunded: 100.00 off the invoice, 10.00 out of the credit.
+    refund = charge_refunded(invoice, refunds=[("re_1", 11000)], units=12000)
+    assert deliver(client, connected, refund).json()["outcome"] == "refund"
+    row = Payment.objects.get(invoice=invoice, kind=PaymentKind.REFUND)
+    assert row.amount == Decimal("-100.00")
+    assert credit_of(invoice) == Decimal("10.00")
+    record = StripeRefund.objects.get()
+    assert (record.amount, record.from_credit) == (Decimal("110.00"), Decimal("10.00"))
+
+
+def test_a_refund_of_credit_already_used_is_refused_and_retried(client, connected, invoice):
+    deliver(client, connected, intent_succeeded(invoice, units=12000))
+    other = InvoiceFactory(organization=connected, customer=invoice.customer, sent=True)
+    Payment.apply_credit(other, amount=Decimal("20.00"), actor=User.objects.system_actor())
+    before = recorded()
+    refund = charge_refunded(invoice, refunds=[("re_1", 12000)], units=12000)
+    response = deliver(client, connected, refund)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "insufficient_credit"
+    assert recorded() == before
+    assert fresh(invoice).amount_paid == Decimal("100.00")
+
+
+def test_the_ledger_check_passes_after_stripe_money(client, connected, invoice):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    deliver(client, connected, intent_succeeded(invoice, units=12550))
+    deliver(client, connected, charge_refunded(invoice, refunds=[("re_1", 500)], units=12550))
+    out = StringIO()
+    call_command("verify_ledger", stdout=out, stderr=StringIO())
+    assert "Ledger OK" in out.getvalue()
