@@ -56,3 +56,35 @@ def test_a_webhook_racing_a_manual_payment_both_fit(connected, user_in):
     invoice = Invoice.objects.get(pk=invoice.pk)
     assert (invoice.amount_paid, invoice.status) == (Decimal("100.00"), InvoiceStatus.PAID)
     assert Payment.objects.filter(invoice=invoice).count() == 2
+
+
+def test_a_webhook_racing_a_manual_payment_credits_what_no_longer_fits(connected, user_in):
+    from accounts.models import Role
+    from core.errors import DomainError
+    from payments.credit import credit_balances
+
+    actor = user_in(Role.FINANCE, connected)
+    invoice = InvoiceFactory(organization=connected, sent=True, total="100.00")
+    paid = intent_succeeded(invoice, units=10000)
+
+    def work(which):
+        if which == "webhook":
+            return deliver(Client(), connected, paid).status_code
+        return Payment.pay(invoice, amount=Decimal("60.00"), method="cash", actor=actor)
+
+    webhook, manual = run_at_once(work, ["webhook", "manual"])
+    assert webhook == 200
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    assert (invoice.amount_paid, invoice.status) == (Decimal("100.00"), InvoiceStatus.PAID)
+    card = Payment.objects.get(invoice=invoice, method="card")
+    credit = credit_balances(invoice.customer).get("USD", Decimal("0"))
+    # The card's 100.00 is never lost: on the invoice, the rest on the customer's credit.
+    assert card.amount + credit == Decimal("100.00")
+    if isinstance(manual, Payment):
+        assert (card.amount, credit) == (Decimal("40.00"), Decimal("60.00"))
+    else:
+        # The webhook came first and paid the invoice: the manual payment was refused.
+        assert isinstance(manual, DomainError)
+        assert manual.code in {"invalid_status", "overpayment"}
+        assert (card.amount, credit) == (Decimal("100.00"), Decimal("0"))
+    assert StripePayment.objects.get().credited == credit

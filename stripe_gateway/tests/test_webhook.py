@@ -351,3 +351,17 @@ def test_the_ledger_check_passes_after_stripe_money(client, connected, invoice):
     out = StringIO()
     call_command("verify_ledger", stdout=out, stderr=StringIO())
     assert "Ledger OK" in out.getvalue()
+
+
+def test_the_ledger_check_reports_a_stripe_record_that_does_not_add_up(client, connected, invoice):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    deliver(client, connected, intent_succeeded(invoice, units=4000))
+    # Bypassing the model on purpose: a record whose money no longer matches its row.
+    StripePayment.objects.update(amount=Decimal("41.00"))
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_ledger", stdout=StringIO(), stderr=err)
+    assert "stripe_payment_split" in err.getvalue()
