@@ -365,3 +365,10 @@ def test_the_ledger_check_reports_a_stripe_record_that_does_not_add_up(client, c
     with pytest.raises(CommandError):
         call_command("verify_ledger", stdout=StringIO(), stderr=err)
     assert "stripe_payment_split" in err.getvalue()
+
+
+def test_stripe_needs_no_csrf_token_nor_login(connected, invoice):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert deliver(strict, connected, intent_succeeded(invoice, units=100)).status_code == 200
