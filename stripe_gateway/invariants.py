@@ -6,6 +6,7 @@ is the card payment named by the PaymentIntent on the record's invoice, and refu
 from decimal import Decimal
 
 from core.money import MONEY_STEP, ZERO
+from payments.credit import CreditEntry, CreditKind
 from payments.models import PaymentKind, PaymentMethod
 from stripe_gateway.models import StripePayment, StripeRefund
 
@@ -44,8 +45,25 @@ def stripe_violations(organization_ids):
                 "stripe_refund_row",
                 f"its row {row.pk} is not the refund named {record.stripe_refund_id}",
             )
+    credited = {}
+    entries = CreditEntry.objects.filter(
+        organization__in=organization_ids,
+        kind=CreditKind.OVERPAYMENT,
+        method=PaymentMethod.CARD,
+    ).exclude(reference="")
+    for customer_id, reference, amount in entries.values_list("customer", "reference", "amount"):
+        key = (customer_id, reference)
+        credited[key] = credited.get(key, ZERO) + _exact(amount)
     for record in payments:
         subject = f"Stripe payment {record.payment_intent}"
+        on_credit = credited.get((record.customer_id, record.payment_intent), ZERO)
+        if on_credit != _exact(record.credited):
+            yield (
+                record.organization_id,
+                subject,
+                "stripe_payment_credit",
+                f"credited {record.credited} != its overpayment entries {on_credit}",
+            )
         row = record.payment
         on_invoice = row.amount if row else ZERO
         if _exact(record.amount) != _exact(on_invoice + record.credited):
