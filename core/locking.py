@@ -26,6 +26,10 @@ then the customer's credit balance row.
 A bill (bills) and its vendor are locked in the same way, the bill first; no command locks
 a bill and an invoice together.
 
+A recurring invoice template (recurring) is locked before everything above that its run
+takes (the customer, the new invoice, the sequence); no command locks a template after
+any of them. Its period rows are only inserted, under the template's lock.
+
 Payment, bill-payment, reminder, credit-note and write-off rows are only inserted, never
 locked: their invoice's (or bill's) lock guards them (a credit entry: its balance row's). A
 Stripe webhook delivery (spec 15) inserts its event row first (a duplicate waits on that

@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("emails.urls")),
     path("", include("webhooks.urls")),
     path("", include("stripe_gateway.urls")),
+    path("", include("recurring.urls")),
 ]
 
 urlpatterns = [
