@@ -32,8 +32,12 @@ any of them. Its period rows are only inserted, under the template's lock.
 
 Payment, bill-payment, reminder, credit-note and write-off rows are only inserted, never
 locked: their invoice's (or bill's) lock guards them (a credit entry: its balance row's). A
-command that locks several rows of one table locks them in ascending id order (`lock(...)`
-one by one over sorted ids, or `select_for_update().order_by("pk")`).
+Stripe webhook delivery (spec 15) inserts its event row first (a duplicate waits on that
+row's unique key, holding nothing), then locks the invoice the event names, then (for money
+that goes to or comes from credit) the customer's credit balance row; its PaymentIntent and
+refund records are only inserted, under that invoice's lock. A command that locks several
+rows of one table locks them in ascending id order (`lock(...)` one by one over sorted ids,
+or `select_for_update().order_by("pk")`).
 """
 
 from django.db import models

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "demo",
     "emails",
     "webhooks",
+    "stripe_gateway",
     "recurring",
     "backoffice",
 ]
@@ -302,6 +303,15 @@ CELERY_BEAT_SCHEDULE = {
 # Webhook URLs whose host is (or resolves to) a loopback, private or link-local address
 # are refused unless this is 1: a customer's endpoint must not reach the internal network.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+
+# --- Stripe (spec 15) --------------------------------------------------------------------
+# Fernet key(s) that encrypt the organizations' Stripe secrets at rest (core/crypto.py):
+# one key, or several separated by commas when rotating (the first encrypts, all decrypt).
+# Absent: Stripe credentials cannot be saved (400 `encryption_not_configured`).
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or None
+# Where Stripe Checkout sends the payer after paying (or giving up) when the request for a
+# payment link names no page of its own.
+STRIPE_CHECKOUT_RETURN_URL = os.environ.get("STRIPE_CHECKOUT_RETURN_URL", "http://localhost:8000/")
 
 # --- Accounts (spec 20) ----------------------------------------------------------------
 # The link e-mailed for a password reset: the front end's page, `{token}` replaced by the

@@ -39,6 +39,8 @@ LEVELS = {
     # e-mail the admins of an endpoint it disables).
     "emails": 6,
     "webhooks": 7,
+    # Card payments through Stripe (spec 15): above credits, where the excess goes.
+    "stripe_gateway": 6,
     # Recurring invoices create invoices through the invoice's commands, e-mail included.
     "recurring": 7,
 }

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
 from credits.invariants import CreditLedgerCheck
+from stripe_gateway.invariants import stripe_violations
 
 
 class Command(BaseCommand):
@@ -35,6 +36,9 @@ class Command(BaseCommand):
                 raise CommandError(f"Unknown organization id(s): {sorted(missing)}")
         check = CreditLedgerCheck(organizations)
         violations = check.run()
+        # What Stripe brought in (spec 15): its records against their rows and credit.
+        for item in stripe_violations(list(check.organizations)):
+            check._report(*item)
         for violation in violations:
             self.stderr.write(f"VIOLATION {violation}")
         checked = (
