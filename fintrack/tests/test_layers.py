@@ -30,6 +30,8 @@ LEVELS = {
     "expenses": 3,
     "payments": 4,
     "credits": 5,
+    # Bank statements and their lines (spec 15): a matched line is a receipt of credits.
+    "banking": 6,
     # The outbox's consumers: the e-mail log (it names invoices), then webhooks (which
     # e-mail the admins of an endpoint it disables).
     "emails": 6,
