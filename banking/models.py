@@ -87,24 +87,6 @@ class BankStatement(models.Model):
             statement.save(update_fields=["added"])
         return statement
 
-    def match_automatically(self, *, actor) -> int:
-        """Match this import's new incoming lines that name exactly one open invoice whose
-        balance the amount fits (spec 15); returns how many were matched."""
-        from banking.matching import match_automatically
-
-        matched = match_automatically(
-            self.lines.filter(status=BankLineStatus.UNMATCHED), actor=actor
-        )
-        if matched:
-            with transaction.atomic():
-                statement = lock(BankStatement, pk=self.pk)
-                statement.matched += matched
-                statement._history_user = actor
-                statement._change_reason = "match_automatically"
-                statement.save(update_fields=["matched"])
-            self.matched = statement.matched
-        return matched
-
 
 def entry_keys(entries):
     """Each entry with its key of spec 15: the bank's entry reference when it gives one;

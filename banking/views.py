@@ -62,7 +62,6 @@ class BankStatementViewSet(
             account=data.validated_data["account"],
             actor=request.user,
         )
-        statement.match_automatically(actor=request.user)
         return Response(BankStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
 
 

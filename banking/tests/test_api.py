@@ -1,0 +1,248 @@
+"""`bank-statements/` and `bank-lines/` (spec 15): import, idempotent re-import, the lines'
+list and filters, suggestions, ignore, roles, tenancy and every error code."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from accounts.models import Role
+from banking.models import BankLine, BankStatement
+from banking.tests.files import camt053, camt_entry, sample, upload
+from banking.views import MAX_STATEMENT_BYTES
+from fintrack.tests.helpers import error_code
+from invoices.tests.factories import InvoiceFactory
+
+STATEMENTS = "/api/v1/bank-statements/"
+LINES = "/api/v1/bank-lines/"
+NOV_30 = date(2026, 11, 30)
+
+
+def post_file(client, data, name="statement.dat", **fields):
+    return client.post(STATEMENTS, {"file": upload(data, name), **fields}, format="multipart")
+
+
+@pytest.mark.parametrize(
+    ("name", "format_", "entries"),
+    [
+        ("camt053_sparkasse.xml", "camt053", 7),
+        ("mt940_deutsche_bank.sta", "mt940", 7),
+        ("ofx_chase.ofx", "ofx", 8),
+        ("csv_export.csv", "csv", 7),
+    ],
+)
+def test_each_sample_imports_and_a_second_import_adds_nothing(
+    finance_api, organization, name, format_, entries
+):
+    response = post_file(finance_api, sample(name), account="DE-CSV")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == {"id", "format", "account", "entries", "added", "matched"}
+    assert (body["format"], body["entries"], body["added"], body["matched"]) == (
+        format_,
+        entries,
+        entries,
+        0,
+    )
+    # Two identical transfers on one day are two lines.
+    assert BankLine.objects.filter(organization=organization).count() == entries
+    again = post_file(finance_api, sample(name), account="DE-CSV").json()
+    assert (again["entries"], again["added"], again["matched"]) == (entries, 0, 0)
+    assert BankLine.objects.filter(organization=organization).count() == entries
+
+
+def test_a_later_statement_overlapping_the_first_adds_only_its_new_entries(finance_api):
+    day = NOV_30
+    first = [
+        camt_entry(amount="25.00", day=day, text="Beitrag", name="Verein"),
+        camt_entry(amount="25.00", day=day, text="Beitrag", name="Verein"),
+        camt_entry(amount="90.00", day=day, text="x", reference="REF-1"),
+    ]
+    assert post_file(finance_api, camt053(first)).json()["added"] == 3
+    third = camt_entry(amount="25.00", day=day, text="Beitrag", name="Verein")
+    later = [camt_entry(amount="7.00", day=day, text="new", reference="REF-2"), *first, third]
+    assert post_file(finance_api, camt053(later)).json()["added"] == 2
+
+
+def test_the_same_reference_on_another_account_is_another_line(finance_api):
+    entry = [camt_entry(amount="10.00", day=NOV_30, reference="R-1")]
+    post_file(finance_api, camt053(entry, iban="DE89370400440532013000"))
+    assert (
+        post_file(finance_api, camt053(entry, iban="DE02120300000000202051")).json()["added"] == 1
+    )
+
+
+def test_lines_answer_the_contract_shape_and_filter(finance_api, organization):
+    statement = post_file(finance_api, sample("camt053_sparkasse.xml")).json()
+    post_file(finance_api, sample("csv_export.csv"))
+    body = finance_api.get(LINES, {"statement": statement["id"]}).json()
+    assert body["count"] == 7
+    line = body["results"][0]
+    assert set(line) == {
+        "id",
+        "statement",
+        "date",
+        "amount",
+        "currency",
+        "reference",
+        "counterparty",
+        "status",
+        "suggestions",
+    }
+    assert (line["amount"], line["currency"], line["status"]) == ("1190.00", "EUR", "unmatched")
+    assert line["counterparty"] == "Jürgen Weiß Büroservice"
+    amounts = {row["amount"] for row in body["results"]}
+    assert {"-349.25", "-80.00", "4200.50"} <= amounts
+    everything = finance_api.get(LINES).json()
+    assert everything["count"] == 14
+    BankLine.objects.filter(amount=Decimal("-80.00")).first().ignore(actor=None)
+    ignored = finance_api.get(LINES, {"status": "ignored"}).json()
+    assert [row["amount"] for row in ignored["results"]] == ["-80.00"]
+    assert finance_api.get(LINES, {"status": "unmatched"}).json()["count"] == 13
+    assert finance_api.get(LINES, {"status": "lost"}).status_code == 400
+
+
+def test_unmatched_incoming_lines_suggest_open_invoices_by_amount_then_name(
+    finance_api, organization
+):
+    with time_machine.travel(date(2026, 11, 1)):
+        exact = InvoiceFactory(
+            organization=organization,
+            sent=True,
+            total="120.00",
+            currency="EUR",
+            customer__name="Zeta GmbH",
+        )
+        named = InvoiceFactory(
+            organization=organization,
+            sent=True,
+            total="500.00",
+            currency="EUR",
+            customer__name="Müller AG",
+        )
+        near = InvoiceFactory(
+            organization=organization,
+            sent=True,
+            total="130.00",
+            currency="EUR",
+            customer__name="Alpha SA",
+        )
+        InvoiceFactory(organization=organization, sent=True, total="120.00", currency="USD")
+        InvoiceFactory(organization=organization, total="120.00", currency="EUR")  # a draft
+    entries = [
+        camt_entry(amount="120.00", day=NOV_30, text="thanks", name="Müller AG, Köln"),
+        camt_entry(amount="120.00", day=NOV_30, text="fee", debit=True, name="Bank"),
+    ]
+    post_file(finance_api, camt053(entries))
+    incoming, outgoing = finance_api.get(LINES).json()["results"]
+    assert [s["invoice"] for s in incoming["suggestions"]] == [exact.pk, named.pk, near.pk]
+    first = incoming["suggestions"][0]
+    assert first == {
+        "invoice": exact.pk,
+        "number": exact.number,
+        "customer": exact.customer_id,
+        "customer_name": "Zeta GmbH",
+        "currency": "EUR",
+        "balance_due": "120.00",
+    }
+    assert outgoing["suggestions"] == []
+
+
+def test_ignore_sets_a_line_aside_and_twice_changes_nothing(finance_api, finance_user):
+    post_file(finance_api, sample("csv_export.csv"))
+    line = BankLine.objects.first()
+    response = finance_api.post(f"{LINES}{line.pk}/ignore/")
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["suggestions"]) == ("ignored", [])
+    assert finance_api.post(f"{LINES}{line.pk}/ignore/").status_code == 200
+    history = line.history.order_by("history_id")
+    assert [row.status for row in history] == ["unmatched", "ignored"]
+    assert history.last().history_user == finance_user
+
+
+def test_import_is_audited_with_the_real_actor(finance_api, finance_user):
+    post_file(finance_api, sample("csv_export.csv"))
+    statement = BankStatement.objects.get()
+    assert statement.created_by == finance_user
+    assert {row.history_user for row in statement.history.all()} == {finance_user}
+    assert {row.history_user for row in BankLine.history.all()} == {finance_user}
+
+
+def test_a_file_over_ten_megabytes_is_refused_with_413(finance_api):
+    head = b"date,amount,currency,reference,counterparty\n"
+    big = head + b"2026-11-30,1.00,EUR,x,y\n" * (MAX_STATEMENT_BYTES // 24 + 1)
+    assert len(big) > MAX_STATEMENT_BYTES
+    response = post_file(finance_api, big)
+    assert response.status_code == 413
+    assert error_code(response) == "file_too_large"
+    assert not BankStatement.objects.exists()
+
+
+def test_a_file_of_exactly_ten_megabytes_is_read(finance_api):
+    head = b"date,amount,currency,reference,counterparty\n2026-11-30,1.00,EUR,x,y\n"
+    data = head + b"\n" * (MAX_STATEMENT_BYTES - len(head))
+    response = post_file(finance_api, data)
+    assert response.status_code == 201
+    assert response.json()["added"] == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["camt053_malformed.xml", "mt940_malformed.sta", "ofx_malformed.ofx", "csv_malformed.csv"],
+)
+def test_an_unreadable_file_is_refused_and_nothing_is_kept(finance_api, name):
+    response = post_file(finance_api, sample(name))
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_statement"
+    assert response.json()["errors"][0]["attr"] == "file"
+    assert not BankStatement.objects.exists()
+    assert not BankLine.objects.exists()
+
+
+def test_a_csv_file_that_breaks_on_its_last_line_keeps_none_of_it(finance_api):
+    data = (
+        b"date,amount,currency,reference,counterparty\n"
+        b"2026-11-30,1.00,EUR,a,b\n2026-11-30,2.00,EUR,c,d\n2026-11-31,3.00,EUR,e,f\n"
+    )
+    response = post_file(finance_api, data)
+    assert response.status_code == 400
+    assert "line 4" in response.json()["errors"][0]["detail"]
+    assert not BankLine.objects.exists()
+
+
+def test_no_file_is_a_validation_error(finance_api):
+    response = finance_api.post(STATEMENTS, {}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "file"
+
+
+def test_viewers_cannot_import_nor_ignore(viewer_api, finance_api):
+    post_file(finance_api, sample("csv_export.csv"))
+    assert post_file(viewer_api, sample("csv_export.csv")).status_code == 403
+    line = BankLine.objects.first()
+    assert viewer_api.post(f"{LINES}{line.pk}/ignore/").status_code == 403
+    assert viewer_api.get(LINES).json()["count"] == 7
+    line.refresh_from_db()
+    assert line.status == "unmatched"
+
+
+def test_admins_import_too(admin_api):
+    assert post_file(admin_api, sample("csv_export.csv")).status_code == 201
+
+
+def test_another_organizations_lines_and_statements_are_not_there(
+    finance_api, api, user_in, other_organization
+):
+    other = api(user_in(Role.ADMIN, other_organization))
+    statement = post_file(other, sample("csv_export.csv")).json()
+    line = BankLine.objects.first()
+    assert finance_api.get(LINES).json()["count"] == 0
+    assert finance_api.get(f"{LINES}{line.pk}/").status_code == 404
+    assert finance_api.post(f"{LINES}{line.pk}/ignore/").status_code == 404
+    assert finance_api.get(f"{STATEMENTS}{statement['id']}/").status_code == 404
+    assert finance_api.get(LINES, {"statement": statement["id"]}).json()["count"] == 0
+    # The same file in this organization is its own set of lines.
+    assert post_file(finance_api, sample("csv_export.csv")).json()["added"] == 7
+    line.refresh_from_db()
+    assert line.status == "unmatched"
