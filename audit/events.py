@@ -23,6 +23,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Membership, Organization
+from banking.models import BankLine, BankStatement
 from bills.models import Bill, BillLine, BillPayment
 from credits.models import CreditNote, CreditNoteLine, WriteOff
 from customers.models import Customer
@@ -65,6 +66,8 @@ SOURCES = {
         Source("creditnote", CreditNote),
         Source("creditnoteline", CreditNoteLine),
         Source("writeoff", WriteOff),
+        Source("bankstatement", BankStatement),
+        Source("bankline", BankLine),
         Source("customer", Customer),
         Source("vendor", Vendor),
         Source("bill", Bill),

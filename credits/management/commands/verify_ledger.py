@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from credits.invariants import CreditLedgerCheck
+
+# The check of every app that keeps money rows, bank lines (spec 15) the topmost.
+from banking.invariants import BankLedgerCheck
 
 
 class Command(BaseCommand):
@@ -32,7 +34,7 @@ class Command(BaseCommand):
             missing = set(organization) - set(organizations.values_list("pk", flat=True))
             if missing:
                 raise CommandError(f"Unknown organization id(s): {sorted(missing)}")
-        check = CreditLedgerCheck(organizations)
+        check = BankLedgerCheck(organizations)
         violations = check.run()
         for violation in violations:
             self.stderr.write(f"VIOLATION {violation}")
@@ -40,7 +42,8 @@ class Command(BaseCommand):
             f"{len(check.organizations)} organization(s), {check.invoice_count} invoice(s), "
             f"{check.payment_count} payment row(s), {check.credit_note_count} credit note(s), "
             f"{check.write_off_count} write-off(s), {check.bill_count} bill(s), "
-            f"{check.bill_payment_count} bill payment row(s)"
+            f"{check.bill_payment_count} bill payment row(s), "
+            f"{check.bank_statement_count} bank statement(s), {check.bank_line_count} bank line(s)"
         )
         if violations:
             raise CommandError(f"Ledger check failed: {len(violations)} violation(s) in {checked}.")
