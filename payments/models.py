@@ -1,32 +1,38 @@
-"""Payments, refunds and reversals: immutable rows whose sum is an invoice's amount_paid."""
+"""Payments, refunds and reversals: immutable rows whose sum is an invoice's amount_paid.
 
-from decimal import Decimal
+With spec 14 a row may also be customer credit applied to an invoice (kind `credit`), or
+one allocation of a receipt (`receipt`, payments/receipts.py); the customer credit ledger
+they move is payments/credit.py.
+"""
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from core.events import log_event
 from core.locking import lock
-from core.money import MONEY_SHAPE, NotANumber, format_plain, has_excess_digits, parse_decimal
+from core.money import MONEY_SHAPE, ZERO, format_plain, quantize
 from core.outbox import emit
 from core.transactions import atomic_step
 from invoices.models import Invoice
+from payments.amounts import checked_amount
+from payments.credit import CreditKind, locked_balance, post_entry
 from payments.exceptions import (
     AlreadyReversed,
     DuplicateReference,
-    InvalidAmount,
+    InsufficientCredit,
+    InvalidExcess,
     InvalidMethod,
     NotReversible,
     Overpayment,
+    PartOfReceipt,
     PaymentImmutable,
     ReceivedBeforeIssue,
     ReceivedInFuture,
     RefundExceedsPaid,
     ReversalExceedsPaid,
-    TooPrecise,
 )
 from payments.payloads import payment_payload
 
@@ -35,16 +41,26 @@ class PaymentKind(models.TextChoices):
     PAYMENT = "payment", "Payment"
     REFUND = "refund", "Refund"
     REVERSAL = "reversal", "Reversal"
+    # Customer credit applied to the invoice (spec 14): settles it, but is no cash.
+    CREDIT = "credit", "Credit applied"
 
+
+# The kinds `payments/{id}/reverse/` takes.
+REVERSIBLE_KINDS = frozenset({PaymentKind.PAYMENT, PaymentKind.CREDIT})
+
+# Payment rows that are cash (spec 9): all but `credit` rows and the reversals of them.
+CASH_ROWS = ~Q(kind=PaymentKind.CREDIT) & ~Q(reverses__kind=PaymentKind.CREDIT)
 
 # The domain event each kind of row is logged as (core/events.py).
 EVENT_NAMES = {
+    PaymentKind.CREDIT: "payment.credit_applied",
     PaymentKind.PAYMENT: "payment.recorded",
     PaymentKind.REFUND: "payment.refunded",
     PaymentKind.REVERSAL: "payment.reversed",
 }
 # The outbox event each kind of row is (spec 16).
 OUTBOX_EVENTS = {
+    PaymentKind.CREDIT: "payment.created",
     PaymentKind.PAYMENT: "payment.created",
     PaymentKind.REFUND: "payment.refunded",
     PaymentKind.REVERSAL: "payment.reversed",
@@ -99,6 +115,15 @@ class Payment(models.Model):
     # Money moved on an invoice after its write-off (spec 14): reports count it as
     # `recovered` (refunds and reversals negative), statements add a `recovery` line.
     recovery = models.BooleanField(default=False, editable=False)
+    # The receipt this row is an allocation of (spec 14): reversed only through it.
+    receipt = models.ForeignKey(
+        "payments.Receipt",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="payments",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -117,7 +142,7 @@ class Payment(models.Model):
                 name="payment_reference_unique_per_invoice",
             ),
             models.CheckConstraint(
-                condition=Q(kind="payment", amount__gt=0, reverses__isnull=True)
+                condition=Q(kind__in=["payment", "credit"], amount__gt=0, reverses__isnull=True)
                 | Q(kind="refund", amount__lt=0, reverses__isnull=True)
                 | Q(kind="reversal", amount__lt=0, reverses__isnull=False),
                 name="payment_kind_sign_and_link",
@@ -152,38 +177,124 @@ class Payment(models.Model):
         reference="",
         received_on=None,
         notes="",
+        excess=None,
         expected_version=None,
     ):
         """Record money received. The invoice must be sent or partially paid, the amount
         within its balance due, and `received_on` (default today) between the invoice's issue
-        date and today. Returns the new row; the invoice is recomputed."""
+        date and today. With `excess="credit"` an amount above the balance due is taken: the
+        row is the balance due and the rest an `overpayment` entry on the customer's credit
+        (the row's `credited_to_balance`). Returns the new row; the invoice is recomputed."""
+        if excess not in (None, "credit"):
+            raise InvalidExcess(attr="excess")
         with atomic_step():
             # The invoice's lock guards its payments (lock order: core.locking). Every
             # check below reads the locked copy, so concurrent payments queue here.
             invoice = invoice.lock(expected_version=expected_version)
-            invoice.ensure_can("pay")
-            amount = _checked_amount(amount, invoice.minor_unit)
-            if method not in PaymentMethod.values:
-                raise InvalidMethod(attr="method")
-            # On an uncollectible invoice the bound is what was written off (a recovery).
-            if amount > invoice.balance_due + invoice.written_off_total:
-                raise Overpayment(attr="amount")
-            today = invoice.organization.today()
-            received_on = received_on or today
-            if received_on > today:
-                raise ReceivedInFuture(attr="received_on")
-            # Money received before the invoice existed is a customer receipt, not a payment.
-            if received_on < invoice.issue_date:
-                raise ReceivedBeforeIssue(attr="received_on")
-            payment = cls(
-                kind=PaymentKind.PAYMENT,
+            return cls.pay_locked(
+                invoice,
                 amount=amount,
                 method=method,
-                reference=reference or "",
+                actor=actor,
+                reference=reference,
                 received_on=received_on,
-                notes=notes or "",
+                notes=notes,
+                excess=excess,
             )
-            return payment._record(invoice, actor=actor, reason="pay")
+
+    @classmethod
+    def pay_locked(
+        cls,
+        invoice,
+        *,
+        amount,
+        method,
+        actor,
+        reference="",
+        received_on=None,
+        notes="",
+        excess=None,
+        receipt=None,
+    ):
+        """`pay` for a caller that holds `invoice`'s lock: a receipt allocating over several
+        invoices (`receipt`), which took them in ascending id order."""
+        invoice.ensure_can("pay")
+        amount = checked_amount(amount, invoice.minor_unit)
+        if method not in PaymentMethod.values:
+            raise InvalidMethod(attr="method")
+        # On an uncollectible invoice the bound is what was written off (a recovery).
+        bound = invoice.balance_due + invoice.written_off_total
+        credited = ZERO
+        if amount > bound:
+            if excess != "credit":
+                raise Overpayment(attr="amount")
+            amount, credited = bound, amount - bound
+        today = invoice.organization.today()
+        received_on = received_on or today
+        if received_on > today:
+            raise ReceivedInFuture(attr="received_on")
+        # Money received before the invoice existed is a customer receipt, not a payment.
+        if received_on < invoice.issue_date:
+            raise ReceivedBeforeIssue(attr="received_on")
+        payment = cls(
+            kind=PaymentKind.PAYMENT,
+            amount=amount,
+            method=method,
+            reference=reference or "",
+            received_on=received_on,
+            notes=notes or "",
+            receipt=receipt,
+        )
+        payment._record(invoice, actor=actor, reason="pay")
+        payment.credited_to_balance = credited
+        if credited:
+            # After the invoice's lock, the customer's balance row (core.locking).
+            balance = locked_balance(invoice.customer, invoice.currency)
+            post_entry(
+                balance,
+                amount=credited,
+                kind=CreditKind.OVERPAYMENT,
+                actor=actor,
+                booked_on=received_on,
+                invoice=invoice,
+                payment=payment,
+                method=method,
+                reference=reference or "",
+            )
+        return payment
+
+    @classmethod
+    def apply_credit(cls, invoice, *, amount, actor, expected_version=None):
+        """Move customer credit in the invoice's currency onto it (spec 14): a `credit` row
+        and an `applied` entry. More than the credit -> `insufficient_credit`, more than the
+        balance due -> `overpayment`. Returns the row; the invoice is recomputed."""
+        with atomic_step():
+            invoice = invoice.lock(expected_version=expected_version)
+            invoice.ensure_can("pay")
+            amount = checked_amount(amount, invoice.minor_unit)
+            if amount > invoice.balance_due + invoice.written_off_total:
+                raise Overpayment(attr="amount")
+            # Lock order: the invoice, then the customer's balance row (core.locking).
+            balance = locked_balance(
+                invoice.customer, invoice.currency, minor_unit=invoice.minor_unit
+            )
+            if balance.amount < amount:
+                raise InsufficientCredit(attr="amount")
+            row = cls(
+                kind=PaymentKind.CREDIT,
+                amount=amount,
+                received_on=invoice.organization.today(),
+            )
+            row._record(invoice, actor=actor, reason="apply_credit")
+            post_entry(
+                balance,
+                amount=-amount,
+                kind=CreditKind.APPLIED,
+                actor=actor,
+                invoice=invoice,
+                payment=row,
+            )
+            return row
 
     @classmethod
     def refund(cls, invoice, *, amount, actor, reference="", reason="", expected_version=None):
@@ -192,7 +303,7 @@ class Payment(models.Model):
             # Lock the invoice before reading amount_paid (as `pay`).
             invoice = invoice.lock(expected_version=expected_version)
             invoice.ensure_can("refund")
-            amount = _checked_amount(amount, invoice.minor_unit)
+            amount = checked_amount(amount, invoice.minor_unit)
             return cls.refund_locked(
                 invoice, amount=amount, actor=actor, reference=reference, reason=reason
             )
@@ -205,8 +316,9 @@ class Payment(models.Model):
         its status. A credit note refunds its rest this way (`for_credit_note`): its row
         is no recovery (the note, not the refund, settles what was written off), and the
         note recomputes the invoice itself once its own row is saved."""
-        # Bounded by the invoice's cash paid: its payment rows minus refunds and reversals.
-        if amount > invoice.amount_paid:
+        # Bounded by the invoice's cash paid: its payment rows minus refunds and reversals,
+        # credit applied excluded (spec 14).
+        if amount > cash_paid(invoice):
             raise RefundExceedsPaid(attr="amount")
         refund = cls(
             kind=PaymentKind.REFUND,
@@ -224,30 +336,53 @@ class Payment(models.Model):
     def reverse(self, *, actor, reason=""):
         """Cancel this payment with a reversal row of the opposite amount, dated today.
 
-        Only `payment` rows, each at most once (the unique `reverses` column is the real
-        guard), and never when refunds already returned the money it brought in.
+        Only `payment` and `credit` rows, each at most once (the unique `reverses` column is
+        the real guard), and never when refunds already returned the money it brought in.
+        A `credit` row's amount goes back to the customer's credit (a `reversed` entry); a
+        receipt's allocation is reversed only with its receipt (`part_of_receipt`).
         """
         with atomic_step():
             # The invoice, as everywhere (core.locking); the original row is immutable
             # so it needs no lock.
             invoice = lock(Invoice, pk=self.invoice_id)
             original = type(self).objects.get(pk=self.pk)
-            if original.kind != PaymentKind.PAYMENT:
-                raise NotReversible()
-            if type(self).objects.filter(reverses=original).exists():
-                raise AlreadyReversed()
-            invoice.ensure_can("reverse")
-            if invoice.amount_paid - original.amount < 0:
-                raise ReversalExceedsPaid()
-            reversal = type(self)(
-                kind=PaymentKind.REVERSAL,
-                amount=-original.amount,
-                method=original.method,
-                received_on=invoice.organization.today(),
-                reverses=original,
+            if original.receipt_id is not None:
+                raise PartOfReceipt()
+            return original.reverse_locked(invoice, actor=actor, reason=reason)
+
+    def reverse_locked(self, invoice, *, actor, reason=""):
+        """`reverse` for a caller that holds the invoice's lock (a receipt's reversal)."""
+        if self.kind not in REVERSIBLE_KINDS:
+            raise NotReversible()
+        if type(self).objects.filter(reverses=self).exists():
+            raise AlreadyReversed()
+        invoice.ensure_can("reverse")
+        if invoice.amount_paid - self.amount < 0:
+            raise ReversalExceedsPaid()
+        reversal = type(self)(
+            kind=PaymentKind.REVERSAL,
+            amount=-self.amount,
+            method=self.method,
+            received_on=invoice.organization.today(),
+            reverses=self,
+            reason=reason or "",
+        )
+        reversal._record(invoice, actor=actor, reason="reverse")
+        if self.kind == PaymentKind.CREDIT:
+            # Back to the customer's credit, never to cash (spec 14).
+            balance = locked_balance(
+                invoice.customer, invoice.currency, minor_unit=invoice.minor_unit
+            )
+            post_entry(
+                balance,
+                amount=self.amount,
+                kind=CreditKind.REVERSED,
+                actor=actor,
+                invoice=invoice,
+                payment=reversal,
                 reason=reason or "",
             )
-            return reversal._record(invoice, actor=actor, reason="reverse")
+        return reversal
 
     def _record(self, invoice, *, actor, reason, recovery=None, recompute=True):
         """Insert this new row on the locked `invoice` and recompute the invoice from its rows.
@@ -314,15 +449,14 @@ class Payment(models.Model):
         return None
 
 
-def _checked_amount(amount, minor_unit) -> Decimal:
-    """A positive amount in the number grammar with no non-zero digits beyond the invoice's
-    stored minor unit (never rounded)."""
-    try:
-        amount = parse_decimal(amount)
-    except NotANumber:
-        raise InvalidAmount(attr="amount") from None
-    if amount <= 0:
-        raise InvalidAmount(attr="amount")
-    if has_excess_digits(amount, minor_unit):
-        raise TooPrecise(attr="amount")
-    return amount
+def cash_paid(invoice):
+    """The invoice's cash paid (spec 14): its rows but `credit` rows and their reversals.
+    Read on the locked invoice: `amount_paid` minus the credit applied net of reversals."""
+    if invoice.amount_paid == 0:
+        return ZERO
+    credit = invoice.payments.filter(~CASH_ROWS).aggregate(total=Sum("amount"))["total"] or ZERO
+    return invoice.amount_paid - quantize(credit, invoice.minor_unit)
+
+
+# Receipts are payment rows' own documents: registered with this app's models.
+from payments.receipts import Receipt  # noqa: E402,F401
