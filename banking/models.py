@@ -1,7 +1,8 @@
 """Bank statements and their lines (spec 15): money the bank says came in or went out,
-matched to invoices by receipts (spec 14).
+matched to invoices by receipts (spec 14, `payments.receipts`).
 
-This app sits above `credits` (a matched line is a receipt); nothing below imports it.
+This app sits above `credits` and `payments` (a matched line is a receipt); nothing below
+imports it.
 
 - `BankStatement.import_file` reads a file (`banking.statements`) and adds each booked entry
   not seen before as a `BankLine`. "Seen before" is the database's word: a unique
@@ -17,13 +18,19 @@ import hashlib
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from banking.exceptions import AlreadyMatched, OutgoingLine
+from banking.matching import InvoiceFinder, automatic_allocation, open_invoices
 from banking.statements import FORMATS, parse_statement
+from core.errors import DomainError
 from core.locking import lock
 from core.money import MONEY_SHAPE
+from customers.models import Customer
+from payments.models import PaymentMethod
+from payments.receipts import Receipt
 
 FORMAT_CHOICES = [(name, name) for name in FORMATS]
 
@@ -87,6 +94,43 @@ class BankStatement(models.Model):
             statement.save(update_fields=["added"])
         return statement
 
+    def match_automatically(self, *, actor) -> int:
+        """Match this import's new incoming lines that name exactly one open invoice whose
+        balance the amount fits, booked on or after its issue date (spec 15): a receipt of
+        the line's amount allocated to that invoice, each line its own transaction. A line
+        the receipt's rules refuse (the invoice was paid meanwhile) stays unmatched.
+        Returns how many were matched; `matched` counts them."""
+        lines = list(self.lines.filter(status=BankLineStatus.UNMATCHED, amount__gt=0))
+        if not lines:
+            return 0
+        finder = InvoiceFinder(
+            open_invoices(self.organization_id, currencies={line.currency for line in lines})
+        )
+        matched = 0
+        for line in lines:
+            invoice = automatic_allocation(line, finder)
+            if invoice is None:
+                continue
+            try:
+                line.match(
+                    customer=Customer.objects.get(pk=invoice.customer_id),
+                    allocations=[{"invoice": invoice.id, "amount": line.amount}],
+                    actor=actor,
+                    reason="match_automatically",
+                )
+            except DomainError:
+                continue
+            matched += 1
+        if matched:
+            with transaction.atomic():
+                statement = lock(BankStatement, pk=self.pk)
+                statement.matched += matched
+                statement._history_user = actor
+                statement._change_reason = "match_automatically"
+                statement.save(update_fields=["matched"])
+            self.matched = statement.matched
+        return matched
+
 
 def entry_keys(entries):
     """Each entry with its key of spec 15: the bank's entry reference when it gives one;
@@ -148,6 +192,11 @@ class BankLine(models.Model):
     status = models.CharField(
         max_length=10, choices=BankLineStatus.choices, default=BankLineStatus.UNMATCHED
     )
+    # The receipt the line became (spec 15): one column, unique, so a line is at most one
+    # receipt and a receipt at most one line; set only on the locked line (`match`).
+    receipt = models.OneToOneField(
+        Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_line"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -158,6 +207,12 @@ class BankLine(models.Model):
             # Spec 15: importing a statement again adds nothing, even two imports at once.
             models.UniqueConstraint(
                 fields=["organization", "account", "key"], name="bank_line_key_unique"
+            ),
+            # Matched exactly when it has its receipt.
+            models.CheckConstraint(
+                condition=Q(status=BankLineStatus.MATCHED, receipt__isnull=False)
+                | (~Q(status=BankLineStatus.MATCHED) & Q(receipt__isnull=True)),
+                name="bank_line_matched_has_receipt",
             ),
         ]
         indexes = [models.Index(fields=["organization", "status", "date"])]
@@ -216,3 +271,33 @@ class BankLine(models.Model):
             raise AlreadyMatched()
         if not self.is_incoming:
             raise OutgoingLine()
+
+    def match(self, *, customer, allocations, actor, reason="match"):
+        """Record the line as a receipt from `customer` of its amount, on its booking date,
+        by bank transfer, allocated as `allocations` says (the rest to the customer's
+        credit), and mark it matched. 409 `already_matched` when it is already a receipt
+        (checked on the locked line, so of concurrent matches one wins); 400
+        `outgoing_line` for money going out; the receipt's own refusals otherwise, with
+        nothing written. An ignored line may still be matched. Returns the receipt."""
+        with transaction.atomic():
+            # Lock order: the bank line, then the receipt's invoices and the customer's
+            # credit balance (core.locking).
+            line = lock(BankLine, pk=self.pk)
+            line.ensure_can_match()
+            receipt = Receipt.record(
+                customer,
+                currency=line.currency,
+                amount=line.amount,
+                method=PaymentMethod.BANK_TRANSFER,
+                actor=actor,
+                allocations=allocations,
+                reference=line.entry_reference[:100],
+                received_on=line.date,
+            )
+            line.receipt = receipt
+            line.status = BankLineStatus.MATCHED
+            line._history_user = actor
+            line._change_reason = reason
+            line.save()
+        self.receipt, self.status = receipt, line.status
+        return receipt

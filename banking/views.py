@@ -2,6 +2,7 @@
 `BankStatement.import_file`, `BankStatement.match_automatically`, `BankLine.match` and
 `BankLine.ignore`; these validate shape, call, render."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, parsers, status, viewsets
 from rest_framework.decorators import action
@@ -11,11 +12,13 @@ from api.tenancy import OrganizationScopedMixin
 from banking.filters import BankLineFilterSet
 from banking.models import BankLine, BankStatement
 from banking.serializers import (
+    BankLineMatchInputSerializer,
     BankLineSerializer,
     BankStatementInputSerializer,
     BankStatementSerializer,
     OpenInvoices,
 )
+from payments.payloads import receipt_payload
 
 MAX_STATEMENT_BYTES = 10 * 1024 * 1024
 
@@ -62,6 +65,7 @@ class BankStatementViewSet(
             account=data.validated_data["account"],
             actor=request.user,
         )
+        statement.match_automatically(actor=request.user)
         return Response(BankStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
 
 
@@ -83,6 +87,31 @@ class BankLineViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
         if getattr(self.request, "organization", None) is not None:
             context["open_invoices"] = OpenInvoices(self.request.organization)
         return context
+
+    @extend_schema(
+        summary="Match a bank line: record it as a receipt",
+        request=BankLineMatchInputSerializer,
+        responses={
+            201: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(
+                description="`outgoing_line`, or a receipt's refusal (`invalid_allocation`, "
+                "`allocation_exceeds_receipt`, `overpayment`, `received_before_issue`...)"
+            ),
+            409: OpenApiResponse(description="`already_matched`, `invalid_status`"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def match(self, request, pk=None):
+        line = self.get_object()
+        line.ensure_can_match()
+        data = BankLineMatchInputSerializer(
+            data=request.data, context={"request": request, "currency": line.currency}
+        )
+        data.is_valid(raise_exception=True)
+        receipt = line.match(actor=request.user, **data.validated_data)
+        return Response(
+            receipt_payload(receipt, receipt.allocation_rows), status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         summary="Set a bank line aside",

@@ -19,6 +19,10 @@ commands never wait for each other in a cycle):
 A bill (bills) and its vendor are locked in the same way, the bill first; no command locks
 a bill and an invoice together.
 
+A bank line (spec 15) is locked before everything its match takes (the receipt's invoices,
+then the customer's credit balance); a bank statement's row only to count its automatic
+matches, with no other lock held.
+
 Payment, bill-payment, reminder, credit-note and write-off rows are only inserted, never
 locked: their invoice's (or bill's) lock guards them. A command that locks several rows of
 one table locks them in ascending id order (`lock(...)` one by one over sorted ids, or

@@ -7,12 +7,14 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from accounts.models import Role
+from accounts.models import Role, User
 from banking.models import BankLine, BankStatement
 from banking.tests.files import camt053, camt_entry, sample, upload
 from banking.views import MAX_STATEMENT_BYTES
 from fintrack.tests.helpers import error_code
 from invoices.tests.factories import InvoiceFactory
+from payments.models import Payment
+from payments.receipts import Receipt
 
 STATEMENTS = "/api/v1/bank-statements/"
 LINES = "/api/v1/bank-lines/"
@@ -244,5 +246,171 @@ def test_another_organizations_lines_and_statements_are_not_there(
     assert finance_api.get(LINES, {"statement": statement["id"]}).json()["count"] == 0
     # The same file in this organization is its own set of lines.
     assert post_file(finance_api, sample("csv_export.csv")).json()["added"] == 7
+    line.refresh_from_db()
+    assert line.status == "unmatched"
+
+
+# --- matching ---------------------------------------------------------------------------
+
+
+def match(client, line, customer, *allocations):
+    body = {"customer": customer.pk if customer else None, "allocations": list(allocations)}
+    return client.post(f"{LINES}{line.pk}/match/", body, format="json")
+
+
+def test_an_incoming_line_naming_one_open_invoice_is_matched_automatically(
+    finance_api, finance_user, organization
+):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="300.00", currency="EUR")
+    spaced = invoice.number.replace("-", " ").lower()
+    today = organization.today()
+    entries = [
+        camt_entry(amount="100.00", day=today, text=f"Payment {spaced} thanks", reference="A"),
+        camt_entry(
+            amount="50.00", day=today, text=f"re:{invoice.number}", debit=True, reference="B"
+        ),
+        camt_entry(amount="20.00", day=today, text=f"X{invoice.number}", reference="C"),
+    ]
+    body = post_file(finance_api, camt053(entries)).json()
+    assert (body["added"], body["matched"]) == (3, 1)
+    matched, outgoing, glued = BankLine.objects.order_by("position")
+    assert matched.status == "matched"
+    receipt = matched.receipt
+    assert (receipt.amount, receipt.allocated, receipt.customer_id) == (
+        Decimal("100.00"),
+        Decimal("100.00"),
+        invoice.customer_id,
+    )
+    assert (receipt.method, receipt.reference, receipt.received_on) == ("bank_transfer", "A", today)
+    assert receipt.created_by == finance_user
+    assert matched.history.latest("history_id").history_user == finance_user
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.status) == (Decimal("100.00"), "partially_paid")
+    # Money going out is never matched; a number glued to other letters is not named.
+    assert (outgoing.status, glued.status) == ("unmatched", "unmatched")
+    line = finance_api.get(f"{LINES}{matched.pk}/").json()
+    assert (line["status"], line["receipt"], line["suggestions"]) == ("matched", receipt.pk, [])
+
+
+@pytest.mark.parametrize(
+    "case", ["control", "two_invoices", "over_balance", "before_issue", "other_currency", "paid"]
+)
+def test_lines_that_do_not_name_exactly_one_fitting_open_invoice_stay_unmatched(
+    finance_api, finance_user, organization, case
+):
+    with time_machine.travel(date(2026, 11, 20)):
+        first = InvoiceFactory(organization=organization, sent=True, total="100.00", currency="EUR")
+        second = InvoiceFactory(
+            organization=organization, sent=True, total="100.00", currency="EUR"
+        )
+    text, amount, day, currency = f"{first.number}", "100.00", NOV_30, "EUR"
+    if case == "two_invoices":
+        text = f"{first.number} and {second.number}"
+    elif case == "over_balance":
+        amount = "100.01"
+    elif case == "before_issue":
+        day = date(2026, 11, 19)
+    elif case == "other_currency":
+        currency = "USD"
+    elif case == "paid":
+        Payment.pay(first, amount=Decimal("100.00"), method="cash", actor=finance_user)
+    entry = camt_entry(amount=amount, day=day, text=text, currency=currency, reference="R")
+    body = post_file(finance_api, camt053([entry])).json()
+    # The control case shows the others would have matched but for their one difference.
+    assert body["matched"] == (1 if case == "control" else 0)
+    assert BankLine.objects.get().status == ("matched" if case == "control" else "unmatched")
+
+
+def test_match_records_a_receipt_and_a_second_match_is_409(finance_api, organization):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="80.00", currency="EUR")
+    today = organization.today()
+    post_file(finance_api, camt053([camt_entry(amount="100.00", day=today, text="?")]))
+    line = BankLine.objects.get()
+    response = match(
+        finance_api, line, invoice.customer, {"invoice": invoice.pk, "amount": "80.00"}
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["amount"], body["allocated"], body["unallocated"]) == ("100.00", "80.00", "20.00")
+    assert body["allocations"][0]["invoice"] == invoice.pk
+    line.refresh_from_db()
+    assert (line.status, line.receipt_id) == ("matched", body["id"])
+    again = match(finance_api, line, invoice.customer)
+    assert again.status_code == 409
+    assert error_code(again) == "already_matched"
+    assert finance_api.post(f"{LINES}{line.pk}/ignore/").status_code == 409
+    line.refresh_from_db()
+    assert (line.status, line.receipt_id) == ("matched", body["id"])
+
+
+def test_match_refusals_change_nothing(finance_api, organization, api, user_in, other_organization):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="80.00", currency="EUR")
+    stranger = InvoiceFactory(
+        organization=other_organization, sent=True, total="80.00", currency="EUR"
+    )
+    today = organization.today()
+    post_file(
+        finance_api,
+        camt053(
+            [
+                camt_entry(amount="50.00", day=today, text="in", reference="IN"),
+                camt_entry(amount="50.00", day=today, text="out", reference="OUT", debit=True),
+            ]
+        ),
+    )
+    incoming, outgoing = BankLine.objects.order_by("position")
+    customer = invoice.customer
+    cases = [
+        (outgoing, customer, [], 400, "outgoing_line"),
+        (
+            incoming,
+            customer,
+            [{"invoice": invoice.pk, "amount": "60.00"}],
+            400,
+            "allocation_exceeds_receipt",
+        ),
+        (
+            incoming,
+            customer,
+            [{"invoice": stranger.pk, "amount": "10.00"}],
+            400,
+            "invalid_allocation",
+        ),
+        (incoming, stranger.customer, [], 400, "does_not_exist"),
+        (incoming, customer, [{"invoice": invoice.pk, "amount": "1.001"}], 400, "too_precise"),
+    ]
+    for line, who, allocations, status_code, code in cases:
+        response = match(finance_api, line, who, *allocations)
+        assert response.status_code == status_code, (code, response.content)
+        assert error_code(response) == code
+    assert not BankLine.objects.filter(status="matched").exists()
+    invoice.refresh_from_db()
+    assert invoice.amount_paid == 0
+    assert not Receipt.objects.exists()
+
+
+def test_an_ignored_line_can_still_be_matched(finance_api, organization):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="80.00", currency="EUR")
+    post_file(finance_api, camt053([camt_entry(amount="80.00", day=organization.today())]))
+    line = BankLine.objects.get()
+    line.ignore(actor=User.objects.system_actor())
+    response = match(
+        finance_api, line, invoice.customer, {"invoice": invoice.pk, "amount": "80.00"}
+    )
+    assert response.status_code == 201
+    line.refresh_from_db()
+    assert line.status == "matched"
+
+
+def test_viewers_cannot_match_and_other_organizations_lines_are_404(
+    viewer_api, finance_api, organization, api, user_in, other_organization
+):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="80.00", currency="EUR")
+    post_file(finance_api, camt053([camt_entry(amount="80.00", day=organization.today())]))
+    line = BankLine.objects.get()
+    allocation = {"invoice": invoice.pk, "amount": "80.00"}
+    assert match(viewer_api, line, invoice.customer, allocation).status_code == 403
+    stranger = api(user_in(Role.FINANCE, other_organization))
+    assert match(stranger, line, invoice.customer, allocation).status_code == 404
     line.refresh_from_db()
     assert line.status == "unmatched"
