@@ -90,9 +90,15 @@ def test_lines_answer_the_contract_shape_and_filter(finance_api, organization):
         "reference",
         "counterparty",
         "status",
+        "receipt",
         "suggestions",
     }
-    assert (line["amount"], line["currency"], line["status"]) == ("1190.00", "EUR", "unmatched")
+    assert (line["amount"], line["currency"], line["status"], line["receipt"]) == (
+        "1190.00",
+        "EUR",
+        "unmatched",
+        None,
+    )
     assert line["counterparty"] == "Jürgen Weiß Büroservice"
     amounts = {row["amount"] for row in body["results"]}
     assert {"-349.25", "-80.00", "4200.50"} <= amounts
