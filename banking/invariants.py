@@ -4,12 +4,14 @@ of specs 5, 6 and 14 (`credits.invariants.CreditLedgerCheck`); `verify_ledger` r
 - a statement's `added` is the number of lines it added, and `matched` at most that;
 - a line's key is unique per organization and account (the database says so too);
 - a line's amount has its currency's digits;
-- a line is `matched` exactly when it has a receipt (see `check_bank_receipts`).
+- a line is `matched` exactly when it has a receipt, and that receipt is the line's money:
+  same organization, currency and amount, by bank transfer, received on its booking date,
+  and only incoming lines have one.
 """
 
 from django.db.models import Count
 
-from banking.models import BankLine, BankStatement
+from banking.models import BankLine, BankLineStatus, BankStatement
 from core.money import has_excess_digits, is_currency
 from credits.invariants import CreditLedgerCheck
 
@@ -50,7 +52,8 @@ class BankLedgerCheck(CreditLedgerCheck):
 
     def check_bank_lines(self):
         lines = BankLine.objects.filter(organization__in=list(self.organizations))
-        for line in lines.order_by("pk").iterator():
+        lines = lines.select_related("receipt")
+        for line in lines.order_by("pk").iterator(chunk_size=2000):
             self.bank_line_count += 1
             subject = f"bank line {line.pk}"
             if not is_currency(line.currency) or has_excess_digits(line.amount, line.currency):
@@ -60,3 +63,31 @@ class BankLedgerCheck(CreditLedgerCheck):
                     "bank_line_amount_in_its_currency",
                     f"{line.amount} {line.currency}",
                 )
+            self.check_bank_receipt(line, subject)
+
+    def check_bank_receipt(self, line, subject):
+        receipt = line.receipt
+        if (line.status == BankLineStatus.MATCHED) != (receipt is not None):
+            self._report(
+                line.organization_id,
+                subject,
+                "bank_line_matched_has_receipt",
+                f"status {line.status}, receipt {line.receipt_id}",
+            )
+        if receipt is None:
+            return
+        found = (
+            receipt.organization_id,
+            receipt.currency,
+            receipt.amount,
+            receipt.method,
+            receipt.received_on,
+        )
+        wanted = (line.organization_id, line.currency, line.amount, "bank_transfer", line.date)
+        if found != wanted:
+            self._report(
+                line.organization_id,
+                subject,
+                "bank_line_receipt_is_its_money",
+                f"receipt {receipt.pk}: {found!r}, line: {wanted!r}",
+            )
