@@ -5,6 +5,7 @@ imports are listed read-only. Every change goes through the model methods, as th
 
 from contextvars import ContextVar
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
@@ -13,7 +14,9 @@ from backoffice.lists import money_column
 from banking.matching import open_invoices, suggestions_for
 from banking.models import BankLine, BankLineStatus, BankStatement
 from core.money import format_plain
-from fintrack.admin import OrganizationScopedAdmin, ViewOnlyMixin
+from fintrack.admin import AmountField, OrganizationScopedAdmin, ViewOnlyMixin
+from invoices.models import Invoice
+from payments.exceptions import InvalidAllocation
 
 # The open invoices of each organization on the page, read once per changelist request.
 _open_invoices = ContextVar("bank_line_open_invoices", default=None)
@@ -46,6 +49,42 @@ class ReconcileStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.chosen())
 
 
+class MatchForm(forms.Form):
+    invoice = forms.IntegerField(
+        min_value=1,
+        help_text="The id of the open invoice the line pays (its suggestions link here).",
+    )
+    amount = AmountField(
+        help_text="Allocated to the invoice; the rest of the line goes to the customer's credit."
+    )
+
+
+def _match_initial(line):
+    suggested = suggestions_of(line)
+    best = suggested[0] if suggested else None
+    allocation = min(line.amount, best.balance_due) if best else line.amount
+    return {
+        "invoice": best.id if best else None,
+        "amount": format_plain(allocation, line.currency),
+    }
+
+
+def _match(model_admin, request, line, data):
+    invoice = (
+        Invoice.objects.filter(organization_id=line.organization_id, pk=data["invoice"])
+        .select_related("customer")
+        .first()
+    )
+    if invoice is None:
+        raise InvalidAllocation("No invoice of this organization has that id.")
+    receipt = line.match(
+        customer=invoice.customer,
+        allocations=[{"invoice": invoice.pk, "amount": data["amount"]}],
+        actor=request.user,
+    )
+    return f"Matched: receipt {receipt.pk} for invoice {invoice.number}."
+
+
 def _ignore(model_admin, request, line, data):
     line.ignore(actor=request.user)
     return "Bank line set aside (ignored)."
@@ -72,7 +111,7 @@ class BankLineAdmin(CommandButtonsMixin, ViewOnlyMixin, OrganizationScopedAdmin)
         "account",
     )
     list_filter = (ReconcileStatusFilter, "currency", "date")
-    list_select_related = ("organization",)
+    list_select_related = ("organization", "receipt")
     search_fields = ("reference", "counterparty", "entry_reference", "account")
     date_hierarchy = "date"
     fields = (
@@ -87,12 +126,25 @@ class BankLineAdmin(CommandButtonsMixin, ViewOnlyMixin, OrganizationScopedAdmin)
         "counterparty",
         "status",
         "suggestions",
+        "receipt",
         "created_at",
     )
     readonly_fields = fields
     actions = ["ignore"]
+    money_actions = frozenset({"match"})
 
     commands = (
+        ObjectCommand(
+            "match",
+            "Match",
+            _match,
+            allowed=lambda line: line.status != BankLineStatus.MATCHED and line.amount > 0,
+            form=MatchForm,
+            initial=_match_initial,
+            money=True,
+            help="Records the line as a receipt from the invoice's customer, on its booking "
+            "date, by bank transfer.",
+        ),
         ObjectCommand(
             "ignore",
             "Ignore",

@@ -69,3 +69,42 @@ def test_another_organizations_lines_are_not_there(client, finance):
     assert client.post(command_url(line, "ignore"), {}).status_code == 404
     line.refresh_from_db()
     assert line.status == "unmatched"
+
+
+def test_a_suggestions_link_opens_the_match_page_and_confirming_records_the_receipt(
+    client, organization, finance
+):
+    invoice = InvoiceFactory(organization=organization, sent=True, total="75.00")
+    other = InvoiceFactory(organization=organization, sent=True, total="90.00")
+    (line,) = import_lines(organization, {"amount": "75.00", "currency": "USD"})
+    client.force_login(finance)
+    page = client.get(command_url(line, "match"), {"invoice": other.pk}).content.decode()
+    assert f'value="{other.pk}"' in page
+    # Without a choice, the best suggestion is chosen: the invoice of exactly the amount.
+    page = client.get(command_url(line, "match")).content.decode()
+    assert f'value="{invoice.pk}"' in page
+    client.post(command_url(line, "match"), {"invoice": invoice.pk, "amount": "75.00"})
+    line.refresh_from_db()
+    assert line.status == "matched"
+    assert line.receipt.created_by == finance
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert 'data-command="match"' not in client.get(change_url(line)).content.decode()
+
+
+def test_match_page_refusals_change_nothing(client, organization, finance):
+    _, rival_invoice = rival_world()
+    invoice = InvoiceFactory(organization=organization, sent=True, total="75.00")
+    (line,) = import_lines(organization, {"amount": "75.00", "currency": "USD"})
+    client.force_login(finance)
+    for chosen in (
+        {"invoice": rival_invoice.pk, "amount": "75.00"},
+        {"invoice": invoice.pk, "amount": "80.00"},
+    ):
+        response = client.post(command_url(line, "match"), chosen)
+        assert response.status_code == 200
+        assert "errorlist" in response.content.decode()
+    line.refresh_from_db()
+    assert line.status == "unmatched"
+    invoice.refresh_from_db()
+    assert invoice.amount_paid == 0
