@@ -403,7 +403,11 @@ SPECTACULAR_SETTINGS = {
         )
     }
     # Customer payments, bill payments and expenses offer the same methods: one enum.
-    | {"PaymentMethodEnum": "payments.models.PaymentMethod"},
+    | {"PaymentMethodEnum": "payments.models.PaymentMethod"}
+    | {
+        "CreditEntryKindEnum": "payments.credit.CreditKind",
+        "PaymentKindEnum": "payments.models.PaymentKind",
+    },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 

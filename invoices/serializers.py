@@ -71,6 +71,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(serializers.IntegerField())
 class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):
     """A customer id, looked up only among the request organization's customers.
 

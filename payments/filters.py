@@ -1,7 +1,8 @@
 import django_filters
 
-from api.filters import DateFilter, IdFilter, MultipleChoiceCSVFilter
+from api.filters import CurrencyFilter, DateFilter, IdFilter, MultipleChoiceCSVFilter
 from payments.models import Payment, PaymentKind, PaymentMethod
+from payments.receipts import Receipt
 
 
 class PaymentFilterSet(django_filters.FilterSet):
@@ -16,3 +17,15 @@ class PaymentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Payment
         fields = ["invoice", "customer", "kind", "method", "received_from", "received_to"]
+
+
+class ReceiptFilterSet(django_filters.FilterSet):
+    customer = IdFilter(field_name="customer_id")
+    currency = CurrencyFilter()
+    method = MultipleChoiceCSVFilter(choices=PaymentMethod.choices)
+    received_from = DateFilter(field_name="received_on", lookup_expr="gte")
+    received_to = DateFilter(field_name="received_on", lookup_expr="lte")
+
+    class Meta:
+        model = Receipt
+        fields = ["customer", "currency", "method", "received_from", "received_to"]

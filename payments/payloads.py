@@ -44,17 +44,22 @@ def receipt_payload(receipt, allocation_rows):
         "method": receipt.method,
         "reference": receipt.reference,
         "received_on": receipt.received_on.isoformat(),
-        "allocations": [
-            {
-                "invoice": row.invoice_id,
-                "payment": row.pk,
-                "amount": format_plain(row.amount, row.invoice.minor_unit),
-            }
-            for row in allocation_rows
-        ],
-        "reversed_at": None,
+        "allocations": allocations_payload(allocation_rows),
+        "reversed_at": datetime_text(receipt.reversed_at, timezone.get_current_timezone()),
         "reversal_reason": receipt.reversal_reason,
         "notes": receipt.notes,
         "created_by": receipt.created_by_id,
         "created_at": datetime_text(receipt.created_at, timezone.get_current_timezone()),
     }
+
+
+def allocations_payload(rows):
+    """A receipt's allocations: its payment rows, each with its invoice's digits."""
+    return [
+        {
+            "invoice": row.invoice_id,
+            "payment": row.pk,
+            "amount": format_plain(row.amount, row.invoice.minor_unit),
+        }
+        for row in rows
+    ]
