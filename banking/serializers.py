@@ -6,8 +6,8 @@ from rest_framework import serializers
 from api.fields import MoneyField
 from banking.matching import open_invoices, suggestions_for
 from banking.models import BankLine, BankStatement
-from core.money import ZERO
 from invoices.serializers import OrganizationCustomerField
+from payments.credit_serializers import AllocationInputSerializer
 from payments.receipts import MAX_ALLOCATIONS
 
 
@@ -87,17 +87,11 @@ class BankLineSerializer(serializers.ModelSerializer):
         return SuggestionSerializer(suggestions_for(line, invoices), many=True).data
 
 
-class BankLineAllocationInputSerializer(serializers.Serializer):
-    invoice = serializers.IntegerField(min_value=1)
-    # Digits are checked against each invoice by the receipt's rules (`too_precise`).
-    amount = MoneyField(min_value=ZERO, strict=False)
-
-
 class BankLineMatchInputSerializer(serializers.Serializer):
     """The receipt a line becomes: from `customer`, of the line's amount and currency, on
     its booking date; `allocations` over the customer's invoices, the rest to its credit."""
 
     customer = OrganizationCustomerField()
-    allocations = BankLineAllocationInputSerializer(
+    allocations = AllocationInputSerializer(
         many=True, required=False, default=list, max_length=MAX_ALLOCATIONS
     )

@@ -2,7 +2,6 @@
 `BankStatement.import_file`, `BankStatement.match_automatically`, `BankLine.match` and
 `BankLine.ignore`; these validate shape, call, render."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, parsers, status, viewsets
 from rest_framework.decorators import action
@@ -18,7 +17,7 @@ from banking.serializers import (
     BankStatementSerializer,
     OpenInvoices,
 )
-from payments.payloads import receipt_payload
+from payments.credit_serializers import ReceiptSerializer
 
 MAX_STATEMENT_BYTES = 10 * 1024 * 1024
 
@@ -92,7 +91,7 @@ class BankLineViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
         summary="Match a bank line: record it as a receipt",
         request=BankLineMatchInputSerializer,
         responses={
-            201: OpenApiTypes.OBJECT,
+            201: ReceiptSerializer,
             400: OpenApiResponse(
                 description="`outgoing_line`, or a receipt's refusal (`invalid_allocation`, "
                 "`allocation_exceeds_receipt`, `overpayment`, `received_before_issue`...)"
@@ -109,9 +108,7 @@ class BankLineViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
         )
         data.is_valid(raise_exception=True)
         receipt = line.match(actor=request.user, **data.validated_data)
-        return Response(
-            receipt_payload(receipt, receipt.allocation_rows), status=status.HTTP_201_CREATED
-        )
+        return Response(ReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Set a bank line aside",
