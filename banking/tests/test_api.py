@@ -8,7 +8,9 @@ import pytest
 import time_machine
 
 from accounts.models import Role, User
+from accounts.tests.factories import MembershipFactory, UserFactory
 from banking.models import BankLine, BankStatement
+from banking.tests.factories import import_lines
 from banking.tests.files import camt053, camt_entry, sample, upload
 from banking.views import MAX_STATEMENT_BYTES
 from fintrack.tests.helpers import error_code
@@ -420,3 +422,20 @@ def test_viewers_cannot_match_and_other_organizations_lines_are_404(
     assert match(stranger, line, invoice.customer, allocation).status_code == 404
     line.refresh_from_db()
     assert line.status == "unmatched"
+
+
+@pytest.mark.django_db
+def test_an_unverified_user_may_neither_import_nor_match_when_verification_is_required(
+    api, organization, settings
+):
+    settings.EMAIL_VERIFICATION = "required"
+    user = UserFactory(email_verified=False)
+    MembershipFactory(user=user, organization=organization, role=Role.FINANCE)
+    client = api(user)
+    response = post_file(client, sample("csv_export.csv"))
+    assert response.status_code == 403
+    assert error_code(response) == "email_not_verified"
+    (line,) = import_lines(organization, {"amount": "5.00"})
+    response = client.post(f"{LINES}{line.pk}/match/", {"customer": 1}, format="json")
+    assert error_code(response) == "email_not_verified"
+    assert BankStatement.objects.count() == 1
