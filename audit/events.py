@@ -29,7 +29,10 @@ from credits.models import CreditNote, CreditNoteLine, WriteOff
 from customers.models import Customer
 from expenses.models import Expense, ExpenseCategory
 from invoices.models import Invoice, InvoiceLine
+from payments.credit import CreditEntry
 from payments.models import Payment
+from payments.receipts import Receipt
+from recurring.models import RecurringInvoice, RecurringInvoiceLine
 from vendors.models import Vendor
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
@@ -68,6 +71,8 @@ SOURCES = {
         Source("writeoff", WriteOff),
         Source("bankstatement", BankStatement),
         Source("bankline", BankLine),
+        Source("receipt", Receipt),
+        Source("creditentry", CreditEntry),
         Source("customer", Customer),
         Source("vendor", Vendor),
         Source("bill", Bill),
@@ -75,6 +80,8 @@ SOURCES = {
         Source("billpayment", BillPayment),
         Source("expense", Expense),
         Source("expensecategory", ExpenseCategory),
+        Source("recurringinvoice", RecurringInvoice),
+        Source("recurringinvoiceline", RecurringInvoiceLine),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),
     )

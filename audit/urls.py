@@ -8,6 +8,8 @@ from audit.views import (
     CustomerHistoryView,
     InvoiceHistoryView,
     PaymentHistoryView,
+    ReceiptHistoryView,
+    RecurringInvoiceHistoryView,
     VendorHistoryView,
 )
 
@@ -27,6 +29,12 @@ urlpatterns = [
         "credit-notes/<int:pk>/history/",
         CreditNoteHistoryView.as_view(),
         name="credit-note-history",
+    ),
+    path("receipts/<int:pk>/history/", ReceiptHistoryView.as_view(), name="receipt-history"),
+    path(
+        "recurring-invoices/<int:pk>/history/",
+        RecurringInvoiceHistoryView.as_view(),
+        name="recurring-invoice-history",
     ),
     path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
 ]

@@ -30,6 +30,10 @@ A bank line (spec 15) is locked before everything its match takes (the receipt's
 then the customer's credit balance); a bank statement's row only to count its automatic
 matches, with no other lock held.
 
+A recurring invoice template (recurring) is locked before everything above that its run
+takes (the customer, the new invoice, the sequence); no command locks a template after
+any of them. Its period rows are only inserted, under the template's lock.
+
 Payment, bill-payment, reminder, credit-note and write-off rows are only inserted, never
 locked: their invoice's (or bill's) lock guards them (a credit entry: its balance row's). A
 command that locks several rows of one table locks them in ascending id order (`lock(...)`

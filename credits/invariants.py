@@ -13,6 +13,7 @@ from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core.money import ZERO, format_plain
+from credits.credit_invariants import CustomerCreditChecks
 from credits.models import (
     CreditNote,
     CreditNoteLine,
@@ -40,9 +41,10 @@ def _exact(value):
     return Decimal(value).quantize(STORED_SCALE)
 
 
-class CreditLedgerCheck(LedgerCheck):
-    """`LedgerCheck` plus credit notes (totals, lines, settlement, per-rate caps, numbering)
-    and the invoice's `credited_total` and `written_off_on` against their rows."""
+class CreditLedgerCheck(CustomerCreditChecks, LedgerCheck):
+    """`LedgerCheck` plus credit notes (totals, lines, settlement, per-rate caps, numbering),
+    the invoice's `credited_total` and `written_off_on` against their rows, and customer
+    credit and receipts (`CustomerCreditChecks`)."""
 
     def __init__(self, organizations):
         super().__init__(organizations)
@@ -57,6 +59,7 @@ class CreditLedgerCheck(LedgerCheck):
         self.check_credited_totals()
         self.check_write_offs()
         self.check_credit_note_numbering()
+        self.check_customer_credit()
         return self.violations
 
     @staticmethod

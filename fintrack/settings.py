@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "demo",
     "emails",
     "webhooks",
+    "recurring",
     "backoffice",
 ]
 
@@ -291,6 +292,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly: each organization's "today" turns at its own midnight.
     "overdue-events": {"task": "fintrack.tasks.emit_overdue_events", "schedule": 3600},
     "reminders": {"task": "fintrack.tasks.send_reminders", "schedule": 6 * 3600},
+    # Hourly, like the overdue job: a period is due at its organization's midnight.
+    "recurring-invoices": {"task": "fintrack.tasks.run_recurring", "schedule": 3600},
     "purge-idempotency-keys": {
         "task": "fintrack.tasks.purge_idempotency_keys",
         "schedule": 3600,
@@ -407,7 +410,8 @@ SPECTACULAR_SETTINGS = {
     | {
         "CreditEntryKindEnum": "payments.credit.CreditKind",
         "PaymentKindEnum": "payments.models.PaymentKind",
-    },
+    }
+    | {"RecurringIntervalEnum": "recurring.models.RecurringInterval"},
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 

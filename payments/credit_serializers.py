@@ -119,7 +119,7 @@ class ReceiptSerializer(serializers.ModelSerializer):
     def get_allocations(self, receipt):
         rows = getattr(receipt, "allocation_rows", None)
         if rows is None:
-            # Its payment rows (reversals are not the receipt's), in the order recorded.
+            # Its payment rows (reversals are not the receipt's), in the order written.
             rows = sorted(receipt.payments.all(), key=lambda row: row.pk)
         return allocations_payload(rows)
 

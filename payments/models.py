@@ -357,7 +357,10 @@ class Payment(models.Model):
         if type(self).objects.filter(reverses=self).exists():
             raise AlreadyReversed()
         invoice.ensure_can("reverse")
-        if invoice.amount_paid - self.amount < 0:
+        # A payment's reversal takes back cash: bounded by the cash paid (credit applied is
+        # no cash to take back); a `credit` row's, by what the invoice was paid.
+        paid = invoice.amount_paid if self.kind == PaymentKind.CREDIT else cash_paid(invoice)
+        if paid - self.amount < 0:
             raise ReversalExceedsPaid()
         reversal = type(self)(
             kind=PaymentKind.REVERSAL,

@@ -32,7 +32,7 @@ def payment_payload(payment, *, minor_unit):
 
 def receipt_payload(receipt, allocation_rows):
     """The receipt as `ReceiptSerializer` renders it; `allocation_rows` are its payment
-    rows in the order they were given."""
+    rows in the order they were written."""
     money = plain_formatter(receipt.minor_unit)
     return {
         "id": receipt.pk,

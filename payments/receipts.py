@@ -10,6 +10,7 @@ from collections import Counter
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -17,7 +18,7 @@ from accounts.models import Organization
 from core.errors import DomainError
 from core.events import log_event
 from core.locking import lock
-from core.money import MONEY_SHAPE, ZERO, document_minor_unit, format_plain
+from core.money import MONEY_PLACES, MONEY_SHAPE, ZERO, document_minor_unit, format_plain
 from core.outbox import emit
 from core.transactions import atomic_step
 from customers.models import Customer
@@ -72,8 +73,10 @@ class Receipt(models.Model):
                 condition=Q(amount__gt=0, allocated__gte=0, unallocated__gte=0),
                 name="receipt_amounts_non_negative",
             ),
+            # Rounded to the stored scale: SQLite adds decimals in binary floating point
+            # (0.20 + 0.01 != 0.21 there); PostgreSQL's numeric sum is exact either way.
             models.CheckConstraint(
-                condition=Q(amount=F("allocated") + F("unallocated")),
+                condition=Q(amount=Round(F("allocated") + F("unallocated"), MONEY_PLACES)),
                 name="receipt_amount_is_allocated_plus_unallocated",
             ),
         ]
@@ -160,7 +163,9 @@ class Receipt(models.Model):
                     method=method,
                     reference=reference or "",
                 )
-            receipt.allocation_rows = [rows[index] for index in range(len(wanted))]
+            # In the order they were written (ascending invoice id), as `GET receipts/{id}/`
+            # lists them.
+            receipt.allocation_rows = sorted(rows.values(), key=lambda row: row.pk)
             emit(
                 "receipt.created",
                 organization_id=receipt.organization_id,

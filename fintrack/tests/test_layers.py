@@ -28,7 +28,10 @@ LEVELS = {
     "invoices": 3,
     "bills": 3,
     "expenses": 3,
+    # Payments own customer credit and receipts (spec 14): a `credit` row's reversal, the
+    # pay/ excess and `part_of_receipt` are rules of payment rows.
     "payments": 4,
+    # Credit notes put their rest on customer credit through `payments.credit`.
     "credits": 5,
     # Bank statements and their lines (spec 15): a matched line is a receipt of credits.
     "banking": 6,
@@ -36,6 +39,8 @@ LEVELS = {
     # e-mail the admins of an endpoint it disables).
     "emails": 6,
     "webhooks": 7,
+    # Recurring invoices create invoices through the invoice's commands, e-mail included.
+    "recurring": 7,
 }
 # Layers above every domain app: no models module of the chain may import them.
 ABOVE = {"api", "audit", "reports", "fintrack", "demo", "backoffice"}

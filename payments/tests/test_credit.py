@@ -26,6 +26,7 @@ from payments.exceptions import (
     Overpayment,
     PaymentImmutable,
     RefundExceedsPaid,
+    ReversalExceedsPaid,
     TooPrecise,
 )
 from payments.models import Payment, PaymentKind, cash_paid
@@ -234,3 +235,13 @@ def test_a_payment_within_the_balance_credits_nothing(invoice, actor):
     payment = Payment.pay(invoice, amount="100.00", method="cash", excess="credit", actor=actor)
     assert payment.credited_to_balance == 0
     assert not CreditEntry.objects.exists()
+
+
+def test_a_payments_reversal_is_bounded_by_cash_paid(invoice, customer, actor):
+    payment = Payment.pay(invoice, amount="50.00", method="cash", actor=actor)
+    credit(customer, "50.00", actor)
+    Payment.apply_credit(invoice, amount="50.00", actor=actor)
+    Payment.refund(invoice, amount="50.00", actor=actor)
+    # amount_paid is 50.00, all of it credit: no cash is left to take back.
+    with pytest.raises(ReversalExceedsPaid):
+        payment.reverse(actor=actor)

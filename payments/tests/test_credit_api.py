@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.models import OutboxEvent
 from customers.tests.factories import CustomerFactory
 from fintrack.tests.helpers import error_attrs, error_code, snapshot
 from invoices.tests.factories import InvoiceFactory
@@ -221,6 +222,8 @@ def test_a_receipt_over_two_invoices_with_the_rest_to_credit(finance_api, invoic
     assert credit_balances(customer) == {"USD": Decimal("30.00")}
     shown = finance_api.get(f"{RECEIPTS}{body['id']}/").json()
     assert shown == body
+    event = OutboxEvent.objects.get(type="receipt.created")
+    assert event.payload == body
     listed = finance_api.get(RECEIPTS, {"customer": customer.pk}).json()["results"]
     assert [r["id"] for r in listed] == [body["id"]]
 
@@ -311,3 +314,17 @@ def test_credit_already_used_is_409(finance_api, invoices, customer, finance_use
     response = finance_api.post(f"{RECEIPTS}{created['id']}/reverse/", {}, format="json")
     assert (response.status_code, error_code(response)) == (409, "credit_already_used")
     assert Receipt.objects.get().reversed_at is None
+
+
+def test_receipts_and_credit_entries_are_in_the_audit_trail(
+    admin_api, admin_user, customer, invoices
+):
+    created = admin_api.post(
+        RECEIPTS, receipt_body(customer, "120.00", [(invoices[0], "100.00")]), format="json"
+    ).json()
+    history = admin_api.get(f"{RECEIPTS}{created['id']}/history/").json()
+    assert [(e["model"], e["action"], e["user"]["id"]) for e in history] == [
+        ("receipt", "created", admin_user.pk)
+    ]
+    log = admin_api.get("/api/v1/audit/events/", {"model": "creditentry"}).json()["results"]
+    assert [(e["action"], e["changes"]["kind"][1]) for e in log] == [("created", "receipt")]

@@ -73,8 +73,8 @@ def test_a_receipt_pays_its_invoices_and_credits_the_rest(customer, invoices, ac
         Decimal("150.00"),
         Decimal("30.00"),
     )
-    # In the order given, each a payment row of the receipt.
-    assert [row.invoice_id for row in receipt.allocation_rows] == [second.pk, first.pk]
+    # In the order written (ascending invoice id), each a payment row of the receipt.
+    assert [row.invoice_id for row in receipt.allocation_rows] == [first.pk, second.pk]
     for invoice in invoices:
         invoice.refresh_from_db()
         assert invoice.status == InvoiceStatus.PAID
