@@ -23,6 +23,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Membership, Organization
+from banking.models import BankLine, BankStatement
 from bills.models import Bill, BillLine, BillPayment
 from credits.models import CreditNote, CreditNoteLine, WriteOff
 from customers.models import Customer
@@ -68,6 +69,8 @@ SOURCES = {
         Source("creditnote", CreditNote),
         Source("creditnoteline", CreditNoteLine),
         Source("writeoff", WriteOff),
+        Source("bankstatement", BankStatement),
+        Source("bankline", BankLine),
         Source("receipt", Receipt),
         Source("creditentry", CreditEntry),
         Source("customer", Customer),

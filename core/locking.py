@@ -26,6 +26,10 @@ then the customer's credit balance row.
 A bill (bills) and its vendor are locked in the same way, the bill first; no command locks
 a bill and an invoice together.
 
+A bank line (spec 15) is locked before everything its match takes (the receipt's invoices,
+then the customer's credit balance); a bank statement's row only to count its automatic
+matches, with no other lock held.
+
 A recurring invoice template (recurring) is locked before everything above that its run
 takes (the customer, the new invoice, the sequence); no command locks a template after
 any of them. Its period rows are only inserted, under the template's lock.

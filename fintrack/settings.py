@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "invoices",
     "payments",
     "credits",
+    "banking",
     "audit",
     "rates",
     "reports",

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
     path("", include("credits.urls")),
+    path("", include("banking.urls")),
     path("", include("audit.urls")),
     path("", include("rates.urls")),
     path("", include("reports.urls")),

@@ -35,6 +35,8 @@ LEVELS = {
     "credits": 5,
     # E-invoices (spec 18): Factur-X and UBL of invoices and credit notes; no models yet.
     "einvoices": 6,
+    # Bank statements and their lines (spec 15): a matched line is a receipt of credits.
+    "banking": 6,
     # The outbox's consumers: the e-mail log (it names invoices), then webhooks (which
     # e-mail the admins of an endpoint it disables).
     "emails": 6,

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from credits.invariants import CreditLedgerCheck
+from banking.invariants import BankLedgerCheck
 from stripe_gateway.invariants import stripe_violations
 
 
@@ -34,7 +34,8 @@ class Command(BaseCommand):
             missing = set(organization) - set(organizations.values_list("pk", flat=True))
             if missing:
                 raise CommandError(f"Unknown organization id(s): {sorted(missing)}")
-        check = CreditLedgerCheck(organizations)
+        # The check of every app that keeps money rows, bank lines (spec 15) the topmost.
+        check = BankLedgerCheck(organizations)
         violations = check.run()
         # What Stripe brought in (spec 15): its records against their rows and credit.
         for item in stripe_violations(list(check.organizations)):
@@ -46,7 +47,8 @@ class Command(BaseCommand):
             f"{check.payment_count} payment row(s), {check.credit_note_count} credit note(s), "
             f"{check.write_off_count} write-off(s), {check.bill_count} bill(s), "
             f"{check.bill_payment_count} bill payment row(s), {check.credit_entry_count} credit "
-            f"entry(ies), {check.receipt_count} receipt(s)"
+            f"entry(ies), {check.receipt_count} receipt(s), "
+            f"{check.bank_statement_count} bank statement(s), {check.bank_line_count} bank line(s)"
         )
         if violations:
             raise CommandError(f"Ledger check failed: {len(violations)} violation(s) in {checked}.")
