@@ -8,7 +8,8 @@ PORT ?= 8000
 # Production sets its own env.
 RUN_ENV := SECRET_KEY=$${SECRET_KEY:-development-only-secret-key-not-for-production-use-1234567890} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,0.0.0.0,[::1]} \
-	ADMIN_REQUIRE_OTP=$${ADMIN_REQUIRE_OTP:-0}
+	ADMIN_REQUIRE_OTP=$${ADMIN_REQUIRE_OTP:-0} \
+	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-XBBS0ro_5fkdJVHWJ87v84mkzOdR9AvPFB4QpFq-eiU=}
 
 .PHONY: run serve worker beat test install migrate lint format check clean bench bench-big
 

@@ -24,6 +24,7 @@ from accounts.exceptions import (
     LastAdmin,
     WrongPassword,
 )
+from core import crypto
 from core.errors import ConcurrentModification, DomainError
 from core.events import log_event
 from core.locking import lock
@@ -32,6 +33,11 @@ from core.tax_ids import as_validation_error, clean_party_numbers
 from core.validators import validate_country
 
 DEFAULT_REMINDER_DAYS = [-3, 0, 7, 14, 30]
+# The write-only Stripe secrets of `PATCH organization/` and the columns holding them.
+STRIPE_SECRET_FIELDS = {
+    "stripe_secret_key": "stripe_secret_key_encrypted",
+    "stripe_webhook_secret": "stripe_webhook_secret_encrypted",
+}
 SYSTEM_ACTOR_EMAIL = "system@fintrack.invalid"
 
 
@@ -293,10 +299,14 @@ class Organization(models.Model):
     iban = models.CharField(max_length=34, blank=True)
     bic = models.CharField(max_length=11, blank=True)
     payment_instructions = models.TextField(blank=True, max_length=1000)
+    # The organization's own Stripe account (spec 15): Fernet tokens (core/crypto.py), never
+    # the plaintext. Write-only in the API, and kept out of the history table.
+    stripe_secret_key_encrypted = models.TextField(blank=True, editable=False)
+    stripe_webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=list(STRIPE_SECRET_FIELDS.values()))
 
     class Meta:
         ordering = ["name", "id"]
@@ -318,6 +328,24 @@ class Organization(models.Model):
     def today(self):
         """The calendar date in the organization's own time zone."""
         return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
+
+    # --- Stripe credentials (spec 15) -----------------------------------------------------
+
+    def set_stripe_secrets(self, **secrets) -> list[str]:
+        """Encrypt the given secrets (`stripe_secret_key`, `stripe_webhook_secret`; "" clears
+        one) onto this instance, unsaved; return the fields to save. Without
+        FIELD_ENCRYPTION_KEY nothing is set (400 `encryption_not_configured`)."""
+        changed = []
+        for name, value in secrets.items():
+            field = STRIPE_SECRET_FIELDS[name]
+            setattr(self, field, crypto.encrypt(value) if value else "")
+            changed.append(field)
+        return changed
+
+    def stripe_secret(self, name) -> str:
+        """The plaintext of one Stripe secret, "" when none is stored."""
+        token = getattr(self, STRIPE_SECRET_FIELDS[name])
+        return crypto.decrypt(token) if token else ""
 
     @classmethod
     def register(cls, *, admin, actor=None, **fields):

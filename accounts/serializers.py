@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import (
     REMINDER_DAY_LIMIT,
+    STRIPE_SECRET_FIELDS,
     Membership,
     Organization,
     Role,
@@ -112,6 +113,24 @@ class OrganizationSerializer(serializers.ModelSerializer):
         help_text="Days relative to the due date on which reminders are sent.",
     )
 
+    # Write-only (spec 15): stored encrypted, never shown; "" disconnects.
+    stripe_secret_key = serializers.RegexField(
+        r"^(sk|rk)_(test|live)_[A-Za-z0-9]+$",
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="The Stripe account's secret (or restricted) API key; write-only.",
+    )
+    stripe_webhook_secret = serializers.RegexField(
+        r"^whsec_[A-Za-z0-9+/=]+$",
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="The signing secret of the Stripe webhook endpoint; write-only.",
+    )
+
     class Meta:
         model = Organization
         fields = [
@@ -135,6 +154,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "iban",
             "bic",
             "payment_instructions",
+            "stripe_secret_key",
+            "stripe_webhook_secret",
         ]
 
     def validate_reminder_days(self, value):
@@ -146,11 +167,19 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return {**attrs, **clean_party_numbers(self.instance, attrs)}
 
     def update(self, instance, validated_data):
+        secrets = {
+            name: validated_data.pop(name)
+            for name in STRIPE_SECRET_FIELDS
+            if name in validated_data
+        }
+        # Encrypted first: without FIELD_ENCRYPTION_KEY the request is refused before
+        # anything is set.
+        secret_fields = instance.set_stripe_secrets(**secrets)
         for name, value in validated_data.items():
             setattr(instance, name, value)
         # Only the fields this request changed are written, so two admins editing different
         # settings at the same time do not overwrite each other.
-        instance.save(update_fields=[*validated_data, "updated_at"])
+        instance.save(update_fields=[*validated_data, *secret_fields, "updated_at"])
         return instance
 
 

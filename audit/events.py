@@ -23,12 +23,15 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Membership, Organization
+from banking.models import BankLine, BankStatement
 from bills.models import Bill, BillLine, BillPayment
 from credits.models import CreditNote, CreditNoteLine, WriteOff
 from customers.models import Customer
 from expenses.models import Expense, ExpenseCategory
 from invoices.models import Invoice, InvoiceLine
+from payments.credit import CreditEntry
 from payments.models import Payment
+from payments.receipts import Receipt
 from recurring.models import RecurringInvoice, RecurringInvoiceLine
 from vendors.models import Vendor
 
@@ -66,6 +69,10 @@ SOURCES = {
         Source("creditnote", CreditNote),
         Source("creditnoteline", CreditNoteLine),
         Source("writeoff", WriteOff),
+        Source("bankstatement", BankStatement),
+        Source("bankline", BankLine),
+        Source("receipt", Receipt),
+        Source("creditentry", CreditEntry),
         Source("customer", Customer),
         Source("vendor", Vendor),
         Source("bill", Bill),

@@ -8,6 +8,7 @@ from audit.views import (
     CustomerHistoryView,
     InvoiceHistoryView,
     PaymentHistoryView,
+    ReceiptHistoryView,
     RecurringInvoiceHistoryView,
     VendorHistoryView,
 )
@@ -29,6 +30,7 @@ urlpatterns = [
         CreditNoteHistoryView.as_view(),
         name="credit-note-history",
     ),
+    path("receipts/<int:pk>/history/", ReceiptHistoryView.as_view(), name="receipt-history"),
     path(
         "recurring-invoices/<int:pk>/history/",
         RecurringInvoiceHistoryView.as_view(),

@@ -14,6 +14,7 @@ from credits.models import CreditNote
 from customers.models import Customer
 from invoices.models import Invoice
 from payments.models import Payment
+from payments.receipts import Receipt
 from recurring.models import RecurringInvoice
 from vendors.models import Vendor
 
@@ -106,6 +107,18 @@ class CreditNoteHistoryView(ObjectHistoryView):
     queryset = CreditNote.objects.all()
 
     @_history_schema("credit note", "credit-notes")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class ReceiptHistoryView(ObjectHistoryView):
+    """A receipt's own events (its allocations' are under `payment`, its credit entries'
+    under `creditentry` in the audit log)."""
+
+    source_name = "receipt"
+    queryset = Receipt.objects.all()
+
+    @_history_schema("receipt", "receipts")
     def get(self, request, pk):
         return super().get(request, pk)
 

@@ -161,8 +161,13 @@ class CommandButtonsMixin(DjangoObjectActions):
         if not command.allowed(obj):
             self.message_user(request, f"{command.label}: not possible now.", messages.ERROR)
             return HttpResponseRedirect(change_url)
+        # A link may choose the form's values (`?invoice=12` from a suggestion's link).
+        chosen = {
+            name: request.GET[name] for name in command.form.base_fields if name in request.GET
+        }
         form = command.form(
-            request.POST if request.method == "POST" else None, initial=command.initial(obj)
+            request.POST if request.method == "POST" else None,
+            initial={**command.initial(obj), **chosen},
         )
         if request.method == "POST" and form.is_valid():
             try:

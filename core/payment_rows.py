@@ -4,7 +4,7 @@ invariants").
 
 `PaymentRow` holds what customer payments and bill payments share: the columns, the
 immutability, the amount's check, inserting a row with its unique constraints named when
-they fire, and `reverse` (once, only `payment` rows, under the document's lock). What
+they fire, and `reverse` (once, only `reversible_kinds`, under the document's lock). What
 differs stays with each model: which document it settles (`document_field`), its date
 column (`date_field`), its own kinds and methods, its bounds on `pay`, its refusal codes'
 messages, and what `_record` does after the insert (events, the outbox, the recompute).
@@ -37,17 +37,17 @@ class TooPrecise(DomainError):
     default_message = "The amount has more decimal places than the currency allows."
 
 
-def checked_amount(amount, minor_unit) -> Decimal:
-    """A positive amount in the number grammar with no non-zero digits beyond the document's
-    stored minor unit (never rounded)."""
+def checked_amount(amount, minor_unit, *, attr="amount") -> Decimal:
+    """A positive amount in the number grammar with no non-zero digits beyond `minor_unit`
+    (a document's stored one; never rounded): payments, refunds, credit and receipts."""
     try:
         amount = parse_decimal(amount)
     except NotANumber:
-        raise InvalidAmount(attr="amount") from None
+        raise InvalidAmount(attr=attr) from None
     if amount <= 0:
-        raise InvalidAmount(attr="amount")
+        raise InvalidAmount(attr=attr)
     if has_excess_digits(amount, minor_unit):
-        raise TooPrecise(attr="amount")
+        raise TooPrecise(attr=attr)
     return amount
 
 
@@ -108,12 +108,15 @@ class PaymentRow(models.Model):
 
     # --- commands -----------------------------------------------------------------------
 
+    # The kinds `reverse` takes; a row model may add its own (customer credit applied).
+    reversible_kinds = frozenset({PAYMENT})
+
     def reverse(self, *, actor, reason=""):
         """Cancel this payment with a reversal row of the opposite amount, dated today.
 
-        Only `payment` rows, each at most once (the unique `reverses` column is the real
-        guard), and only while the document allows it (`ensure_can("reverse")`, then
-        `_check_reversal`).
+        Only `reversible_kinds`, each row at most once (the unique `reverses` column is the
+        real guard), only when the row allows it (`_check_reversible`) and while the
+        document does (`ensure_can("reverse")`, then `_check_reversal`).
         """
         document_model = self._meta.get_field(self.document_field).related_model
         with atomic_step():
@@ -121,24 +124,37 @@ class PaymentRow(models.Model):
             # so it needs no lock.
             document = lock(document_model, pk=getattr(self, f"{self.document_field}_id"))
             original = type(self).objects.get(pk=self.pk)
-            if original.kind != PAYMENT:
-                raise self.not_reversible_error()
-            if type(self).objects.filter(reverses=original).exists():
-                raise self.already_reversed_error()
-            document.ensure_can("reverse")
-            original._check_reversal(document)
-            reversal = type(self)(
-                kind=REVERSAL,
-                amount=-original.amount,
-                method=original.method,
-                reverses=original,
-                reason=reason or "",
-                **{self.date_field: document.organization.today()},
-            )
-            return reversal._record(document, actor=actor, reason="reverse")
+            original._check_reversible()
+            return original.reverse_locked(document, actor=actor, reason=reason)
+
+    def reverse_locked(self, document, *, actor, reason=""):
+        """`reverse` for a caller that holds the document's lock (a receipt's reversal)."""
+        if self.kind not in self.reversible_kinds:
+            raise self.not_reversible_error()
+        if type(self).objects.filter(reverses=self).exists():
+            raise self.already_reversed_error()
+        document.ensure_can("reverse")
+        self._check_reversal(document)
+        reversal = type(self)(
+            kind=REVERSAL,
+            amount=-self.amount,
+            method=self.method,
+            reverses=self,
+            reason=reason or "",
+            **{self.date_field: document.organization.today()},
+        )
+        reversal._record(document, actor=actor, reason="reverse")
+        self._reversed(document, reversal, actor=actor, reason=reason)
+        return reversal
+
+    def _check_reversible(self):
+        """Refuse reversing this row through `reverse` (it may be reversible otherwise)."""
 
     def _check_reversal(self, document):
         """Refuse reversing this payment on its locked `document`, beyond the status."""
+
+    def _reversed(self, document, reversal, *, actor, reason):
+        """Called once `reversal` is recorded, in the same transaction."""
 
     # --- inserting ----------------------------------------------------------------------
 

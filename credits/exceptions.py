@@ -16,17 +16,6 @@ class CreditNoteEmpty(DomainError):
     default_message = "A credit note needs at least one line and a total above zero."
 
 
-class CustomerCreditUnavailable(ConflictError):
-    # Spec 14 puts the rest of a credit note that neither the invoice's balance nor a
-    # refund takes on the customer's credit; until that ledger exists the note is refused
-    # rather than the money lost.
-    code = "customer_credit_unavailable"
-    default_message = (
-        "Part of this credit note would go to the customer's credit, which is not available; "
-        'credit at most what the invoice still claims or send "refund": true.'
-    )
-
-
 class DocumentImmutable(ConflictError):
     code = "immutable"
     default_message = "Credit notes and write-offs cannot be changed or deleted."

@@ -13,6 +13,7 @@ from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core.money import ZERO, format_plain
+from credits.credit_invariants import CustomerCreditChecks
 from credits.models import (
     CreditNote,
     CreditNoteLine,
@@ -40,9 +41,10 @@ def _exact(value):
     return Decimal(value).quantize(STORED_SCALE)
 
 
-class CreditLedgerCheck(LedgerCheck):
-    """`LedgerCheck` plus credit notes (totals, lines, settlement, per-rate caps, numbering)
-    and the invoice's `credited_total` and `written_off_on` against their rows."""
+class CreditLedgerCheck(CustomerCreditChecks, LedgerCheck):
+    """`LedgerCheck` plus credit notes (totals, lines, settlement, per-rate caps, numbering),
+    the invoice's `credited_total` and `written_off_on` against their rows, and customer
+    credit and receipts (`CustomerCreditChecks`)."""
 
     def __init__(self, organizations):
         super().__init__(organizations)
@@ -57,6 +59,7 @@ class CreditLedgerCheck(LedgerCheck):
         self.check_credited_totals()
         self.check_write_offs()
         self.check_credit_note_numbering()
+        self.check_customer_credit()
         return self.violations
 
     @staticmethod
@@ -74,7 +77,7 @@ class CreditLedgerCheck(LedgerCheck):
 
         notes = (
             CreditNote.objects.filter(organization__in=self.organizations)
-            .select_related("invoice", "refund_payment")
+            .select_related("invoice", "refund_payment", "credit_entry")
             .annotate(
                 lines_subtotal=line_sum("amount"),
                 lines_discount=line_sum("discount_amount"),
@@ -111,12 +114,24 @@ class CreditLedgerCheck(LedgerCheck):
                 f"total {money(note.total)}, expected {money(expected_total)}",
             )
         settled = note.credited_to_invoice + note.credited_to_balance + note.refunded
-        if note.total != settled or note.credited_to_balance != 0:
+        if note.total != settled:
             report(
                 "credit_note_settled_in_full",
                 f"total {money(note.total)}: {money(note.credited_to_invoice)} on the invoice, "
-                f"{money(note.refunded)} refunded, {money(note.credited_to_balance)} to credit "
-                "(customer credit does not exist)",
+                f"{money(note.refunded)} refunded, {money(note.credited_to_balance)} to credit",
+            )
+        entry = note.credit_entry
+        if (note.credited_to_balance != 0 or entry is not None) and (
+            entry is None
+            or entry.kind != "credit_note"
+            or entry.customer_id != note.customer_id
+            or entry.currency != note.currency
+            or entry.amount != note.credited_to_balance
+        ):
+            report(
+                "credit_note_credit_entry_matches",
+                f"{money(note.credited_to_balance)} to credit but its credit entry is "
+                f"{'missing' if entry is None else f'{entry.kind} {money(entry.amount)}'}",
             )
         refund = note.refund_payment
         if (note.refunded != 0 or refund is not None) and (

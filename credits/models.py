@@ -12,26 +12,27 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum
+from django.db.models.functions import Round
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from core.documents import InvalidLine, set_document_totals
 from core.events import log_event
 from core.locking import lock
-from core.money import MONEY_SHAPE, ZERO, format_plain
+from core.money import MONEY_PLACES, MONEY_SHAPE, ZERO, format_plain
 from core.outbox import emit
 from core.transactions import atomic_step
 from credits.exceptions import (
     CreditExceedsInvoice,
     CreditNoteEmpty,
-    CustomerCreditUnavailable,
     DocumentImmutable,
 )
 from credits.payloads import credit_note_payload
 from customers.models import Customer
 from invoices.models import Invoice, InvoiceLine, InvoiceSequence
 from invoices.tax import TaxedLine
-from payments.models import Payment
+from payments.credit import CreditEntry, CreditKind, credit_customer
+from payments.models import Payment, cash_paid
 
 MONEY = {**MONEY_SHAPE, "default": ZERO}
 MAX_LINES = 500
@@ -101,8 +102,8 @@ class CreditNote(ImmutableRow):
     Its total settles, in this order: what the invoice still claims (`credited_to_invoice`:
     its balance due, or on an uncollectible invoice its `written_off_total`), then a refund
     of the invoice's cash when asked (`refunded`, with its refund row `refund_payment`);
-    `credited_to_balance` is the customer credit of spec 14, always 0 until that ledger
-    exists (a note that would need it is refused).
+    the rest is put on the customer's credit (`credited_to_balance`, with its
+    `credit_note` entry `credit_entry`).
     """
 
     organization = models.ForeignKey(
@@ -123,6 +124,11 @@ class CreditNote(ImmutableRow):
     refunded = models.DecimalField(**MONEY)
     refund_payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note"
+    )
+    # The customer-credit entry of `credited_to_balance` (the ledger lives below this app,
+    # so the note names its entry; the entry's `credit_note` is this reverse side).
+    credit_entry = models.OneToOneField(
+        CreditEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note"
     )
     # Issued on an uncollectible invoice: its `credited_to_invoice` came out of what was
     # written off, not out of a balance the customer owed (statements show it as a
@@ -153,9 +159,14 @@ class CreditNote(ImmutableRow):
                 ),
                 name="credit_note_amounts_non_negative",
             ),
+            # Rounded to the stored scale: SQLite adds decimals in binary floating point
+            # (0.10 + 0.20 != 0.30 there), and with customer credit a note is often split.
             models.CheckConstraint(
                 condition=Q(
-                    total=F("credited_to_invoice") + F("credited_to_balance") + F("refunded")
+                    total=Round(
+                        F("credited_to_invoice") + F("credited_to_balance") + F("refunded"),
+                        MONEY_PLACES,
+                    )
                 ),
                 name="credit_note_total_is_settled_in_full",
             ),
@@ -191,10 +202,9 @@ class CreditNote(ImmutableRow):
             claim = invoice.balance_due + invoice.written_off_total
             note.credited_to_invoice = min(note.total, claim)
             rest = note.total - note.credited_to_invoice
-            note.refunded = min(rest, invoice.amount_paid) if refund else ZERO
-            if rest - note.refunded > 0:
-                raise CustomerCreditUnavailable()
-            note.credited_to_balance = ZERO
+            # A refund returns cash only: credit applied to the invoice is no cash paid.
+            note.refunded = min(rest, cash_paid(invoice)) if refund else ZERO
+            note.credited_to_balance = rest - note.refunded
             note.against_write_off = invoice.written_off_total > 0
             note.issued_on = invoice.organization.today()
             note.number = CreditNoteSequence.next_number(invoice.organization)
@@ -207,6 +217,18 @@ class CreditNote(ImmutableRow):
                     actor=actor,
                     reason=f"Credit note {note.number}",
                     for_credit_note=True,
+                )
+            if note.credited_to_balance:
+                # After the invoice and the credit-note sequence: the customer's balance
+                # row (core.locking).
+                note.credit_entry = credit_customer(
+                    invoice.customer,
+                    currency=invoice.currency,
+                    amount=note.credited_to_balance,
+                    kind=CreditKind.CREDIT_NOTE,
+                    actor=actor,
+                    invoice=invoice,
+                    reason=f"Credit note {note.number}",
                 )
             note._history_user = actor
             note._change_reason = "credit_note"

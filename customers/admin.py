@@ -15,9 +15,15 @@ from backoffice.commands import CommandButtonsMixin, ObjectCommand, ObjectLink, 
 from backoffice.lists import overdue_q_for_today
 from backoffice.money import money_text
 from core.db_router import report_reads
+from core.money import NotANumber, parse_decimal
 from customers.models import Customer
-from fintrack.admin import OrganizationScopedAdmin, VersionedAdminForm
+from fintrack.admin import AmountField, OrganizationScopedAdmin, VersionedAdminForm
+from invoices.admin import PayForm
 from invoices.models import BOOKED_STATUSES, RECEIVABLE_STATUSES, Invoice
+from payments.credit import CustomerCredit, refund_credit
+from payments.exceptions import InvalidAllocation, InvalidAmount
+from payments.models import PaymentMethod
+from payments.receipts import Receipt
 from reports.services.statement import statement
 from reports.statement_document import email_statement, render_statement_pdf, statement_filename
 
@@ -86,6 +92,68 @@ class EmailStatementForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class RefundCreditForm(forms.Form):
+    currency = forms.ChoiceField()
+    amount = AmountField()
+    method = forms.ChoiceField(choices=PaymentMethod.choices)
+    reference = forms.CharField(max_length=100, required=False)
+
+
+class ReceiptForm(PayForm):
+    """A payment's form for the whole transfer, plus its currency and allocations."""
+
+    field_order = ["currency", "amount", "method", "reference", "received_on", "allocations"]
+    currency = forms.ChoiceField()
+    allocations = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One invoice per line: its number and the amount, e.g. INV-00012 150.00. "
+        "What is not allocated goes to the customer's credit.",
+    )
+
+
+def _allocations(customer, text):
+    """`ReceiptForm`'s lines as `Receipt.record`'s allocations, invoices by number."""
+    allocations = []
+    for index, raw in enumerate(text.splitlines()):
+        if not raw.strip():
+            continue
+        number, _, amount = raw.strip().rpartition(" ")
+        invoice = Invoice.objects.filter(customer=customer, number=number.strip()).first()
+        if invoice is None:
+            raise InvalidAllocation(
+                f"Line {index + 1}: no invoice {number.strip()!r} of this customer."
+            )
+        try:
+            allocations.append({"invoice": invoice, "amount": parse_decimal(amount)})
+        except NotANumber:
+            raise InvalidAmount(f"Line {index + 1}: {amount!r} is not an amount.") from None
+    return allocations
+
+
+def _record_receipt(model_admin, request, customer, data):
+    receipt = Receipt.record(
+        customer,
+        currency=data["currency"],
+        amount=data["amount"],
+        method=data["method"],
+        reference=data["reference"],
+        received_on=data["received_on"],
+        notes=data["notes"],
+        allocations=_allocations(customer, data["allocations"]),
+        actor=request.user,
+    )
+    return (
+        f"Receipt recorded: {len(receipt.allocation_rows)} invoice(s) paid, "
+        f"{receipt.unallocated} {receipt.currency} to the customer's credit."
+    )
+
+
+def _refund_credit(model_admin, request, customer, data):
+    refund_credit(customer, actor=request.user, **data)
+    return "Credit refunded."
 
 
 def _statement_query(request, customer):
@@ -202,6 +270,24 @@ class CustomerAdmin(CommandButtonsMixin, PartyAdmin):
     )
     commands = (
         ObjectCommand(
+            "receipt",
+            "Record receipt",
+            _record_receipt,
+            form=ReceiptForm,
+            money=True,
+            help="One transfer from this customer, allocated over its invoices; the rest "
+            "goes to its credit. Any refused allocation refuses the whole receipt.",
+        ),
+        ObjectCommand(
+            "refund_credit",
+            "Refund credit",
+            _refund_credit,
+            form=RefundCreditForm,
+            allowed=lambda customer: customer.credits.filter(amount__gt=0).exists(),
+            money=True,
+            help="Pays part of the customer's credit back.",
+        ),
+        ObjectCommand(
             "email_statement",
             "E-mail statement",
             _email_statement,
@@ -230,7 +316,7 @@ class CustomerAdmin(CommandButtonsMixin, PartyAdmin):
     # --- the customer's whole picture ---------------------------------------------------
 
     def command_view(self, request, obj, command):
-        if command.name == "email_statement":
+        if "currency" in command.form.base_fields:
             # The currency choices are the customer's own.
             obj = self._scoped(request, obj)
             command = _with_currency_choices(command, obj, request)
@@ -267,7 +353,21 @@ class CustomerAdmin(CommandButtonsMixin, PartyAdmin):
             .order_by("currency")
         )
         totals = {row["currency"]: row["invoiced"] for row in invoiced}
+        credits = CustomerCredit.objects.filter(customer=customer, amount__gt=0)
         return {
+            "credit_balances": [
+                {
+                    "currency": credit.currency,
+                    "amount": money_text(
+                        credit.amount, credit.currency, locale=locale, minor_unit=credit.minor_unit
+                    ),
+                }
+                for credit in credits
+            ],
+            "credit_entries_url": (
+                f"{reverse('admin:payments_creditentry_changelist')}?customer__id__exact="
+                f"{customer.pk}"
+            ),
             "balances": [
                 {
                     "currency": row["currency"],
@@ -309,10 +409,12 @@ class CustomerAdmin(CommandButtonsMixin, PartyAdmin):
 
 
 def _with_currency_choices(command, customer, request):
-    """The e-mail form with this customer's currencies, prefilled from the statement page."""
-    currencies = [(c, c) for c in customer_currencies(customer)]
+    """The command's form with this customer's currencies (those it was invoiced in or holds
+    credit in), prefilled from the statement page."""
+    held = customer.credits.values_list("currency", flat=True)
+    currencies = [(c, c) for c in sorted({*customer_currencies(customer), *held})]
 
-    class Form(EmailStatementForm):
+    class Form(command.form):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.fields["currency"].choices = currencies

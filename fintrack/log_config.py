@@ -52,6 +52,10 @@ def logging_config(log_format: str, level: str) -> dict:
             "django.request": {"level": "ERROR"},
             # runserver's access lines: the request line above already says it all.
             "django.server": {"handlers": [], "level": "WARNING", "propagate": False},
+            # The statement parsers narrate every tag and element they read (and log a bad
+            # one as an error): the import's answer names what could not be read instead.
+            "mt940": {"handlers": [], "level": "CRITICAL", "propagate": False},
+            "ofxtools": {"handlers": [], "level": "CRITICAL", "propagate": False},
         },
     }
 

@@ -98,12 +98,14 @@ INSTALLED_APPS = [
     "invoices",
     "payments",
     "credits",
+    "banking",
     "audit",
     "rates",
     "reports",
     "demo",
     "emails",
     "webhooks",
+    "stripe_gateway",
     "recurring",
     "backoffice",
 ]
@@ -303,6 +305,15 @@ CELERY_BEAT_SCHEDULE = {
 # are refused unless this is 1: a customer's endpoint must not reach the internal network.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
 
+# --- Stripe (spec 15) --------------------------------------------------------------------
+# Fernet key(s) that encrypt the organizations' Stripe secrets at rest (core/crypto.py):
+# one key, or several separated by commas when rotating (the first encrypts, all decrypt).
+# Absent: Stripe credentials cannot be saved (400 `encryption_not_configured`).
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or None
+# Where Stripe Checkout sends the payer after paying (or giving up) when the request for a
+# payment link names no page of its own.
+STRIPE_CHECKOUT_RETURN_URL = os.environ.get("STRIPE_CHECKOUT_RETURN_URL", "http://localhost:8000/")
+
 # --- Accounts (spec 20) ----------------------------------------------------------------
 # The link e-mailed for a password reset: the front end's page, `{token}` replaced by the
 # token it must post to auth/password-reset/confirm/.
@@ -406,6 +417,10 @@ SPECTACULAR_SETTINGS = {
     }
     # Customer payments, bill payments and expenses offer the same methods: one enum.
     | {"PaymentMethodEnum": "payments.models.PaymentMethod"}
+    | {
+        "CreditEntryKindEnum": "payments.credit.CreditKind",
+        "PaymentKindEnum": "payments.models.PaymentKind",
+    }
     | {"RecurringIntervalEnum": "recurring.models.RecurringInterval"}
     # Lines, breakdowns and the tax report name the same VAT categories (spec 18).
     | {"TaxCategoryEnum": "invoices.tax.TaxCategory"},

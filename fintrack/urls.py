@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.throttles import throttled_admin_login
 from fintrack import views
 from fintrack.metrics import metrics_view
+from stripe_gateway.urls import webhook_urlpatterns as stripe_webhook_urls
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -15,16 +16,19 @@ api_v1 = [
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
     path("", include("credits.urls")),
+    path("", include("banking.urls")),
     path("", include("audit.urls")),
     path("", include("rates.urls")),
     path("", include("reports.urls")),
     path("", include("emails.urls")),
     path("", include("webhooks.urls")),
+    path("", include("stripe_gateway.urls")),
     path("", include("recurring.urls")),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    path("", include(stripe_webhook_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Before the admin's own URLs, so its login page is throttled like the API's.

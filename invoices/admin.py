@@ -259,6 +259,21 @@ class CreditNoteForm(forms.Form):
     )
 
 
+class ApplyCreditForm(forms.Form):
+    amount = AmountField(help_text="At most the customer's credit and the balance due.")
+
+
+def _credit_available(invoice):
+    """The customer's credit in the invoice's currency (0 without any)."""
+    credit = invoice.customer.credits.filter(currency=invoice.currency).first()
+    return credit.amount if credit is not None else 0
+
+
+def _apply_credit(model_admin, request, invoice, data):
+    Payment.apply_credit(invoice, actor=request.user, **data)
+    return "Credit applied."
+
+
 class WriteOffForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea)
 
@@ -393,6 +408,23 @@ class InvoiceAdmin(CurrencyTotalsMixin, CommandButtonsMixin, OrganizationScopedA
                 "amount": format_plain(invoice.balance_due, invoice.minor_unit)
             },
             money=True,
+        ),
+        ObjectCommand(
+            "apply_credit",
+            "Apply credit",
+            _apply_credit,
+            allowed=lambda invoice: invoice.can("pay") and _credit_available(invoice) > 0,
+            form=ApplyCreditForm,
+            initial=lambda invoice: {
+                "amount": format_plain(
+                    min(
+                        invoice.balance_due + invoice.written_off_total, _credit_available(invoice)
+                    ),
+                    invoice.minor_unit,
+                )
+            },
+            money=True,
+            help="Moves the customer's credit in this currency onto the invoice.",
         ),
         ObjectCommand(
             "refund",

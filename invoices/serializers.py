@@ -109,6 +109,7 @@ class TaxBreakdownField(serializers.ListField):
         return tax_breakdown(document.lines.all(), document.minor_unit)
 
 
+@extend_schema_field(serializers.IntegerField())
 class OrganizationCustomerField(serializers.PrimaryKeyRelatedField):
     """A customer id, looked up only among the request organization's customers.
 

@@ -60,3 +60,49 @@ class ReversalExceedsPaid(ConflictError):
 class PaymentImmutable(ConflictError):
     code = "payment_immutable"
     default_message = "Payment rows cannot be changed or deleted; record a reversal instead."
+
+
+# --- customer credit and receipts (spec 14) ---------------------------------------------
+
+
+class InsufficientCredit(DomainError):
+    code = "insufficient_credit"
+    default_message = "The customer's credit in this currency is less than the amount."
+
+
+class PartOfReceipt(ConflictError):
+    code = "part_of_receipt"
+    default_message = (
+        "This payment is an allocation of a receipt; reverse the receipt to reverse it."
+    )
+
+
+class AllocationExceedsReceipt(DomainError):
+    code = "allocation_exceeds_receipt"
+    default_message = "The allocations add up to more than the receipt's amount."
+
+
+class InvalidAllocation(DomainError):
+    code = "invalid_allocation"
+    default_message = (
+        "Each allocation names a different invoice of the receipt's customer, in the "
+        "receipt's currency."
+    )
+
+
+class CreditAlreadyUsed(ConflictError):
+    code = "credit_already_used"
+    default_message = (
+        "The customer's credit in this currency is below the receipt's unallocated amount: "
+        "part of it was already applied or refunded."
+    )
+
+
+class ReceiptAlreadyReversed(ConflictError):
+    code = "already_reversed"
+    default_message = "This receipt has already been reversed."
+
+
+class InvalidExcess(DomainError):
+    code = "invalid_choice"
+    default_message = 'The only way to take an excess is "credit".'

@@ -1,7 +1,8 @@
 import django_filters
 
-from api.filters import IdFilter, MultipleChoiceCSVFilter, date_range
+from api.filters import CurrencyFilter, IdFilter, MultipleChoiceCSVFilter, date_range
 from payments.models import Payment, PaymentKind, PaymentMethod
+from payments.receipts import Receipt
 
 
 class PaymentFilterSet(django_filters.FilterSet):
@@ -15,3 +16,14 @@ class PaymentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Payment
         fields = ["invoice", "customer", "kind", "method", "received_from", "received_to"]
+
+
+class ReceiptFilterSet(django_filters.FilterSet):
+    customer = IdFilter(field_name="customer_id")
+    currency = CurrencyFilter()
+    method = MultipleChoiceCSVFilter(choices=PaymentMethod.choices)
+    received_from, received_to = date_range("received_on")
+
+    class Meta:
+        model = Receipt
+        fields = ["customer", "currency", "method", "received_from", "received_to"]

@@ -23,7 +23,7 @@ from invoices.models import (
     InvoiceStatus,
     settled_figures,
 )
-from payments.models import Payment, PaymentKind
+from payments.models import REVERSIBLE_KINDS, Payment, PaymentKind
 
 DECIMAL = DecimalField(**MONEY_SHAPE)
 STORED_SCALE = MONEY_STEP
@@ -263,7 +263,7 @@ class LedgerCheck:
             original = reversal.reverses
             if (
                 original is None
-                or original.kind != PaymentKind.PAYMENT
+                or original.kind not in REVERSIBLE_KINDS
                 or original.invoice_id != reversal.invoice_id
                 or original.amount != -reversal.amount
             ):

@@ -41,14 +41,39 @@ class PaymentSerializer(PaymentRowSerializer):
         read_only_fields = fields
 
 
+class PaidPaymentSerializer(PaymentSerializer):
+    """`pay/`'s answer: the row, and what of the amount went to the customer's credit."""
+
+    credited_to_balance = MoneyField(
+        minor_unit_source="invoice.minor_unit",
+        read_only=True,
+        help_text='The excess put on the customer\'s credit (`"excess": "credit"`), else 0.',
+    )
+
+    class Meta(PaymentSerializer.Meta):
+        fields = [*PaymentSerializer.Meta.fields, "credited_to_balance"]
+        read_only_fields = fields
+
+
 class PaymentPayInputSerializer(serializers.Serializer):
-    amount = MoneyField(min_value=ZERO, help_text="More than 0, at most the balance due.")
+    amount = MoneyField(
+        min_value=ZERO,
+        help_text='More than 0, at most the balance due unless `"excess": "credit"`.',
+    )
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     received_on = DateField(
         required=False, allow_null=True, default=None, help_text="Defaults to today."
     )
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    excess = serializers.ChoiceField(
+        choices=["credit"],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='"credit": an amount above the balance due puts the excess on the '
+        "customer's credit instead of being refused.",
+    )
 
 
 class PaymentRefundInputSerializer(serializers.Serializer):

@@ -7,14 +7,23 @@ action; PUT/PATCH/DELETE are 405 because no handler exists for them.
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from api.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
-from api.payment_rows import PaymentRowViewSet, payment_rows, record_on_document
+from api.payment_rows import (
+    PaymentRowViewSet,
+    money_context,
+    payment_rows,
+    record_on_document,
+)
 from api.tenancy import OrganizationScopedMixin
 from invoices.models import Invoice
+from invoices.serializers import InvoiceSerializer
+from payments.credit_serializers import ApplyCreditInputSerializer
 from payments.filters import PaymentFilterSet
 from payments.models import Payment
 from payments.serializers import (
+    PaidPaymentSerializer,
     PaymentPayInputSerializer,
     PaymentRefundInputSerializer,
     PaymentReverseInputSerializer,
@@ -32,8 +41,13 @@ CREATED = {201: PaymentSerializer}
         request=PaymentReverseInputSerializer,
         responses={
             **CREATED,
-            400: OpenApiResponse(description="`not_reversible`: only payments can be reversed"),
-            409: OpenApiResponse(description="`already_reversed` or `reversal_exceeds_paid`"),
+            400: OpenApiResponse(
+                description="`not_reversible`: only payment and credit rows can be reversed"
+            ),
+            409: OpenApiResponse(
+                description="`already_reversed`, `reversal_exceeds_paid` or `part_of_receipt` "
+                "(a receipt's allocation: reverse the receipt)"
+            ),
         },
     ),
 )
@@ -54,10 +68,11 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     """
 
     queryset = Invoice.objects.all()
-    money_actions = frozenset({"pay", "refund"})
+    money_actions = frozenset({"pay", "refund", "apply_credit"})
     serializer_class = PaymentSerializer
-    # `Payment.pay` / `refund` lock the invoice first: read it locked once (see api.tenancy).
-    lock_object_actions = frozenset({"pay", "refund"})
+    # `Payment.pay` / `refund` / `apply_credit` lock the invoice first: read it locked once
+    # (see api.tenancy).
+    lock_object_actions = frozenset({"pay", "refund", "apply_credit"})
 
     def get_renderers(self):
         renderers = super().get_renderers()
@@ -70,14 +85,48 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
         summary="Record a payment on an invoice",
         request=PaymentPayInputSerializer,
         responses={
-            **CREATED,
-            400: OpenApiResponse(description="Invalid amount, `overpayment`, future date"),
+            201: PaidPaymentSerializer,
+            400: OpenApiResponse(
+                description='Invalid amount, `overpayment` (unless `"excess": "credit"`), '
+                "future date, `received_before_issue`"
+            ),
             409: OpenApiResponse(description="`invalid_status` or `duplicate_reference`"),
         },
     )
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
-        return record_on_document(self, Payment.pay, PaymentPayInputSerializer, PaymentSerializer)
+        return record_on_document(
+            self, Payment.pay, PaymentPayInputSerializer, PaidPaymentSerializer
+        )
+
+    @extend_schema(
+        summary="Apply the customer's credit to an invoice",
+        request=ApplyCreditInputSerializer,
+        responses={
+            200: InvoiceSerializer,
+            400: OpenApiResponse(description="`insufficient_credit` or `overpayment`"),
+            409: OpenApiResponse(description="`invalid_status` or `concurrent_modification`"),
+            412: OpenApiResponse(description="`precondition_failed`: stale If-Match."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="apply-credit")
+    def apply_credit(self, request, pk=None):
+        invoice = self.get_object()
+        data = ApplyCreditInputSerializer(data=request.data, context=money_context(invoice))
+        data.is_valid(raise_exception=True)
+        Payment.apply_credit(
+            invoice,
+            actor=request.user,
+            expected_version=self.expected_version(invoice),
+            **data.validated_data,
+        )
+        invoice = (
+            Invoice.objects.select_related("customer")
+            .prefetch_related("lines")
+            .with_is_overdue(self.organization.today())
+            .get(pk=invoice.pk)
+        )
+        return Response(InvoiceSerializer(invoice).data)
 
     @extend_schema(
         summary="Refund part or all of what an invoice was paid",

@@ -151,6 +151,10 @@ class StatementLineSerializer(serializers.Serializer):
             "credit_note",
             "write_off",
             "recovery",
+            "credit_received",
+            "credit_applied",
+            "credit_refund",
+            "credit_reversal",
         ]
     )
     number = serializers.CharField(allow_null=True)
@@ -207,12 +211,15 @@ class DashboardMonthSerializer(serializers.Serializer):
 class DashboardMovementSerializer(serializers.Serializer):
     date = serializers.DateField()
     type = serializers.CharField(
-        help_text="payment, refund, reversal, bill_payment, bill_reversal or expense"
+        help_text="payment, refund, reversal, credit_overpayment, credit_receipt, "
+        "credit_refunded, credit_reversed, bill_payment, bill_reversal or expense"
     )
     amount = Money(help_text="In its own currency; money out is negative.")
     currency = serializers.CharField()
     description = serializers.CharField()
-    source = serializers.CharField(help_text="invoice:<id>, bill:<id> or expense:<id>")
+    source = serializers.CharField(
+        help_text="invoice:<id>, customer:<id> (credit), bill:<id> or expense:<id>"
+    )
 
 
 class DashboardSerializer(serializers.Serializer):

@@ -27,8 +27,7 @@ from webhooks.exceptions import (
 )
 from webhooks.signing import new_secret
 
-# Spec 16's event list. `receipt.created` is listed ahead of the receipts that will emit
-# it, so endpoints can subscribe now.
+# Spec 16's event list (`receipt.created`: `payments.receipts.Receipt.record`).
 EVENT_TYPES = (
     "invoice.created",
     "invoice.sent",

@@ -14,7 +14,9 @@ from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from invoices.models import Invoice, InvoiceReminder, InvoiceSequence, InvoiceStatus
 from invoices.tests.factories import InvoiceFactory, line
+from payments.credit import CreditEntry
 from payments.models import Payment, PaymentKind
+from payments.receipts import Receipt
 
 pytestmark = pytest.mark.django_db
 OUR_APPS = {"accounts", "customers", "invoices", "payments"}
@@ -48,7 +50,12 @@ def build_world(organization, actor):
     )
     payment = Payment.pay(sent, amount="10.00", method="cash", actor=actor)
     reminder = InvoiceReminder.objects.create(organization=organization, invoice=sent, stage=0)
+    receipt = Receipt.record(
+        customer, currency=sent.currency, amount="20.00", method="cash", actor=actor
+    )
     return {
+        Receipt: receipt,
+        CreditEntry: receipt.credit_entries.get(),
         Organization: organization,
         Membership: actor.memberships.get(organization=organization),
         User: actor,
@@ -96,6 +103,8 @@ def test_every_model_of_the_domain_is_registered():
         Payment,
         InvoiceSequence,
         InvoiceReminder,
+        Receipt,
+        CreditEntry,
     }
 
 

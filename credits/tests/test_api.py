@@ -120,10 +120,14 @@ def test_credit_beyond_a_rate_is_400_credit_exceeds_invoice(finance_api, invoice
     assert not CreditNote.objects.exists()
 
 
-def test_rest_needing_customer_credit_is_409(finance_api, invoice):
+def test_the_rest_goes_to_customer_credit(finance_api, invoice):
     PaymentFactory(invoice=invoice, amount="80.00")
-    refused(finance_api, invoice, credit_url(invoice), body("50.00"), 409,
-            "customer_credit_unavailable")  # fmt: skip
+    response = finance_api.post(credit_url(invoice), body("50.00"), format="json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["credited_to_invoice"], response.json()["credited_to_balance"]) == (
+        "20.00",
+        "30.00",
+    )
 
 
 def test_zero_credit_note_is_400(finance_api, invoice):

@@ -4,7 +4,7 @@ payload; a refused command writes none."""
 import pytest
 
 from core.models import OutboxEvent
-from credits.exceptions import CustomerCreditUnavailable
+from credits.exceptions import CreditExceedsInvoice
 from credits.serializers import CreditNoteSerializer
 from credits.tests.factories import credit, write_off
 from invoices.models import Invoice
@@ -53,7 +53,7 @@ def test_a_refused_credit_note_writes_no_event(organization):
     invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
     PaymentFactory(invoice=invoice, amount="80.00")
     before = OutboxEvent.objects.count()
-    with pytest.raises(CustomerCreditUnavailable):
-        credit(invoice, "50.00")
+    with pytest.raises(CreditExceedsInvoice):
+        credit(invoice, "100.01")
     assert OutboxEvent.objects.count() == before
     assert payloads("credit_note.created") == []

@@ -13,13 +13,13 @@ from core.errors import InvalidStatus
 from credits.exceptions import (
     CreditExceedsInvoice,
     CreditNoteEmpty,
-    CustomerCreditUnavailable,
     DocumentImmutable,
 )
 from credits.models import CreditNote, CreditNoteLine, WriteOff
 from credits.tests.factories import credit, figures, write_off
 from invoices.models import Invoice
 from invoices.tests.factories import InvoiceFactory, line
+from payments.credit import credit_balances
 from payments.exceptions import Overpayment
 from payments.models import Payment
 from payments.tests.factories import PaymentFactory
@@ -41,12 +41,24 @@ def invoice(organization):
 # --- the worked example of spec 14 ----------------------------------------------------
 
 
-def test_worked_example_without_refund_needs_customer_credit(invoice):
+def test_worked_example_without_refund_puts_the_rest_on_customer_credit(invoice):
     PaymentFactory(invoice=invoice, amount="80.00")
-    with pytest.raises(CustomerCreditUnavailable):
-        credit(invoice, "50.00")
-    assert figures(invoice) == ("partially_paid", D("80.00"), D("0"), D("0"), D("20.00"))
-    assert not CreditNote.objects.exists()
+    note = credit(invoice, "50.00")
+    assert (note.credited_to_invoice, note.refunded, note.credited_to_balance) == (
+        D("20.00"),
+        D("0"),
+        D("30.00"),
+    )
+    assert figures(invoice) == ("paid", D("80.00"), D("20.00"), D("0"), D("0.00"))
+    entry = note.credit_entry
+    assert (entry.kind, entry.amount, entry.invoice, entry.customer_id) == (
+        "credit_note",
+        D("30.00"),
+        invoice,
+        invoice.customer_id,
+    )
+    assert credit_balances(invoice.customer) == {"USD": D("30.00")}
+    assert ledger_is_clean()
 
 
 def test_worked_example_with_refund(invoice):
@@ -239,9 +251,7 @@ def test_credit_on_an_uncollectible_invoice_reduces_the_write_off(invoice):
     note = credit(invoice, "50.00")
     assert note.credited_to_invoice == D("50.00")
     assert figures(invoice) == ("uncollectible", D("30.00"), D("50.00"), D("20.00"), D("0.00"))
-    # Beyond what was written off, the rest is the paid cash: refunded or refused.
-    with pytest.raises(CustomerCreditUnavailable):
-        credit(invoice, "30.00")
+    # Beyond what was written off, the rest is the paid cash: refunded (or put on credit).
     note = credit(invoice, "30.00", refund=True)
     assert (note.credited_to_invoice, note.refunded) == (D("20.00"), D("10.00"))
     assert figures(invoice) == ("paid", D("20.00"), D("80.00"), D("0.00"), D("0.00"))

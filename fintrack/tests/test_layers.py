@@ -28,14 +28,21 @@ LEVELS = {
     "invoices": 3,
     "bills": 3,
     "expenses": 3,
+    # Payments own customer credit and receipts (spec 14): a `credit` row's reversal, the
+    # pay/ excess and `part_of_receipt` are rules of payment rows.
     "payments": 4,
+    # Credit notes put their rest on customer credit through `payments.credit`.
     "credits": 5,
     # E-invoices (spec 18): Factur-X and UBL of invoices and credit notes; no models yet.
     "einvoices": 6,
+    # Bank statements and their lines (spec 15): a matched line is a receipt of credits.
+    "banking": 6,
     # The outbox's consumers: the e-mail log (it names invoices), then webhooks (which
     # e-mail the admins of an endpoint it disables).
     "emails": 6,
     "webhooks": 7,
+    # Card payments through Stripe (spec 15): above credits, where the excess goes.
+    "stripe_gateway": 6,
     # Recurring invoices create invoices through the invoice's commands, e-mail included.
     "recurring": 7,
 }

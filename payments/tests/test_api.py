@@ -62,6 +62,7 @@ def test_pay_answers_201_with_the_payment_row(finance_api, finance_user, invoice
         "notes": "first",
         "created_by": finance_user.pk,
         "created_at": body["created_at"],
+        "credited_to_balance": "0.00",
     }
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PARTIALLY_PAID

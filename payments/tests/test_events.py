@@ -6,7 +6,7 @@ from accounts.models import User
 from core.models import OutboxEvent
 from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment
-from payments.serializers import PaymentSerializer
+from payments.serializers import PaidPaymentSerializer, PaymentSerializer
 
 
 def payload(event_type, row):
@@ -24,7 +24,9 @@ def test_payment_refund_and_reversal_each_write_their_event(organization):
     other = Payment.pay(invoice, amount="20.00", method="cash", actor=actor)
     reversal = other.reverse(actor=actor, reason="Bounced")
 
-    assert payload("payment.created", payment) == PaymentSerializer(payment).data
+    # A row recorded by pay/ is rendered as pay/'s answer, with what went to credit.
+    assert payload("payment.created", payment) == PaidPaymentSerializer(payment).data
+    assert payload("payment.created", payment)["credited_to_balance"] == "0.00"
     assert payload("payment.refunded", refund) == PaymentSerializer(refund).data
     assert payload("payment.reversed", reversal) == PaymentSerializer(reversal).data
     assert payload("payment.refunded", refund)["method"] is None

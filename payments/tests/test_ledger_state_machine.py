@@ -1,9 +1,11 @@
 """Random sequences of pay / refund / reverse / void, credit notes, write-offs and
-recoveries in USD, JPY and KWD against a model of the ledger: after every step every money
-invariant of spec 5, 6 and 14 holds on every invoice, each command succeeds exactly when
-the model says it may (a refusal changes nothing), and `verify_ledger` is clean."""
+recoveries, and customer credit (overpayments to credit, applying and refunding credit,
+receipts over several invoices and their reversal) in USD, JPY and KWD against a model of
+the ledger: after every step every money invariant of spec 5, 6 and 14 holds on every
+invoice and on the customer's credit, each command succeeds exactly when the model says it
+may (a refusal changes nothing), and `verify_ledger` is clean."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from io import StringIO
 
@@ -26,10 +28,13 @@ from accounts.models import Role
 from accounts.tests.factories import MembershipFactory, OrganizationFactory
 from core.errors import DomainError
 from credits.models import CreditNote, WriteOff
+from customers.tests.factories import CustomerFactory
 from fintrack.tests.helpers import snapshot
 from invoices.models import Invoice, InvoiceStatus, settled_figures
 from invoices.tests.factories import InvoiceFactory, line
+from payments.credit import CreditEntry, credit_balances, refund_credit
 from payments.models import Payment, PaymentKind
+from payments.receipts import Receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +52,8 @@ class ModelInvoice:
     currency: str
     total: Decimal
     paid: Decimal = Decimal(0)
+    # What of `paid` is cash (spec 14: refunds are bounded by it); the rest is credit.
+    cash: Decimal = Decimal(0)
     void: bool = False
     had_payment: bool = False
     # Spec 14: what credit notes settled, their totals (capped by the invoice's one rate),
@@ -67,6 +74,18 @@ class ModelPayment:
     invoice: ModelInvoice
     amount: Decimal
     reversed: bool = False
+    kind: str = PaymentKind.PAYMENT
+    # A receipt's allocation: reversed only with its receipt.
+    in_receipt: bool = False
+
+
+@dataclass
+class ModelReceipt:
+    pk: int
+    currency: str
+    unallocated: Decimal
+    rows: list = field(default_factory=list)
+    reversed: bool = False
 
 
 def money(minor_amount, currency):
@@ -78,6 +97,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     invoices = Bundle("invoices")
     payments = Bundle("payments")
+    receipts = Bundle("receipts")
 
     def __init__(self):
         super().__init__()
@@ -85,6 +105,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         self.organization = OrganizationFactory(base_currency="USD")
         self.actor = MembershipFactory(organization=self.organization, role=Role.FINANCE).user
+        # One customer for every invoice: its credit is what moves between them.
+        self.customer = CustomerFactory(organization=self.organization, currency="USD")
+        self.credit = {currency: Decimal(0) for currency in MINOR_UNITS}
         self.models = []
 
     def teardown(self):
@@ -94,12 +117,23 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- a command either does what the model says or is refused and changes nothing ----
 
     def attempt(self, invoice, allowed, command):
-        before = snapshot(Invoice(pk=invoice.pk))
+        """`invoice`: the model invoice the command touches, a list of them, or None."""
+        touched = invoice if isinstance(invoice, list) else [invoice] if invoice else []
+
+        def state():
+            return (
+                [snapshot(Invoice(pk=model.pk)) for model in touched],
+                credit_balances(self.customer),
+                CreditEntry.objects.count(),
+                Receipt.objects.filter(reversed_at__isnull=True).count(),
+            )
+
+        before = state()
         try:
             result = command()
         except DomainError as error:
             assert not allowed, f"refused although allowed: {error.code}"
-            assert snapshot(Invoice(pk=invoice.pk)) == before
+            assert state() == before
             return None
         assert allowed, "accepted although the model refuses it"
         return result
@@ -127,6 +161,7 @@ class LedgerMachine(RuleBasedStateMachine):
         total = money(minor_total, currency)
         invoice = InvoiceFactory(
             organization=self.organization,
+            customer=self.customer,
             sent=True,
             total=str(total),
             currency=currency,
@@ -164,8 +199,135 @@ class LedgerMachine(RuleBasedStateMachine):
         if row is None:
             return multiple()
         invoice.paid += amount
+        invoice.cash += amount
         invoice.had_payment = True
         return ModelPayment(pk=row.pk, invoice=invoice, amount=amount)
+
+    @rule(target=payments, invoice=invoices, minor_excess=MINOR_AMOUNTS)
+    def overpay_to_credit(self, invoice, minor_excess):
+        excess = money(minor_excess, invoice.currency)
+        claim = invoice.claim
+        row = self.attempt(
+            invoice,
+            not invoice.void and claim > 0,
+            lambda: Payment.pay(
+                Invoice(pk=invoice.pk),
+                amount=claim + excess,
+                method="card",
+                excess="credit",
+                actor=self.actor,
+            ),
+        )
+        if row is None:
+            return multiple()
+        assert (row.amount, row.credited_to_balance) == (claim, excess)
+        invoice.paid += claim
+        invoice.cash += claim
+        invoice.had_payment = True
+        self.credit[invoice.currency] += excess
+        return ModelPayment(pk=row.pk, invoice=invoice, amount=claim)
+
+    @rule(target=payments, invoice=invoices, minor_amount=MINOR_AMOUNTS)
+    def apply_credit(self, invoice, minor_amount):
+        amount = money(minor_amount, invoice.currency)
+        allowed = (
+            not invoice.void
+            and invoice.claim > 0
+            and amount <= invoice.claim
+            and amount <= self.credit[invoice.currency]
+        )
+        row = self.attempt(
+            invoice,
+            allowed,
+            lambda: Payment.apply_credit(Invoice(pk=invoice.pk), amount=amount, actor=self.actor),
+        )
+        if row is None:
+            return multiple()
+        invoice.paid += amount
+        invoice.had_payment = True
+        self.credit[invoice.currency] -= amount
+        return ModelPayment(pk=row.pk, invoice=invoice, amount=amount, kind=PaymentKind.CREDIT)
+
+    @rule(currency=st.sampled_from(sorted(MINOR_UNITS)), minor_amount=MINOR_AMOUNTS)
+    def refund_credit(self, currency, minor_amount):
+        amount = money(minor_amount, currency)
+        entry = self.attempt(
+            None,
+            amount <= self.credit[currency],
+            lambda: refund_credit(
+                self.customer, currency=currency, amount=amount, method="cash", actor=self.actor
+            ),
+        )
+        if entry is not None:
+            self.credit[currency] -= amount
+
+    @rule(
+        target=receipts,
+        chosen=st.lists(invoices, max_size=3),
+        shares=st.lists(SMALL, min_size=3, max_size=3),
+        minor_rest=st.sampled_from([0, 0, 1, 50]),
+    )
+    def receipt(self, chosen, shares, minor_rest):
+        currency = chosen[0].currency if chosen else "USD"
+        chosen = [invoice for invoice in chosen if invoice.currency == currency]
+        allocations = [
+            (invoice, money(minor, currency))
+            for invoice, minor in zip(chosen, shares, strict=False)
+        ]
+        rest = money(minor_rest, currency)
+        amount = sum((share for _, share in allocations), Decimal(0)) + rest
+        allowed = (
+            amount > 0
+            and len({invoice.pk for invoice in chosen}) == len(chosen)
+            and all(not inv.void and 0 < share <= inv.claim for inv, share in allocations)
+        )
+        receipt = self.attempt(
+            chosen,
+            allowed,
+            lambda: Receipt.record(
+                self.customer,
+                currency=currency,
+                amount=amount,
+                method="bank_transfer",
+                allocations=[{"invoice": inv.pk, "amount": share} for inv, share in allocations],
+                actor=self.actor,
+            ),
+        )
+        if receipt is None:
+            return multiple()
+        model = ModelReceipt(pk=receipt.pk, currency=currency, unallocated=rest)
+        written = {row.invoice_id: row for row in receipt.allocation_rows}
+        assert len(written) == len(allocations)
+        for invoice, share in allocations:
+            row = written[invoice.pk]
+            invoice.paid += share
+            invoice.cash += share
+            invoice.had_payment = True
+            model.rows.append(
+                ModelPayment(pk=row.pk, invoice=invoice, amount=share, in_receipt=True)
+            )
+        self.credit[currency] += rest
+        return model
+
+    @rule(receipt=receipts)
+    def reverse_receipt(self, receipt):
+        allowed = (
+            not receipt.reversed
+            and all(row.invoice.cash - row.amount >= 0 for row in receipt.rows)
+            and self.credit[receipt.currency] >= receipt.unallocated
+        )
+        done = self.attempt(
+            [row.invoice for row in receipt.rows],
+            allowed,
+            lambda: Receipt.objects.get(pk=receipt.pk).reverse(actor=self.actor),
+        )
+        if done is not None:
+            receipt.reversed = True
+            for row in receipt.rows:
+                row.reversed = True
+                row.invoice.paid -= row.amount
+                row.invoice.cash -= row.amount
+            self.credit[receipt.currency] -= receipt.unallocated
 
     @rule(invoice=invoices, minor_amount=MINOR_AMOUNTS)
     def refund(self, invoice, minor_amount):
@@ -173,10 +335,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(invoice=invoices)
     def refund_everything(self, invoice):
-        self._refund(invoice, invoice.paid)
+        self._refund(invoice, invoice.cash)
 
     def _refund(self, invoice, amount):
-        allowed = not invoice.void and 0 < amount <= invoice.paid
+        allowed = not invoice.void and 0 < amount <= invoice.cash
         row = self.attempt(
             invoice,
             allowed,
@@ -184,11 +346,15 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if row is not None:
             invoice.paid -= amount
+            invoice.cash -= amount
 
     @rule(payment=payments)
     def reverse(self, payment):
         invoice = payment.invoice
-        allowed = not payment.reversed and invoice.paid - payment.amount >= 0
+        is_credit = payment.kind == PaymentKind.CREDIT
+        # A payment takes back cash; a credit row gives its amount back to the credit.
+        left = invoice.paid if is_credit else invoice.cash
+        allowed = not payment.reversed and left - payment.amount >= 0
         row = self.attempt(
             invoice,
             allowed,
@@ -197,17 +363,19 @@ class LedgerMachine(RuleBasedStateMachine):
         if row is not None:
             payment.reversed = True
             invoice.paid -= payment.amount
+            if is_credit:
+                self.credit[invoice.currency] += payment.amount
+            else:
+                invoice.cash -= payment.amount
 
     @rule(invoice=invoices, minor_amount=MINOR_AMOUNTS, refund=st.booleans())
     def credit_note(self, invoice, minor_amount, refund):
         amount = money(minor_amount, invoice.currency)
         to_invoice = min(amount, invoice.claim)
-        refunded = min(amount - to_invoice, invoice.paid) if refund else Decimal(0)
-        allowed = (
-            not invoice.void
-            and invoice.notes_total + amount <= invoice.total
-            and to_invoice + refunded == amount
-        )
+        refunded = min(amount - to_invoice, invoice.cash) if refund else Decimal(0)
+        # The rest goes to the customer's credit (spec 14).
+        to_credit = amount - to_invoice - refunded
+        allowed = not invoice.void and invoice.notes_total + amount <= invoice.total
         note = self.attempt(
             invoice,
             allowed,
@@ -220,10 +388,16 @@ class LedgerMachine(RuleBasedStateMachine):
             ),
         )
         if note is not None:
-            assert (note.credited_to_invoice, note.refunded) == (to_invoice, refunded)
+            assert (note.credited_to_invoice, note.refunded, note.credited_to_balance) == (
+                to_invoice,
+                refunded,
+                to_credit,
+            )
             invoice.notes_total += amount
-            invoice.credited += amount
+            invoice.credited += to_invoice + refunded
             invoice.paid -= refunded
+            invoice.cash -= refunded
+            self.credit[invoice.currency] += to_credit
 
     @rule(invoice=invoices)
     def write_off(self, invoice):
@@ -299,7 +473,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     invoice.currency,
                     invoice.organization_id,
                 )
-                assert (row.amount > 0) == (row.kind == PaymentKind.PAYMENT)
+                assert (row.amount > 0) == (row.kind in (PaymentKind.PAYMENT, PaymentKind.CREDIT))
                 if row.kind == PaymentKind.REVERSAL:
                     assert row.reverses.invoice_id == invoice.pk
                     assert row.amount == -row.reverses.amount
@@ -317,6 +491,15 @@ class LedgerMachine(RuleBasedStateMachine):
                 # A recovery is money moved once the invoice was written off.
                 if row.recovery:
                     assert model.written_off
+
+    @invariant()
+    def the_customers_credit_agrees_with_the_model(self):
+        stored = credit_balances(self.customer)
+        for currency, amount in self.credit.items():
+            assert amount >= 0
+            assert stored.get(currency, Decimal(0)) == amount
+            entries = CreditEntry.objects.filter(customer=self.customer, currency=currency)
+            assert sum((entry.amount for entry in entries), Decimal(0)) == amount
 
     @invariant()
     def verify_ledger_is_clean(self):

@@ -1,13 +1,16 @@
 """GET reports/dashboard/: money in, money out and the net, by category and by month, and
 the latest money movements (spec 19).
 
-`income` is spec 9's cash: customer payment rows (payments +, refunds and reversals -)
-received in the period. `expenses` are bill payments (their reversals -) paid in the period
-plus expenses dated in it. Without `convert_to` only rows in `currency` count; with it,
+`income` is spec 9's cash (`payments.cash`): customer payment rows (payments +, refunds and
+reversals -, credit applied excluded) received in the period and the customer-credit
+entries that are cash (overpayments and receipts' unallocated rest +, credit refunds -).
+`expenses` are bill payments (their reversals -) paid in the period plus expenses dated in
+it. Without `convert_to` only rows in `currency` count; with it,
 every currency is converted at the rate of each row's own date.
 
-A constant number of queries whatever the volume: three grouped sums (payments, bill
-payments, expenses by category), three "latest ten" reads, and the rates when converting.
+A constant number of queries whatever the volume: four grouped sums (payments, credit
+entries, bill payments, expenses by category), four "latest ten" reads, and the rates when
+converting.
 """
 
 from collections import defaultdict
@@ -17,9 +20,9 @@ from django.db.models import F
 from django.db.models.functions import TruncMonth
 
 from bills.models import BillPayment
-from core.money import ZERO, format_plain, quantize
+from core.money import ZERO, format_plain, minor_units, quantize
 from expenses.models import Expense
-from payments.models import Payment
+from payments.cash import cash_sources
 from reports.services.common import Converter, money, money_sum
 
 RECENT = 10
@@ -32,8 +35,12 @@ def default_period(today):
 
 
 # The money-moving rows each figure sums, with the date field that places them in a period.
-INCOME = ((Payment, "received_on"),)
-EXPENSES = ((BillPayment, "paid_on"), (Expense, "date"))
+def income_sources():
+    return cash_sources()
+
+
+def expense_sources():
+    return [(BillPayment.objects.all(), "paid_on"), (Expense.objects.all(), "date")]
 
 
 def in_period(queryset, organization, field, date_from, date_to):
@@ -47,10 +54,10 @@ def totals_by_currency(organization, *, date_from, date_to):
     them without `convert_to`, for every currency at once: three grouped sums, so the
     admin dashboard shows them all at a constant cost. Sorted by currency."""
     sums = defaultdict(lambda: {"income": ZERO, "expenses": ZERO})
-    for figure, sources in (("income", INCOME), ("expenses", EXPENSES)):
-        for model, field in sources:
+    for figure, sources in (("income", income_sources()), ("expenses", expense_sources())):
+        for source, field in sources:
             rows = (
-                in_period(model.objects, organization, field, date_from, date_to)
+                in_period(source, organization, field, date_from, date_to)
                 .values("currency")
                 .annotate(amount=money_sum("amount"))
                 .order_by()
@@ -82,7 +89,9 @@ def dashboard(organization, *, currency, date_from, date_to, convert_to=None):
             .order_by()
         )
 
-    income_rows = grouped(scoped(Payment.objects, "received_on"), "received_on")
+    income_rows = [
+        row for source, field in income_sources() for row in grouped(scoped(source, field), field)
+    ]
     bill_rows = grouped(scoped(BillPayment.objects, "paid_on"), "paid_on")
     expense_rows = grouped(scoped(Expense.objects, "date"), "date", "category_id", "category__name")
     converter = Converter(
@@ -145,11 +154,18 @@ def recent_movements(scoped):
     """The ten latest money movements, in their own currency: money in positive, money out
     negative. Three reads of ten rows each, merged here."""
     movements = []
-    for payment in latest(scoped(Payment.objects, "received_on"), "received_on", "invoice"):
+    (payments, paid_on), (entries, booked_on) = cash_sources()
+    for payment in latest(scoped(payments, paid_on), paid_on, "invoice"):
         movements.append(
             (payment.received_on, payment.created_at, payment.kind, payment.amount,
              payment.currency, payment.invoice.minor_unit, payment.invoice.number or "",
              f"invoice:{payment.invoice_id}")
+        )  # fmt: skip
+    for entry in latest(scoped(entries, booked_on), booked_on, "customer"):
+        movements.append(
+            (entry.booked_on, entry.created_at, f"credit_{entry.kind}", entry.amount,
+             entry.currency, minor_units(entry.currency), entry.customer.name,
+             f"customer:{entry.customer_id}")
         )  # fmt: skip
     for row in latest(scoped(BillPayment.objects, "paid_on"), "paid_on", "bill__vendor"):
         movements.append(

@@ -7,28 +7,27 @@ from django.db.models.functions import TruncMonth
 
 from core.money import ZERO, quantize
 from invoices.models import BOOKED_STATUSES, Invoice
-from payments.models import Payment, PaymentKind
+from payments.cash import REFUND_ENTRIES, REFUND_ROWS, cash_sources
 from reports.services.common import Converter, money, money_sum, zero_money
 
 FIGURES = ("invoiced", "collected", "refunded")
 
 
 def revenue(organization, *, date_from=None, date_to=None, convert_to=None):
-    """One query: a UNION of two GROUP BYs (invoices by issue month, payments by received
-    month). `collected` = payments + reversals (reversals are negative), `refunded` =
-    refunds as a positive amount. Only months with activity are listed.
+    """One query: a UNION of three GROUP BYs (invoices by issue month, the cash of
+    `payments.cash` by its month: payment rows and credit entries). `collected` = cash in
+    less reversals (payments and receipts' or overpayments' credit, less reversals),
+    `refunded` = refunds of invoices and of credit, as a positive amount. Only months with
+    activity are listed.
 
     When converting, rows are grouped by the exact date instead of the month so each
     amount is converted at its own date's rate.
     """
     invoices = Invoice.objects.filter(organization=organization, status__in=BOOKED_STATUSES)
-    payments = Payment.objects.filter(organization=organization)
     if date_from:
         invoices = invoices.filter(issue_date__gte=date_from)
-        payments = payments.filter(received_on__gte=date_from)
     if date_to:
         invoices = invoices.filter(issue_date__lte=date_to)
-        payments = payments.filter(received_on__lte=date_to)
 
     def period(field):
         return F(field) if convert_to else TruncMonth(field)
@@ -39,18 +38,23 @@ def revenue(organization, *, date_from=None, date_to=None, convert_to=None):
         .annotate(invoiced=money_sum("total"), collected=zero_money(), refunded=zero_money())
         .order_by()
     )
-    received = (
-        payments.values("currency", day=period("received_on"))
-        .annotate(
-            invoiced=zero_money(),
-            collected=money_sum(
-                "amount", filter=Q(kind__in=[PaymentKind.PAYMENT, PaymentKind.REVERSAL])
-            ),
-            refunded=money_sum("amount", filter=Q(kind=PaymentKind.REFUND)),
+    received = []
+    for (rows, field), refunds in zip(cash_sources(), (REFUND_ROWS, REFUND_ENTRIES), strict=True):
+        rows = rows.filter(organization=organization)
+        if date_from:
+            rows = rows.filter(**{f"{field}__gte": date_from})
+        if date_to:
+            rows = rows.filter(**{f"{field}__lte": date_to})
+        received.append(
+            rows.values("currency", day=period(field))
+            .annotate(
+                invoiced=zero_money(),
+                collected=money_sum("amount", filter=~Q(**refunds)),
+                refunded=money_sum("amount", filter=Q(**refunds)),
+            )
+            .order_by()
         )
-        .order_by()
-    )
-    rows = list(invoiced.union(received, all=True))
+    rows = list(invoiced.union(*received, all=True))
     converter = Converter(organization, convert_to, rows, date_key="day")
     periods = defaultdict(lambda: defaultdict(lambda: ZERO))
     for row in rows:

@@ -1,15 +1,23 @@
 """GET customers/{id}/statement/: a customer's account in one currency (spec 9)."""
 
+from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models import CharField as TextField
-from django.db.models import F, IntegerField, Value
 
 from core.money import ZERO
 from credits.models import CreditNote, WriteOff
 from invoices.models import BOOKED_STATUSES, Invoice
-from payments.models import Payment
+from payments.credit import CreditEntry, CreditKind
+from payments.models import CASH_ROWS, Payment
 from reports.services.common import MONEY_OUTPUT, money, money_sum
 
 TEXT = TextField()
+# The statement line of each customer-credit entry that changes the net position.
+STATEMENT_CREDIT_TYPES = {
+    CreditKind.OVERPAYMENT: "credit_received",
+    CreditKind.RECEIPT: "credit_received",
+    CreditKind.REFUNDED: "credit_refund",
+    CreditKind.REVERSED: "credit_reversal",
+}
 
 
 def statement(customer, *, currency, date_from=None, date_to):
@@ -21,8 +29,14 @@ def statement(customer, *, currency, date_from=None, date_to):
     total on its issue date and a write-off its amount on its date; money moved on a
     written-off invoice (a payment, refund or reversal, or a credit note's part that
     reduced the write-off) is also a `recovery` line of the opposite effect, so it leaves
-    the net position as the write-off left it. Same-day movements list invoices first, then
-    payment rows, recoveries, credit notes and write-offs, each in creation order.
+    the net position as the write-off left it. Customer credit (spec 14) is part of the net
+    position: an overpayment's excess or a receipt's unallocated rest is `credit_received`
+    (minus), credit paid back `credit_refund` (plus), a receipt's rest taken back on its
+    reversal `credit_reversal` (plus); credit applied to an invoice, and such a `credit` row's
+    reversal, only move money between the credit and the invoice: `credit_applied`, 0. A
+    credit note's rest put on credit is inside its own line (minus its whole total). Same-day
+    movements list invoices first, then payment rows, recoveries, credit notes, write-offs
+    and credit entries, each in creation order.
 
     A constant number of queries: one opening sum per kind of movement and one UNION.
     """
@@ -39,13 +53,23 @@ def statement(customer, *, currency, date_from=None, date_to):
             },
         ),
         (
-            Payment.objects.filter(**scope, invoice__customer=customer),
+            Payment.objects.filter(CASH_ROWS, **scope, invoice__customer=customer),
             "received_on",
             {
                 "line_type": F("kind"),
                 "line_number": F("invoice__number"),
                 "line_reference": F("reference"),
                 "effect": Value(0, output_field=MONEY_OUTPUT) - F("amount"),
+            },
+        ),
+        (
+            Payment.objects.filter(~CASH_ROWS, **scope, invoice__customer=customer),
+            "received_on",
+            {
+                "line_type": Value("credit_applied", output_field=TEXT),
+                "line_number": F("invoice__number"),
+                "line_reference": F("reference"),
+                "effect": Value(0, output_field=MONEY_OUTPUT),
             },
         ),
         (
@@ -85,6 +109,25 @@ def statement(customer, *, currency, date_from=None, date_to):
                 "line_type": Value("write_off", output_field=TEXT),
                 "line_number": F("invoice__number"),
                 "line_reference": Value("", output_field=TEXT),
+                "effect": Value(0, output_field=MONEY_OUTPUT) - F("amount"),
+            },
+        ),
+        (
+            # The cash entries: in, minus; paid back or taken back, plus.
+            CreditEntry.objects.filter(**scope, customer=customer)
+            .filter(kind__in=list(STATEMENT_CREDIT_TYPES))
+            .exclude(kind=CreditKind.REVERSED, receipt__isnull=True),
+            "booked_on",
+            {
+                "line_type": Case(
+                    *(
+                        When(kind=kind, then=Value(line_type))
+                        for kind, line_type in STATEMENT_CREDIT_TYPES.items()
+                    ),
+                    output_field=TEXT,
+                ),
+                "line_number": F("invoice__number"),
+                "line_reference": F("reference"),
                 "effect": Value(0, output_field=MONEY_OUTPUT) - F("amount"),
             },
         ),

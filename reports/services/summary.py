@@ -7,7 +7,7 @@ from django.db.models import CharField, Count, DateField, F, Q, Value
 from core.money import ZERO
 from credits.models import CreditNote, WriteOff
 from invoices.models import BOOKED_STATUSES, Invoice, InvoiceQuerySet, InvoiceStatus
-from payments.models import Payment
+from payments.models import CASH_ROWS, Payment
 from reports.services.common import Converter, money, money_sum
 
 AMOUNTS = ("invoiced", "collected", "outstanding", "overdue_amount")
@@ -16,8 +16,9 @@ AMOUNTS = ("invoiced", "collected", "outstanding", "overdue_amount")
 DATED_FIGURES = (
     ("credited", CreditNote.objects.all(), "issued_on", "total"),
     ("written_off", WriteOff.objects.all(), "written_off_on", "amount"),
-    # Cash moved on written-off invoices: recoveries, less refunds and reversals of them.
-    ("recovered", Payment.objects.filter(recovery=True), "received_on", "amount"),
+    # Cash moved on written-off invoices: recoveries, less refunds and reversals of them
+    # (credit applied to such an invoice settles it but is no cash: spec 9).
+    ("recovered", Payment.objects.filter(CASH_ROWS, recovery=True), "received_on", "amount"),
 )
 
 
@@ -38,6 +39,7 @@ def summary(organization, *, date_from=None, date_to=None, convert_to=None):
         .annotate(
             **{status: Count("pk", filter=Q(status=status)) for status in InvoiceStatus.values},
             invoiced=money_sum("total", filter=booked),
+            # Cash received for them: their payment rows but credit applied (below).
             collected=money_sum("amount_paid", filter=booked),
             outstanding=money_sum("balance_due", filter=booked),
             overdue_count=Count("pk", filter=overdue),
@@ -45,15 +47,16 @@ def summary(organization, *, date_from=None, date_to=None, convert_to=None):
         )
         .order_by(*group)
     )
+    rows += not_cash_paid(invoices, group)
     converter = Converter(organization, convert_to, rows, date_key="issue_date")
     # Counts start at 0, amounts at Decimal 0 (int 0 + Decimal is a Decimal).
     totals = defaultdict(lambda: defaultdict(int))
     for row in rows:
         entry = totals[converter.currency_of(row)]
         for key in (*InvoiceStatus.values, "overdue_count"):
-            entry[key] += row[key]
+            entry[key] += row.get(key, 0)
         for key in AMOUNTS:
-            entry[key] += converter.amount(row, key)
+            entry[key] += converter.amount(row, key) if key in row else ZERO
     add_dated_figures(totals, organization, date_from, date_to, convert_to)
     return {
         "currencies": [
@@ -92,3 +95,18 @@ def add_dated_figures(totals, organization, date_from, date_to, convert_to):
     converter = Converter(organization, convert_to, grouped, date_key="day")
     for row in grouped:
         totals[converter.currency_of(row)][row["figure"]] += converter.amount(row, "amount")
+
+
+def not_cash_paid(invoices, group):
+    """Rows that take from `collected` what `amount_paid` holds but is no cash (spec 9):
+    credit applied to the booked `invoices`, net of its reversals; one GROUP BY."""
+    rows = (
+        Payment.objects.filter(~CASH_ROWS, invoice__in=invoices.filter(status__in=BOOKED_STATUSES))
+        .values(*(f"invoice__{column}" for column in group))
+        .annotate(credit=money_sum("amount"))
+        .order_by()
+    )
+    return [
+        {**{column: row[f"invoice__{column}"] for column in group}, "collected": -row["credit"]}
+        for row in rows
+    ]

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from credits.invariants import CreditLedgerCheck
+from banking.invariants import BankLedgerCheck
+from stripe_gateway.invariants import stripe_violations
 
 
 class Command(BaseCommand):
@@ -11,9 +12,10 @@ class Command(BaseCommand):
         "payment rows and lies within 0..total, balance_due = total - amount_paid - "
         "credited_total - written_off_total, status and paid_at follow them, reversals cancel "
         "a payment of the same invoice, credit notes' totals, lines, refunds and per-rate caps, "
-        "credited_total and written_off_on against their rows, and invoice and credit-note "
-        "numbers are gapless and unique; bills and bill payments alike. Prints each "
-        "violation; exits 1 if there is any."
+        "credited_total and written_off_on against their rows, customer credit balances against "
+        "their entries (never negative) and receipts against their allocations and credit, "
+        "and invoice and credit-note numbers are gapless and unique; bills and bill payments "
+        "alike. Prints each violation; exits 1 if there is any."
     )
 
     def add_arguments(self, parser):
@@ -32,15 +34,21 @@ class Command(BaseCommand):
             missing = set(organization) - set(organizations.values_list("pk", flat=True))
             if missing:
                 raise CommandError(f"Unknown organization id(s): {sorted(missing)}")
-        check = CreditLedgerCheck(organizations)
+        # The check of every app that keeps money rows, bank lines (spec 15) the topmost.
+        check = BankLedgerCheck(organizations)
         violations = check.run()
+        # What Stripe brought in (spec 15): its records against their rows and credit.
+        for item in stripe_violations(list(check.organizations)):
+            check._report(*item)
         for violation in violations:
             self.stderr.write(f"VIOLATION {violation}")
         checked = (
             f"{len(check.organizations)} organization(s), {check.invoice_count} invoice(s), "
             f"{check.payment_count} payment row(s), {check.credit_note_count} credit note(s), "
             f"{check.write_off_count} write-off(s), {check.bill_count} bill(s), "
-            f"{check.bill_payment_count} bill payment row(s)"
+            f"{check.bill_payment_count} bill payment row(s), {check.credit_entry_count} credit "
+            f"entry(ies), {check.receipt_count} receipt(s), "
+            f"{check.bank_statement_count} bank statement(s), {check.bank_line_count} bank line(s)"
         )
         if violations:
             raise CommandError(f"Ledger check failed: {len(violations)} violation(s) in {checked}.")

@@ -15,6 +15,7 @@ from accounts.models import Membership, Organization, Role, User
 from core.money import format_plain
 from credits.models import CreditNote, WriteOff
 from customers.models import Customer
+from demo.credit import seed_customer_credit
 from demo.payables import seed_payables
 from invoices.models import Invoice, InvoiceQuerySet
 from payments.models import Payment
@@ -71,8 +72,14 @@ class Command(BaseCommand):
             customers = self.create_customers(organization, actor)
             invoices = self.create_invoices(organization, customers, actor)
             payables = seed_payables(organization, actor)
+            with_credit, credit = seed_customer_credit(organization, actor, line)
             retainer = self.create_recurring(organization, customers, actor)
         self.report(organization, password, customers, invoices)
+        held = ", ".join(f"{format_plain(amount, code)} {code}" for code, amount in credit.items())
+        self.stdout.write(
+            f"{with_credit.name} paid two invoices with one transfer (a receipt) and holds "
+            f"{held} of credit: GET /api/v1/customers/{with_credit.pk}/credit/."
+        )
         self.stdout.write(
             f"A monthly retainer for {retainer.customer.name}, sent and e-mailed from "
             f"{retainer.start_date.isoformat()} on: GET /api/v1/recurring-invoices/."
