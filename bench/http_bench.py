@@ -239,14 +239,15 @@ class Server:
         )
 
     def wait_ready(self, path, headers):
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(request, timeout=5) as response:
+                with urllib.request.urlopen(request, timeout=30) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError):
+            # Not listening yet, or (a loaded machine) still importing the app.
+            except (urllib.error.URLError, OSError):
                 time.sleep(0.3)
         raise SystemExit(f"{self.name} did not answer 200 on {path}")
 

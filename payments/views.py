@@ -15,6 +15,7 @@ from api.tenancy import OrganizationScopedMixin
 from invoices.models import Invoice
 from payments.filters import PaymentFilterSet
 from payments.models import Payment
+from payments.payloads import payment_payload
 from payments.serializers import (
     PaymentPayInputSerializer,
     PaymentRefundInputSerializer,
@@ -34,6 +35,13 @@ def payment_queryset():
 def money_context(invoice):
     """Amounts are checked against the invoice's stored minor unit, not today's table."""
     return {"currency": invoice.currency, "minor_unit": invoice.minor_unit}
+
+
+def created(row, invoice):
+    """201 with the row as `PaymentSerializer` renders it, by the outbox's renderer (no
+    per-field DRF work on the pay path; payments/tests/test_events.py and test_api.py hold
+    the two to one output)."""
+    return Response(payment_payload(row, minor_unit=invoice.minor_unit), status=201)
 
 
 @extend_schema_view(
@@ -107,7 +115,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
             expected_version=self.expected_version(invoice),
             **data.validated_data,
         )
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+        return created(payment, invoice)
 
     @extend_schema(
         summary="Refund part or all of what an invoice was paid",
@@ -129,7 +137,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
             expected_version=self.expected_version(invoice),
             **data.validated_data,
         )
-        return Response(PaymentSerializer(refund).data, status=status.HTTP_201_CREATED)
+        return created(refund, invoice)
 
     @extend_schema(
         summary="The invoice's payment rows",
