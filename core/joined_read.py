@@ -103,3 +103,60 @@ class JoinedRead:
         select = f"SELECT {', '.join(columns)} FROM {table} t0 {' '.join(joins)}"  # noqa: S608 - quoted
         sql = f"{select} WHERE {' AND '.join(conditions)} LIMIT 1"
         return Plan(sql, tuple(where_fields), tuple(converters), tuple(shapes))
+
+
+class ValuesIn:
+    """`model.objects.filter(<key>__in=keys).order_by(*order).values_list(*columns)`, the
+    statement built once per database and number of keys (as `JoinedRead` builds its own):
+    `ValuesIn(InvoiceLine, key="invoice", columns=(...), order=(...)).rows(ids)`. Columns
+    and order are field names (or attnames) of `model`, ascending."""
+
+    def __init__(self, model, *, key, columns, order):
+        self.model = model
+        self.key = model._meta.get_field(key)
+        self.columns = tuple(model._meta.get_field(name) for name in columns)
+        self.order = tuple(model._meta.get_field(name) for name in order)
+        self._plans = {}
+
+    def rows(self, keys):
+        keys = list(keys)
+        if not keys:
+            return []
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
+        plan = self._plans.get((alias, len(keys)))
+        if plan is None:
+            plan = self._plans.setdefault((alias, len(keys)), self._plan(connection, len(keys)))
+        sql, converters = plan
+        params = [self.key.get_db_prep_value(key, connection, prepared=False) for key in keys]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not converters:
+            return rows
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for index, column, functions in converters:
+                for convert in functions:
+                    row[index] = convert(row[index], column, connection)
+        return [tuple(row) for row in rows]
+
+    def _plan(self, connection, count):
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        converters = []
+        for index, field in enumerate(self.columns):
+            column = field.get_col(self.model._meta.db_table)
+            functions = connection.ops.get_db_converters(column) + column.get_db_converters(
+                connection
+            )
+            if functions:
+                converters.append((index, column, tuple(functions)))
+        select = ", ".join(f"{table}.{quote(field.column)}" for field in self.columns)
+        order = ", ".join(f"{table}.{quote(field.column)}" for field in self.order)
+        placeholders = ", ".join(["%s"] * count)
+        sql = (
+            f"SELECT {select} FROM {table} "  # noqa: S608 - quoted names, values as parameters
+            f"WHERE {table}.{quote(self.key.column)} IN ({placeholders}) ORDER BY {order}"
+        )
+        return sql, tuple(converters)

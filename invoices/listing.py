@@ -15,6 +15,7 @@ from itertools import groupby
 
 from django.utils import timezone
 
+from core.joined_read import ValuesIn
 from core.money import MONEY_STEP, plain_formatter
 from core.rendering import date_text, datetime_text
 from invoices.models import InvoiceLine
@@ -63,6 +64,11 @@ INVOICE_COLUMNS = (
 # Line quantities, prices and percentages (DRF's DecimalField with 4 decimal places), then
 # the line's money: the same fields the outbox's payloads render (invoices/payloads.py).
 LINE_COLUMNS = ("invoice_id", "id", "description", *LINE_DECIMALS, *LINE_MONEY)
+# A page's lines, in the order the serializer lists them: one statement built once per
+# database and page size, not by the ORM on every request.
+PAGE_LINES = ValuesIn(
+    InvoiceLine, key="invoice", columns=LINE_COLUMNS, order=("invoice", "position", "id")
+)
 # Their stored step (percentages have the money shape's decimal places too).
 FOUR_PLACES = MONEY_STEP
 
@@ -75,12 +81,10 @@ def invoice_rows(queryset):
 def render_invoices(rows):
     """The serializer's JSON objects for a page of `invoice_rows`, lines in one query."""
     rows = list(rows)
-    lines = InvoiceLine.objects.filter(invoice_id__in=[row[0] for row in rows])
     by_invoice = {
         invoice_id: list(group)
         for invoice_id, group in groupby(
-            lines.order_by("invoice_id", "position", "id").values_list(*LINE_COLUMNS),
-            key=lambda line: line[0],
+            PAGE_LINES.rows(row[0] for row in rows), key=lambda line: line[0]
         )
     }
     # Looked up once per page: DRF's DateTimeField renders in the current time zone.

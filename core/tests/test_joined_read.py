@@ -56,3 +56,26 @@ def test_history_managers_share_one_class_and_still_work():
     roles = [row.role for row in membership.history.all()]
     assert len(roles) == 2 and roles[0] == Role.VIEWER
     assert Membership.history.filter(id=membership.pk).count() == 2
+
+
+def test_values_in_reads_what_the_orms_values_list_reads(organization):
+    from invoices.listing import LINE_COLUMNS, PAGE_LINES
+    from invoices.models import InvoiceLine
+    from invoices.tests.factories import InvoiceFactory, line
+
+    invoices = [
+        InvoiceFactory(organization=organization, lines=[line("A", quantity="1.5"), line("B")])
+        for _ in range(3)
+    ]
+    ids = [invoice.pk for invoice in reversed(invoices)]
+    expected = list(
+        InvoiceLine.objects.filter(invoice_id__in=ids)
+        .order_by("invoice_id", "position", "id")
+        .values_list(*LINE_COLUMNS)
+    )
+
+    rows = PAGE_LINES.rows(ids)
+
+    assert len(rows) == 6 and rows == expected
+    assert [type(value) for value in rows[0]] == [type(value) for value in expected[0]]
+    assert PAGE_LINES.rows([]) == []
