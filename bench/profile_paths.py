@@ -97,6 +97,9 @@ def main(argv=None):
         help="CELERY_BROKER_URL as in `make bench` ('' for none)",
     )
     parser.add_argument(
+        "--cpu-only", action="store_true", help="print the CPU per answer, no profile"
+    )
+    parser.add_argument(
         "--cprofile",
         action="store_true",
         help="cProfile on CPU time (time.process_time) instead of pyinstrument's wall time",
@@ -153,6 +156,8 @@ def main(argv=None):
             run()
         cpu = (time.process_time() - started) / args.requests
         print(f"{path}: {cpu * 1000:.2f} ms CPU per answer ({args.requests} requests)")
+        if args.cpu_only:
+            continue
         if args.cprofile:
             cpu_profile(run, args.requests)
             continue
