@@ -29,6 +29,7 @@ from customers.models import Customer
 from expenses.models import Expense, ExpenseCategory
 from invoices.models import Invoice, InvoiceLine
 from payments.models import Payment
+from recurring.models import RecurringInvoice, RecurringInvoiceLine
 from vendors.models import Vendor
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
@@ -72,6 +73,8 @@ SOURCES = {
         Source("billpayment", BillPayment),
         Source("expense", Expense),
         Source("expensecategory", ExpenseCategory),
+        Source("recurringinvoice", RecurringInvoice),
+        Source("recurringinvoiceline", RecurringInvoiceLine),
         Source("membership", Membership),
         Source("organization", Organization, organization_field="id"),
     )

@@ -8,6 +8,7 @@ from audit.views import (
     CustomerHistoryView,
     InvoiceHistoryView,
     PaymentHistoryView,
+    RecurringInvoiceHistoryView,
     VendorHistoryView,
 )
 
@@ -27,6 +28,11 @@ urlpatterns = [
         "credit-notes/<int:pk>/history/",
         CreditNoteHistoryView.as_view(),
         name="credit-note-history",
+    ),
+    path(
+        "recurring-invoices/<int:pk>/history/",
+        RecurringInvoiceHistoryView.as_view(),
+        name="recurring-invoice-history",
     ),
     path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
 ]

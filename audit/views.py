@@ -14,6 +14,7 @@ from credits.models import CreditNote
 from customers.models import Customer
 from invoices.models import Invoice
 from payments.models import Payment
+from recurring.models import RecurringInvoice
 from vendors.models import Vendor
 
 
@@ -105,6 +106,17 @@ class CreditNoteHistoryView(ObjectHistoryView):
     queryset = CreditNote.objects.all()
 
     @_history_schema("credit note", "credit-notes")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class RecurringInvoiceHistoryView(ObjectHistoryView):
+    """A recurring invoice's own events (its lines' are in the audit log)."""
+
+    source_name = "recurringinvoice"
+    queryset = RecurringInvoice.objects.all()
+
+    @_history_schema("recurring invoice", "recurring-invoices")
     def get(self, request, pk):
         return super().get(request, pk)
 

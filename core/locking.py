@@ -19,6 +19,10 @@ commands never wait for each other in a cycle):
 A bill (bills) and its vendor are locked in the same way, the bill first; no command locks
 a bill and an invoice together.
 
+A recurring invoice template (recurring) is locked before everything above that its run
+takes (the customer, the new invoice, the sequence); no command locks a template after
+any of them. Its period rows are only inserted, under the template's lock.
+
 Payment, bill-payment, reminder, credit-note and write-off rows are only inserted, never
 locked: their invoice's (or bill's) lock guards them. A command that locks several rows of
 one table locks them in ascending id order (`lock(...)` one by one over sorted ids, or

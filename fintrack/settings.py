@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "demo",
     "emails",
     "webhooks",
+    "recurring",
     "backoffice",
 ]
 
@@ -290,6 +291,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly: each organization's "today" turns at its own midnight.
     "overdue-events": {"task": "fintrack.tasks.emit_overdue_events", "schedule": 3600},
     "reminders": {"task": "fintrack.tasks.send_reminders", "schedule": 6 * 3600},
+    # Hourly, like the overdue job: a period is due at its organization's midnight.
+    "recurring-invoices": {"task": "fintrack.tasks.run_recurring", "schedule": 3600},
     "purge-idempotency-keys": {
         "task": "fintrack.tasks.purge_idempotency_keys",
         "schedule": 3600,
@@ -402,7 +405,8 @@ SPECTACULAR_SETTINGS = {
         )
     }
     # Customer payments, bill payments and expenses offer the same methods: one enum.
-    | {"PaymentMethodEnum": "payments.models.PaymentMethod"},
+    | {"PaymentMethodEnum": "payments.models.PaymentMethod"}
+    | {"RecurringIntervalEnum": "recurring.models.RecurringInterval"},
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 

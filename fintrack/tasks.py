@@ -31,6 +31,12 @@ def send_reminders():
     call_command("send_reminders")
 
 
+@shared_task(name="fintrack.tasks.run_recurring")
+def run_recurring():
+    """Invoice the due periods of the recurring invoices (spec 16)."""
+    call_command("run_recurring")
+
+
 @shared_task(name="fintrack.tasks.purge_idempotency_keys")
 def purge_idempotency_keys():
     call_command("purge_idempotency_keys")

@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("reports.urls")),
     path("", include("emails.urls")),
     path("", include("webhooks.urls")),
+    path("", include("recurring.urls")),
 ]
 
 urlpatterns = [

@@ -34,6 +34,7 @@ class InvoiceFilterSet(django_filters.FilterSet):
         choices=InvoiceStatus.choices, help_text="Repeatable or comma-separated."
     )
     customer = IdFilter(field_name="customer_id")
+    recurring_invoice = IdFilter(help_text="The invoices a recurring invoice generated.")
     currency = CurrencyFilter()
     overdue = StrictBooleanFilter(field_name="is_overdue")
     issued_from = DateFilter(field_name="issue_date", lookup_expr="gte")

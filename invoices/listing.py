@@ -47,6 +47,7 @@ INVOICE_MONEY = (
 INVOICE_TAIL = (
     ("written_off_on", "written_off_on"),
     ("is_overdue", "is_overdue"),
+    ("recurring_invoice", "recurring_invoice"),
     ("version", "version"),
     ("sent_at", "sent_at"),
     ("paid_at", "paid_at"),

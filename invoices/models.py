@@ -229,6 +229,9 @@ class Invoice(VersionedModel):
     credited_total = models.DecimalField(**MONEY, editable=False)
     written_off_total = models.DecimalField(**MONEY, editable=False)
     written_off_on = models.DateField(null=True, blank=True, editable=False)
+    # The recurring invoice that generated it (spec 16). A plain id, not a foreign key:
+    # `recurring` sits above invoices, and its run rows hold the real keys.
+    recurring_invoice = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     paid_at = models.DateTimeField(null=True, blank=True, editable=False)
     voided_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -140,6 +140,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "written_off_total",
             "written_off_on",
             "is_overdue",
+            "recurring_invoice",
             "version",
             "sent_at",
             "paid_at",
@@ -151,6 +152,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "number",
             "status",
+            "recurring_invoice",
             "version",
             "sent_at",
             "paid_at",

@@ -34,6 +34,8 @@ LEVELS = {
     # e-mail the admins of an endpoint it disables).
     "emails": 6,
     "webhooks": 7,
+    # Recurring invoices create invoices through the invoice's commands, e-mail included.
+    "recurring": 7,
 }
 # Layers above every domain app: no models module of the chain may import them.
 ABOVE = {"api", "audit", "reports", "fintrack", "demo", "backoffice"}

@@ -19,6 +19,7 @@ SPEC_JOBS = {
     "fintrack.tasks.purge_idempotency_keys",
     "fintrack.tasks.verify_ledger",
     "fintrack.tasks.emit_overdue_events",
+    "fintrack.tasks.run_recurring",
 }
 
 

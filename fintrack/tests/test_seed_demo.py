@@ -162,3 +162,13 @@ def test_the_demo_organization_is_registered_by_its_admin(db):
     admin = User.objects.get(email=USERS[0][1])
     assert organization.memberships.get(role=Role.ADMIN).user == admin
     assert organization.history.get().history_user == User.objects.system_actor()
+
+
+def test_a_monthly_retainer_starts_next_month(demo):
+    from recurring.models import RecurringInvoice
+
+    organization, output = demo
+    [retainer] = RecurringInvoice.objects.filter(organization=organization)
+    assert (retainer.interval, retainer.auto_send, retainer.auto_email) == ("month", True, True)
+    assert retainer.start_date.day == 1 and retainer.start_date > organization.today()
+    assert "/api/v1/recurring-invoices/" in output

@@ -18,6 +18,7 @@ from customers.models import Customer
 from demo.payables import seed_payables
 from invoices.models import Invoice, InvoiceQuerySet
 from payments.models import Payment
+from recurring.models import RecurringInvoice
 
 ORGANIZATION_NAME = "Demo Trading Co"
 DOMAIN = "demo.fintrack.test"
@@ -70,7 +71,12 @@ class Command(BaseCommand):
             customers = self.create_customers(organization, actor)
             invoices = self.create_invoices(organization, customers, actor)
             payables = seed_payables(organization, actor)
+            retainer = self.create_recurring(organization, customers, actor)
         self.report(organization, password, customers, invoices)
+        self.stdout.write(
+            f"A monthly retainer for {retainer.customer.name}, sent and e-mailed from "
+            f"{retainer.start_date.isoformat()} on: GET /api/v1/recurring-invoices/."
+        )
         self.stdout.write(
             "{vendors} vendors, {bills} bills (draft, approved, partially paid, paid) and "
             "{expenses} expenses of the last month: GET /api/v1/reports/dashboard/.".format(
@@ -214,6 +220,21 @@ class Command(BaseCommand):
     def pay(invoice, amount, method, actor):
         Payment.pay(
             invoice, amount=amount, method=method, actor=actor, reference=f"DEMO-{invoice.pk}"
+        )
+
+    def create_recurring(self, organization, customers, actor):
+        """A monthly retainer from the first of next month (`run_recurring` issues it)."""
+        next_month = (organization.today().replace(day=1) + timedelta(days=32)).replace(day=1)
+        return RecurringInvoice.create(
+            organization=organization,
+            customer=customers["contoso"],
+            actor=actor,
+            lines=[line("Monthly support retainer", "1", "1500.00", tax_rate="20")],
+            interval="month",
+            start_date=next_month,
+            auto_send=True,
+            auto_email=True,
+            reference="RETAINER-2026",
         )
 
     def report(self, organization, password, customers, invoices):

@@ -1,0 +1,132 @@
+"""Recurring invoice shapes (spec 16). Writes go through `RecurringInvoice` methods; the
+serializers check the input's shape only (as `invoices.serializers`)."""
+
+from rest_framework import serializers
+
+from api.fields import CurrencyField, DateField
+from invoices.serializers import (
+    MAX_LINES,
+    InvoiceLineSerializer,
+    OrganizationCustomerField,
+    invoice_money,
+)
+from recurring.models import (
+    MAX_DAYS_UNTIL_DUE,
+    MAX_INTERVAL_COUNT,
+    RecurringInterval,
+    RecurringInvoice,
+    RecurringInvoiceLine,
+)
+
+
+class RecurringInvoiceLineSerializer(InvoiceLineSerializer):
+    """An invoice line's input and figures (5.2), in the template's minor unit."""
+
+    amount = invoice_money(prefix="template.")
+    discount_amount = invoice_money(prefix="template.")
+    tax_amount = invoice_money(prefix="template.")
+    total = invoice_money(prefix="template.")
+
+    class Meta(InvoiceLineSerializer.Meta):
+        model = RecurringInvoiceLine
+
+
+class RecurringInvoiceSerializer(serializers.ModelSerializer):
+    customer = OrganizationCustomerField()
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
+    lines = RecurringInvoiceLineSerializer(
+        many=True, min_length=1, max_length=MAX_LINES, help_text="Copied onto every invoice."
+    )
+    interval = serializers.ChoiceField(choices=RecurringInterval.choices)
+    interval_count = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_INTERVAL_COUNT,
+        default=1,
+        help_text="Invoice every `interval_count` intervals.",
+    )
+    start_date = DateField(help_text="The first period's start: the first invoice's date.")
+    end_date = DateField(
+        required=False,
+        allow_null=True,
+        help_text="No period starts after it; not before `start_date`.",
+    )
+    days_until_due = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_DAYS_UNTIL_DUE,
+        required=False,
+        allow_null=True,
+        help_text="Each invoice's due date is its date plus this. Defaults to the "
+        "customer's payment terms.",
+    )
+    auto_send = serializers.BooleanField(
+        default=False, help_text="Send (number) each invoice when it is created."
+    )
+    auto_email = serializers.BooleanField(
+        default=False,
+        help_text="Also e-mail each invoice to the customer (needs `auto_send` and an e-mail).",
+    )
+    subtotal = invoice_money()
+    discount_total = invoice_money()
+    tax_total = invoice_money()
+    total = invoice_money()
+
+    class Meta:
+        model = RecurringInvoice
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "currency",
+            "reference",
+            "notes",
+            "lines",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "interval",
+            "interval_count",
+            "start_date",
+            "end_date",
+            "days_until_due",
+            "auto_send",
+            "auto_email",
+            "status",
+            "next_run_on",
+            "last_invoice",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "next_run_on",
+            "last_invoice",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create(self, validated_data):
+        validated_data.pop("expected_version", None)  # a new template has no version yet
+        request = self.context["request"]
+        return RecurringInvoice.create(
+            organization=request.organization,
+            actor=request.user,
+            lines=validated_data.pop("lines"),
+            **validated_data,
+        )
+
+    def update(self, instance, validated_data):
+        # `lines`, when sent, replaces every line; when absent the lines are kept.
+        if validated_data.get("days_until_due", 0) is None:
+            validated_data["days_until_due"] = validated_data.get(
+                "customer", instance.customer
+            ).payment_terms_days
+        instance.update(
+            actor=self.context["request"].user,
+            lines=validated_data.pop("lines", None),
+            **validated_data,
+        )
+        return instance
