@@ -6,12 +6,17 @@ same token and load the same user a second time; here it takes the middleware's 
 which came from the same `Authorization` header of the same request.
 
 With an `X-Organization` header the user is read together with that membership and its
-organization, in one query: the role check then needs none of its own.
+organization, in one query: the role check then needs none of its own. That statement is
+built once per database (`core.joined_read`), not by the ORM on every request.
 """
+
+from functools import cache
 
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
+
+from core.joined_read import JoinedRead
 
 # Attribute of the Django HttpRequest where the middleware leaves its (user, token) pair.
 AUTHENTICATED_ATTRIBUTE = "_fintrack_jwt_authenticated"
@@ -20,6 +25,18 @@ AUTHENTICATED_ATTRIBUTE = "_fintrack_jwt_authenticated"
 def remember(request, authenticated) -> None:
     """Called by the middleware with a successful `(user, validated_token)`."""
     setattr(request, AUTHENTICATED_ATTRIBUTE, authenticated)
+
+
+@cache
+def membership_read() -> JoinedRead:
+    """The membership of (token's user, organization), with both loaded, in one statement."""
+    from accounts.models import Membership
+
+    return JoinedRead(
+        Membership,
+        related=("user", "organization"),
+        where=(("user", api_settings.USER_ID_FIELD), (None, "organization")),
+    )
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -47,7 +64,6 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return user
 
     def header_membership(self, validated_token):
-        from accounts.models import Membership
         from api.tenancy import organization_id_in
 
         request = getattr(self, "django_request", None)
@@ -56,9 +72,4 @@ class JWTAuthentication(authentication.JWTAuthentication):
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
         if organization_id is None or user_id is None:
             return None
-        return (
-            Membership.objects.select_related("user", "organization")
-            .filter(**{f"user__{api_settings.USER_ID_FIELD}": user_id})
-            .filter(organization_id=organization_id)
-            .first()
-        )
+        return membership_read().first(user_id, organization_id)

@@ -46,10 +46,11 @@ def money_context(document):
     return {"currency": document.currency, "minor_unit": document.minor_unit}
 
 
-def record_on_document(view, command, input_class, serializer_class):
+def record_on_document(view, command, input_class, serializer_class=None, *, render=None):
     """A payment command's answer: the document from the view's tenant-scoped queryset, the
     input validated against its money (`money_context`), `command(document, actor=...,
-    expected_version=..., **input)` run, and the new row answered 201."""
+    expected_version=..., **input)` run, and the new row answered 201: as
+    `render(row, document)` renders it when given, else by `serializer_class`."""
     document = view.get_object()
     data = input_class(data=view.request.data, context=money_context(document))
     data.is_valid(raise_exception=True)
@@ -59,7 +60,8 @@ def record_on_document(view, command, input_class, serializer_class):
         expected_version=view.expected_version(document),
         **data.validated_data,
     )
-    return Response(serializer_class(row).data, status=status.HTTP_201_CREATED)
+    answer = render(row, document) if render else serializer_class(row).data
+    return Response(answer, status=status.HTTP_201_CREATED)
 
 
 # Read-only; a subclass sets `Meta.fields = payment_row_fields(model)`. No docstring: it

@@ -9,7 +9,7 @@ from api.exports import FORMAT_PARAMETER, ExportMixin
 from api.tenancy import OrganizationViewSet
 from invoices.document_views import InvoiceDocumentActions
 from invoices.filters import InvoiceFilterSet
-from invoices.listing import invoice_rows, render_invoices
+from invoices.listing import CountedRows, render_invoices
 from invoices.mail import send_invoice
 from invoices.models import Invoice
 from invoices.serializers import (
@@ -54,7 +54,7 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
             return super().list(request, *args, **kwargs)
         # The page is read as tuples and rendered by hand: the serializer's JSON without its
         # per-field work (invoices/listing.py; its test holds the two to one output).
-        page = self.paginate_queryset(invoice_rows(self.filter_queryset(self.get_queryset())))
+        page = self.paginate_queryset(CountedRows(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(render_invoices(page))
 
     def reread(self, invoice):

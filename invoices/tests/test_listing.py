@@ -164,3 +164,17 @@ def test_the_page_costs_the_same_queries_for_few_and_many_rows(admin_api, organi
         assert admin_api.get("/api/v1/invoices/", {"page_size": 5}).status_code == 200
 
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"overdue": "true"}, {"search": "Customer"}, {"status": "paid,void"}]
+)
+def test_the_count_is_the_number_of_listed_invoices(admin_api, book, organization, query):
+    # The count reads the invoices without the rows' customer join (listing.CountedRows).
+    stranger = CustomerFactory()  # another organization's customer and invoice
+    other = InvoiceFactory(organization=stranger.organization, customer=stranger)
+    everything = admin_api.get("/api/v1/invoices/", {**query, "page_size": 100}).json()
+    first = admin_api.get("/api/v1/invoices/", {**query, "page_size": 1}).json()
+
+    assert everything["count"] == len(everything["results"]) == first["count"] > 0
+    assert other.pk not in {row["id"] for row in everything["results"]}

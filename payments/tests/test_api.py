@@ -4,6 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
+from rest_framework.renderers import JSONRenderer
 
 from accounts.models import Role
 from customers.tests.factories import CustomerFactory
@@ -11,6 +13,7 @@ from fintrack.tests.helpers import error_code, snapshot
 from invoices.models import InvoiceStatus
 from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment
+from payments.serializers import PaidPaymentSerializer, PaymentSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -504,3 +507,21 @@ def test_payments_of_other_customers_currency_render_with_their_digits(finance_a
     )
     assert pay(finance_api, invoice, "1.250").json()["amount"] == "1.250"
     assert pay(finance_api, invoice, "1.2505").status_code == 400
+
+
+def test_pay_and_refund_answer_byte_for_byte_what_the_serializer_renders(finance_api, invoice):
+    # The answers are rendered without the serializer (payments.views.created).
+    with override_settings(TIME_ZONE="Asia/Kolkata"):
+        paid = pay(finance_api, invoice, "30.00", reference="TX-9", notes='é "q"')
+        refunded = finance_api.post(refund_url(invoice), {"amount": "5.00", "reason": "Partial"})
+        excess = pay(finance_api, invoice, "80.00", excess="credit")
+        for response, serializer in (
+            (paid, PaidPaymentSerializer),
+            (excess, PaidPaymentSerializer),
+            (refunded, PaymentSerializer),
+        ):
+            assert response.status_code == 201, response.json()
+            row = Payment.objects.select_related("invoice").get(pk=response.json()["id"])
+            if serializer is PaidPaymentSerializer:
+                row.credited_to_balance = Decimal("5.00" if response is excess else "0.00")
+            assert response.content == JSONRenderer().render(serializer(row).data)

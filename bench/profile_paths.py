@@ -1,0 +1,180 @@
+"""Where a request of the HTTP bench spends its CPU: pyinstrument over the WSGI application.
+
+    .venv/bin/python bench/profile_paths.py                    # pay and list, 300 each
+    .venv/bin/python bench/profile_paths.py --paths pay --requests 500 --html /tmp/pay.html
+
+PostgreSQL only (`BENCH_PG`): the script drops and re-creates its own database
+`fintrack_bench_profile`, migrates it and seeds the HTTP bench's book (one organization,
+an admin and its JWT, 200 sent invoices of 3 lines). It then calls the product's WSGI
+application directly (the same object gunicorn serves: every middleware, no test
+`Client`) with the bench's requests, `DEBUG` off, and prints for each path the CPU per
+answer (`time.process_time`, no profiler attached) and pyinstrument's call tree of a
+second series.
+"""
+
+import argparse
+import collections
+import cProfile
+import io
+import json
+import os
+import pstats
+import subprocess
+import sys
+import time
+import uuid
+
+from in_process import ROOT, run_sql, setup_django, use_database
+
+DATABASE = "fintrack_bench_profile"
+
+
+def environ(method, path, query="", body=b"", headers=None):
+    env = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8701",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    if body:
+        env["CONTENT_TYPE"] = "application/json"
+    for name, value in (headers or {}).items():
+        env["HTTP_" + name.upper().replace("-", "_")] = value
+    return env
+
+
+def call(application, env, expected):
+    status = []
+
+    def start_response(line, headers, exc_info=None):
+        status.append(line)
+
+    result = application(env, start_response)
+    b"".join(result)
+    if hasattr(result, "close"):
+        result.close()
+    if not status[0].startswith(expected):
+        raise SystemExit(f"{env['PATH_INFO']}: {status[0]}")
+
+
+def cpu_profile(run, requests):
+    """CPU time per package (own time) and the cumulative top of the call tree."""
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _ in range(requests):
+        run()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    packages = collections.Counter()
+    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():
+        if "site-packages/" in filename:
+            filename = filename.split("site-packages/")[1].split("/")[0]
+        packages[filename.replace(str(ROOT) + "/", "")] += own
+    for name, seconds in packages.most_common(30):
+        print(f"  {seconds * 1000 / requests:6.2f} ms  {name}")
+    stats.sort_stats("cumulative").print_stats(80)
+    if os.environ.get("PROFILE_CALLERS"):
+        stats.print_callers(os.environ["PROFILE_CALLERS"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--paths", default="pay,list")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--html", help="write the last path's profile as HTML here")
+    parser.add_argument("--keep", action="store_true", help="reuse the seeded database")
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/15"),
+        help="CELERY_BROKER_URL as in `make bench` ('' for none)",
+    )
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="print the CPU per answer, no profile"
+    )
+    parser.add_argument(
+        "--cprofile",
+        action="store_true",
+        help="cProfile on CPU time (time.process_time) instead of pyinstrument's wall time",
+    )
+    args = parser.parse_args(argv)
+
+    use_database(DATABASE)
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
+    if not args.keep:
+        run_sql("postgres", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        run_sql("postgres", f"CREATE DATABASE {DATABASE}")
+        for command in (["migrate", "--noinput", "-v0"], ["createcachetable"]):
+            subprocess.run([sys.executable, "manage.py", *command], check=True, cwd=ROOT)
+        seed = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "http_bench.py"), "seed-product"],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        ).stdout
+        (ROOT / "bench" / ".profile_seed.json").write_bytes(seed.strip().splitlines()[-1])
+    seed = json.loads((ROOT / "bench" / ".profile_seed.json").read_text())
+    os.environ["CELERY_BROKER_URL"] = args.broker
+    setup_django()
+    from django.core.wsgi import get_wsgi_application
+    from pyinstrument import Profiler
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import User
+
+    application = get_wsgi_application()
+    # A fresh token: the seeded one may have expired when the book is kept.
+    user = User.objects.get(email="bench@fintrack.test")
+    seed["token"] = str(RefreshToken.for_user(user).access_token)
+    auth = {"Authorization": f"Bearer {seed['token']}", "X-Organization": str(seed["organization"])}
+    body = json.dumps({"amount": "1.00", "method": "bank_transfer"}).encode()
+    counter = iter(range(10**9))
+
+    def pay():
+        invoice = seed["invoices"][next(counter) % len(seed["invoices"])]
+        headers = {**auth, "Idempotency-Key": uuid.uuid4().hex}
+        env = environ("POST", f"/api/v1/invoices/{invoice}/pay/", body=body, headers=headers)
+        call(application, env, "201")
+
+    def listing():
+        call(application, environ("GET", "/api/v1/invoices/", "page_size=25", headers=auth), "200")
+
+    requests = {"pay": pay, "list": listing}
+    for path in args.paths.split(","):
+        run = requests[path]
+        for _ in range(30):
+            run()
+        started = time.process_time()
+        for _ in range(args.requests):
+            run()
+        cpu = (time.process_time() - started) / args.requests
+        print(f"{path}: {cpu * 1000:.2f} ms CPU per answer ({args.requests} requests)")
+        if args.cpu_only:
+            continue
+        if args.cprofile:
+            cpu_profile(run, args.requests)
+            continue
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for _ in range(args.requests):
+            run()
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+        if args.html:
+            with open(args.html, "w") as out:
+                out.write(profiler.output_html())
+    if args.broker:
+        import redis
+
+        redis.Redis.from_url(args.broker).delete("celery")
+
+
+if __name__ == "__main__":
+    main()
