@@ -136,6 +136,11 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
+# A POST with an Idempotency-Key is fingerprinted over its whole body, held in memory: a
+# 10 MB upload (receipts, bank statements) and its multipart envelope must fit, so its own
+# limit answers (413 file_too_large) rather than Django's default cap of 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+
 ROOT_URLCONF = "fintrack.urls"
 WSGI_APPLICATION = "fintrack.wsgi.application"
 

@@ -197,6 +197,33 @@ def test_a_file_of_exactly_ten_megabytes_is_read(finance_api):
     assert response.json()["added"] == 1
 
 
+def test_a_ten_megabyte_file_with_an_idempotency_key_is_read_once(finance_api):
+    # The key's fingerprint holds the whole body in memory: 10 MB must fit.
+    head = b"date,amount,currency,reference,counterparty\n2026-11-30,1.00,EUR,x,y\n"
+    data = head + b"\n" * (MAX_STATEMENT_BYTES - len(head))
+    key = {"Idempotency-Key": "statement-1"}
+    first = finance_api.post(STATEMENTS, {"file": upload(data)}, format="multipart", headers=key)
+    again = finance_api.post(STATEMENTS, {"file": upload(data)}, format="multipart", headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert BankStatement.objects.count() == 1
+
+
+def test_a_file_over_ten_megabytes_with_an_idempotency_key_is_file_too_large(finance_api):
+    head = b"date,amount,currency,reference,counterparty\n"
+    big = head + b"\n" * MAX_STATEMENT_BYTES
+    response = finance_api.post(
+        STATEMENTS,
+        {"file": upload(big)},
+        format="multipart",
+        headers={"Idempotency-Key": "statement-2"},
+    )
+    assert response.status_code == 413
+    assert error_code(response) == "file_too_large"
+    assert not BankStatement.objects.exists()
+
+
 @pytest.mark.parametrize(
     "name",
     ["camt053_malformed.xml", "mt940_malformed.sta", "ofx_malformed.ofx", "csv_malformed.csv"],
