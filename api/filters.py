@@ -69,6 +69,15 @@ class DateFilter(django_filters.DateFilter):
         super().__init__(*args, **kwargs)
 
 
+def date_range(field_name):
+    """The `<name>_from` / `<name>_to` pair on one date column, both bounds included:
+    `received_from, received_to = date_range("received_on")` in a FilterSet's body."""
+    return (
+        DateFilter(field_name=field_name, lookup_expr="gte"),
+        DateFilter(field_name=field_name, lookup_expr="lte"),
+    )
+
+
 class SharedChoiceField(ChoiceField):
     """A choice field whose copies share its (read-only) choices.
 

@@ -2,6 +2,9 @@
 
 from core.errors import ConflictError, DomainError
 
+# The amount's refusals are every payment row's (core.payment_rows).
+from core.payment_rows import InvalidAmount, TooPrecise  # noqa: F401
+
 
 class DuplicateBillNumber(ConflictError):
     code = "duplicate_bill_number"
@@ -26,16 +29,6 @@ class BillHasPayments(ConflictError):
 class VendorArchived(DomainError):
     code = "vendor_archived"
     default_message = "The vendor is archived and cannot get new bills."
-
-
-class InvalidAmount(DomainError):
-    code = "invalid_amount"
-    default_message = "The amount must be greater than zero."
-
-
-class TooPrecise(DomainError):
-    code = "too_precise"
-    default_message = "The amount has more decimal places than the currency allows."
 
 
 class Overpayment(DomainError):

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from api.filters import CurrencyFilter, DateFilter, IdFilter, MultipleChoiceCSVFilter
+from api.filters import CurrencyFilter, IdFilter, MultipleChoiceCSVFilter, date_range
 from bills.models import Bill, BillPayment, BillPaymentKind, BillPaymentMethod, BillStatus
 
 
@@ -13,10 +13,8 @@ class BillFilterSet(django_filters.FilterSet):
     )
     vendor = IdFilter(field_name="vendor_id")
     currency = CurrencyFilter()
-    issued_from = DateFilter(field_name="issue_date", lookup_expr="gte")
-    issued_to = DateFilter(field_name="issue_date", lookup_expr="lte")
-    due_from = DateFilter(field_name="due_date", lookup_expr="gte")
-    due_to = DateFilter(field_name="due_date", lookup_expr="lte")
+    issued_from, issued_to = date_range("issue_date")
+    due_from, due_to = date_range("due_date")
     search = django_filters.CharFilter(method="filter_search", max_length=200)
     ordering = django_filters.OrderingFilter(
         fields=["issue_date", "due_date", "total", "number", "created_at"]
@@ -35,8 +33,7 @@ class BillPaymentFilterSet(django_filters.FilterSet):
     vendor = IdFilter(field_name="bill__vendor_id")
     kind = MultipleChoiceCSVFilter(choices=BillPaymentKind.choices)
     method = MultipleChoiceCSVFilter(choices=BillPaymentMethod.choices)
-    paid_from = DateFilter(field_name="paid_on", lookup_expr="gte")
-    paid_to = DateFilter(field_name="paid_on", lookup_expr="lte")
+    paid_from, paid_to = date_range("paid_on")
     ordering = django_filters.OrderingFilter(fields=["paid_on", "created_at", "amount"])
 
     class Meta:

@@ -1,14 +1,11 @@
 """Bills (vendors' invoices to the organization) and the payments that settle them (spec 19).
 
-A bill mirrors an invoice: lines computed as in 5.2 (the invoice line's own rules, reused),
-stored totals, `amount_paid` the plain sum of its immutable payment rows. Every command
-locks the bill row (`core.locking`) inside one transaction, checks the locked copy and
-saves through `VersionedModel.save`.
+A bill mirrors an invoice: a document with lines (`core.documents`: lines computed as in
+5.2, the draft commands, the dates), stored totals, `amount_paid` the plain sum of its
+immutable payment rows. Every command locks the bill row (`core.locking`) inside one
+transaction, checks the locked copy and saves through `VersionedModel.save`.
 """
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce, Round
@@ -24,33 +21,19 @@ from bills.exceptions import (
     BillPaymentImmutable,
     DuplicateBillNumber,
     DuplicateReference,
-    InvalidAmount,
     NotReversible,
     Overpayment,
     PaidInFuture,
-    TooPrecise,
     VendorArchived,
 )
 from core.attachments import checked_file_type, stored_path
+from core.documents import MONEY, DocumentLine, LinedDocument, Transition
 from core.errors import InvalidStatus
 from core.events import log_event
-from core.locking import lock
-from core.money import (
-    MONEY_SHAPE,
-    PERCENT_SHAPE,
-    ZERO,
-    NotANumber,
-    document_minor_unit,
-    format_plain,
-    has_excess_digits,
-    parse_decimal,
-    quantize,
-    validate_currency,
-)
+from core.money import ZERO, format_plain, quantize, validate_currency
+from core.payment_rows import PaymentRow, checked_amount
 from core.transactions import atomic_step
 from core.versioning import VersionedModel
-from invoices.exceptions import InvalidDates, InvalidLine
-from invoices.models import MONEY, ComputedLine, Invoice, Transition
 from vendors.models import Vendor
 
 
@@ -101,7 +84,7 @@ def status_for_amount_paid(amount_paid, total):
     return BillStatus.PAID
 
 
-class Bill(VersionedModel):
+class Bill(LinedDocument, VersionedModel):
     """A vendor's invoice to the organization; `number` is the vendor's, unique per vendor."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="bills")
@@ -171,92 +154,24 @@ class Bill(VersionedModel):
     def __str__(self):
         return f"{self.vendor_id}/{self.number}"
 
-    # One home for the 5.2 figures and the date rule: the invoice's.
-    _set_totals = Invoice._set_totals
-    _check_dates = Invoice._check_dates
-
-    def can(self, command):
-        return self.status in TRANSITIONS[command].sources
-
-    def ensure_can(self, command):
-        transition = TRANSITIONS[command]
-        if self.status not in transition.sources:
-            raise transition.error(self.status)
-
-    # --- drafts -------------------------------------------------------------------------
+    # `can`, `ensure_can` and the drafts' commands: LinedDocument.
+    party_field = "vendor"
+    transitions = TRANSITIONS
 
     @classmethod
-    def create_draft(cls, *, organization, vendor, actor, lines=(), attachment=None, **fields):
-        """A draft bill with its lines and totals. The vendor must be active."""
-        if vendor.organization_id != organization.pk:
-            raise ValueError("vendor belongs to another organization")
-        fields.setdefault("currency", vendor.currency)
-        bill = cls(organization=organization, vendor=vendor, **fields)
-        bill._attach(attachment)
-        bill.minor_unit = document_minor_unit(bill.currency)
-        bill._check_dates()
-        built = bill._build_lines(lines)
-        bill._set_totals(built)
-        with transaction.atomic():
-            # Under the vendor's lock, so an archive that committed since is seen.
-            bill.vendor = _lock_active_vendor(vendor)
-            bill._history_user = actor
-            bill._change_reason = "create_draft"
-            bill._save_numbered()
-            bill._save_lines(built, actor=actor, reason="create_draft")
-        return bill
+    def ensure_party_active(cls, party):
+        if party.is_archived:
+            raise VendorArchived(attr="vendor")
 
-    def update_draft(self, *, actor, lines=None, attachment=None, expected_version=None, **fields):
-        """Change a draft's fields and, when `lines` is given, replace all its lines; an
-        `attachment` given replaces the bill's."""
-        with transaction.atomic():
-            bill = self.lock(expected_version=expected_version)
-            bill.ensure_can("update_draft")
-            bill.ensure_version(self.version)
-            bill._attach(attachment)
-            vendor = fields.get("vendor")
-            if vendor is not None and vendor.pk != bill.vendor_id:
-                if vendor.organization_id != bill.organization_id:
-                    raise ValueError("vendor belongs to another organization")
-                # Lock order: the bill (above), then the vendor it moves to.
-                fields["vendor"] = _lock_active_vendor(vendor)
-            currency_changed = fields.get("currency", bill.currency) != bill.currency
-            for name, value in fields.items():
-                setattr(bill, name, value)
-            if currency_changed:
-                bill.minor_unit = document_minor_unit(bill.currency)
-            bill._check_dates()
-            if lines is not None:
-                built = bill._build_lines(lines)
-                bill._delete_lines(actor=actor, reason="update_draft")
-            else:
-                built = list(bill.lines.all())
-                for line in built if currency_changed else ():
-                    line.compute(bill.minor_unit)
-            bill._set_totals(built)
-            bill._history_user = actor
-            bill._change_reason = "update_draft"
-            bill._save_numbered()
-            if lines is not None or currency_changed:
-                bill._save_lines(built, actor=actor, reason="update_draft")
-        self.refresh_from_db()
-
-    def delete_draft(self, *, actor, expected_version=None):
-        with transaction.atomic():
-            bill = self.lock(expected_version=expected_version)
-            bill.ensure_can("delete_draft")
-            bill.ensure_version(self.version)
-            bill._delete_lines(actor=actor, reason="delete_draft")
-            bill._history_user = actor
-            bill._change_reason = "delete_draft"
-            bill.delete()
-
-    def _attach(self, attachment):
+    def _set_draft_fields(self, fields):
+        """An `attachment` given replaces the bill's (its type checked by content)."""
+        attachment = fields.pop("attachment", None)
         if attachment is not None:
             self.attachment_content_type = checked_file_type(attachment, attr="attachment")
             self.attachment = attachment
+        super()._set_draft_fields(fields)
 
-    def _save_numbered(self):
+    def _save_document(self):
         """Save; the unique (vendor, number) constraint is the guard, named when it fires."""
         try:
             # A savepoint, so the refusal leaves the caller's transaction usable.
@@ -273,34 +188,6 @@ class Bill(VersionedModel):
                 raise DuplicateBillNumber() from None
             raise
 
-    def _build_lines(self, lines):
-        built = []
-        for position, data in enumerate(lines, start=1):
-            line = BillLine(
-                bill=self, organization_id=self.organization_id, position=position, **data
-            )
-            try:
-                line.check_values()
-            except InvalidLine as error:
-                error.attr = f"lines.{position - 1}.{error.attr}"
-                raise
-            line.compute(self.minor_unit)
-            built.append(line)
-        return built
-
-    def _save_lines(self, lines, *, actor, reason):
-        for line in lines:
-            line.bill = self
-            line._history_user = actor
-            line._change_reason = reason
-            line.save()
-
-    def _delete_lines(self, *, actor, reason):
-        for line in self.lines.all():
-            line._history_user = actor
-            line._change_reason = reason
-            line.delete()
-
     # --- lifecycle ----------------------------------------------------------------------
 
     def approve(self, *, actor, expected_version=None):
@@ -310,30 +197,10 @@ class Bill(VersionedModel):
             bill.ensure_can("approve")
             if not bill.lines.exists() or bill.total <= 0:
                 raise BillEmpty()
-            bill.issue_date = bill.issue_date or bill.organization.today()
-            if bill.due_date is None:
-                try:
-                    bill.due_date = bill.issue_date + timedelta(days=bill.vendor.payment_terms_days)
-                except OverflowError:  # an issue date at the end of the calendar
-                    raise InvalidDates("The due date would be past year 9999.") from None
-            bill._check_dates()
+            bill._default_dates()
             bill.status = BillStatus.APPROVED
             bill.approved_at = timezone.now()
             bill._record_transition("approve", "bill.approved", actor=actor)
-        self.refresh_from_db()
-
-    def void(self, *, reason, actor, expected_version=None):
-        """Draft or never-paid approved bill -> void."""
-        with transaction.atomic():
-            bill = self.lock(expected_version=expected_version)
-            bill.ensure_can("void")
-            # Any payment row, even one later reversed, makes the bill part of the books.
-            if bill.payments.exists():
-                raise BillHasPayments()
-            bill.status = BillStatus.VOID
-            bill.voided_at = timezone.now()
-            bill.void_reason = reason or ""
-            bill._record_transition("void", "bill.voided", actor=actor)
         self.refresh_from_db()
 
     def _record_transition(self, command, event, *, actor):
@@ -357,21 +224,15 @@ class Bill(VersionedModel):
         self.save()
 
 
-class BillLine(models.Model):
+class BillLine(DocumentLine):
+    """A bill's line: an invoice's line (spec 19: "lines (5.2)"), the same inputs, figures
+    and rules (`core.documents.DocumentLine`)."""
+
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="bill_lines"
     )
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=1)
-    description = models.CharField(max_length=500)
-    quantity = models.DecimalField(**MONEY_SHAPE)
-    unit_price = models.DecimalField(**MONEY_SHAPE)
-    discount_percent = models.DecimalField(**PERCENT_SHAPE, default=ZERO)
-    tax_rate = models.DecimalField(**PERCENT_SHAPE, default=ZERO)
-    amount = models.DecimalField(**MONEY, editable=False)
-    discount_amount = models.DecimalField(**MONEY, editable=False)
-    tax_amount = models.DecimalField(**MONEY, editable=False)
-    total = models.DecimalField(**MONEY, editable=False)
 
     history = HistoricalRecords()
 
@@ -383,21 +244,6 @@ class BillLine(models.Model):
                 condition=Q(unit_price__gte=0), name="bill_line_unit_price_non_negative"
             ),
         ]
-
-    def __str__(self):
-        return self.description
-
-    # Spec 19: a bill's lines are an invoice's lines (5.2); the rules have one home.
-    check_values = ComputedLine.check_values
-    compute = ComputedLine.compute
-
-
-def _lock_active_vendor(vendor):
-    """`vendor` re-read under its row lock; 400 `vendor_archived` if it is archived."""
-    locked = vendor.lock()
-    if locked.is_archived:
-        raise VendorArchived(attr="vendor")
-    return locked
 
 
 class BillPaymentKind(models.TextChoices):
@@ -413,40 +259,25 @@ class BillPaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class BillPaymentQuerySet(models.QuerySet):
-    """Bulk writes would bypass the immutability and the history trail."""
+class BillPayment(PaymentRow):
+    """One immutable payment out on a bill (`core.payment_rows`, as a customer payment);
+    a reversal is negative and names its payment."""
 
-    def update(self, **kwargs):
-        raise BillPaymentImmutable()
-
-    def delete(self):
-        raise BillPaymentImmutable()
-
-
-class BillPayment(models.Model):
-    """One immutable payment out on a bill (a reversal is negative and names its payment)."""
+    document_field = "bill"
+    date_field = "paid_on"
+    immutable_error = BillPaymentImmutable
+    not_reversible_error = NotReversible
+    already_reversed_error = AlreadyReversed
+    duplicate_reference_error = DuplicateReference
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="bill_payments"
     )
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=BillPaymentKind.choices)
-    amount = models.DecimalField(**MONEY_SHAPE)
-    currency = models.CharField(max_length=3)
-    reference = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=20, choices=BillPaymentMethod.choices)
     paid_on = models.DateField()
-    reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
-    )
-    reason = models.CharField(max_length=500, blank=True)
-    notes = models.TextField(blank=True, max_length=5000)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = BillPaymentQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -468,14 +299,6 @@ class BillPayment(models.Model):
     def __str__(self):
         return f"{self.kind} {self.amount} {self.currency} on bill {self.bill_id}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise BillPaymentImmutable()
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise BillPaymentImmutable()
-
     @classmethod
     def pay(
         cls,
@@ -495,7 +318,7 @@ class BillPayment(models.Model):
             # here and each checks the balance the previous one left.
             bill = bill.lock(expected_version=expected_version)
             bill.ensure_can("pay")
-            amount = _checked_amount(amount, bill.minor_unit)
+            amount = checked_amount(amount, bill.minor_unit)
             if amount > bill.balance_due:
                 raise Overpayment(attr="amount")
             today = bill.organization.today()
@@ -512,47 +335,8 @@ class BillPayment(models.Model):
             )
             return payment._record(bill, actor=actor, reason="pay")
 
-    def reverse(self, *, actor, reason=""):
-        """Cancel this payment with a reversal of the opposite amount, dated today; once."""
-        with atomic_step():
-            bill = lock(Bill, pk=self.bill_id)
-            original = type(self).objects.get(pk=self.pk)
-            if original.kind != BillPaymentKind.PAYMENT:
-                raise NotReversible()
-            if type(self).objects.filter(reverses=original).exists():
-                raise AlreadyReversed()
-            bill.ensure_can("reverse")
-            reversal = type(self)(
-                kind=BillPaymentKind.REVERSAL,
-                amount=-original.amount,
-                method=original.method,
-                paid_on=bill.organization.today(),
-                reverses=original,
-                reason=reason or "",
-            )
-            return reversal._record(bill, actor=actor, reason="reverse")
-
     def _record(self, bill, *, actor, reason):
-        self.bill = bill
-        self.organization_id = bill.organization_id
-        self.currency = bill.currency
-        self.created_by = actor
-        self._history_user = actor
-        self._change_reason = reason
-        try:
-            # A savepoint, so a unique constraint's refusal leaves the transaction usable.
-            with transaction.atomic():
-                self.save()
-        except IntegrityError:
-            if (
-                self.reverses_id
-                and type(self).objects.filter(reverses_id=self.reverses_id).exists()
-            ):
-                raise AlreadyReversed() from None
-            if self.reference and bill.payments.filter(reference=self.reference).exists():
-                raise DuplicateReference() from None
-            raise
-        type(self).reversed_by.related.set_cached_value(self, None)
+        self._insert(bill, actor=actor, reason=reason)
         bill.apply_payments(actor=actor, reason=reason)
         log_event(
             f"bill_payment.{'reversed' if self.reverses_id else 'recorded'}",
@@ -564,16 +348,3 @@ class BillPayment(models.Model):
             actor=actor.pk,
         )
         return self
-
-
-def _checked_amount(amount, minor_unit):
-    """A positive amount with no non-zero digits beyond the bill's minor unit (never rounded)."""
-    try:
-        amount = parse_decimal(amount)
-    except NotANumber:
-        raise InvalidAmount(attr="amount") from None
-    if amount <= 0:
-        raise InvalidAmount(attr="amount")
-    if has_excess_digits(amount, minor_unit):
-        raise TooPrecise(attr="amount")
-    return amount

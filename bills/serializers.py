@@ -1,13 +1,17 @@
 """Bill and bill-payment shapes (spec 19). Writes go through `Bill` and `BillPayment` methods;
 the serializers check the input's shape only (as `invoices.serializers`)."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import CurrencyField, DateField, MoneyField
+from api.payment_rows import (
+    PaymentRowReverseInputSerializer,
+    PaymentRowSerializer,
+    payment_row_fields,
+)
 from bills.models import Bill, BillLine, BillPayment, BillPaymentMethod
 from core.money import ZERO
-from invoices.serializers import MAX_LINES, InvoiceLineSerializer
+from invoices.serializers import MAX_LINES, InvoiceLineSerializer, LinedDocumentSerializer
 from vendors.models import Vendor
 
 
@@ -47,7 +51,7 @@ class OrganizationVendorField(serializers.PrimaryKeyRelatedField):
         return Vendor.objects.filter(organization=self.context["request"].organization)
 
 
-class BillSerializer(serializers.ModelSerializer):
+class BillSerializer(LinedDocumentSerializer):
     vendor = OrganizationVendorField()
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     number = serializers.CharField(max_length=64, help_text="The vendor's own number.")
@@ -111,61 +115,22 @@ class BillSerializer(serializers.ModelSerializer):
     def get_has_attachment(self, bill) -> bool:
         return bool(bill.attachment)
 
-    def create(self, validated_data):
-        validated_data.pop("expected_version", None)
-        request = self.context["request"]
-        return Bill.create_draft(
-            organization=request.organization,
-            actor=request.user,
-            lines=validated_data.pop("lines", ()),
-            **validated_data,
-        )
-
-    def update(self, instance, validated_data):
-        instance.update_draft(
-            actor=self.context["request"].user,
-            lines=validated_data.pop("lines", None),
-            **validated_data,
-        )
-        return instance
-
 
 class BillVoidInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class BillPaymentSerializer(serializers.ModelSerializer):
+class BillPaymentSerializer(PaymentRowSerializer):
     amount = MoneyField(
         minor_unit_source="bill.minor_unit",
         read_only=True,
         help_text="Negative for reversals.",
     )
-    reversed_by = serializers.SerializerMethodField(help_text="The reversal's id, if reversed.")
 
     class Meta:
         model = BillPayment
-        fields = [
-            "id",
-            "bill",
-            "kind",
-            "amount",
-            "currency",
-            "reference",
-            "method",
-            "paid_on",
-            "reverses",
-            "reversed_by",
-            "reason",
-            "notes",
-            "created_by",
-            "created_at",
-        ]
+        fields = payment_row_fields(BillPayment)
         read_only_fields = fields
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_reversed_by(self, payment) -> int | None:
-        reversal = getattr(payment, "reversed_by", None)
-        return reversal.pk if reversal is not None else None
 
 
 class BillPayInputSerializer(serializers.Serializer):
@@ -178,5 +143,5 @@ class BillPayInputSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class BillPaymentReverseInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+class BillPaymentReverseInputSerializer(PaymentRowReverseInputSerializer):
+    pass

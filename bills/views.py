@@ -1,15 +1,15 @@
 """The bill and bill-payment endpoints (spec 19). Thin: every rule lives in a model method."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import parsers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import WRITE_ROLES
 from api.exports import ExportMixin
 from api.files import STORED_FILE_RESPONSES, stored_file_response
 from api.parsers import JSONParser
-from api.tenancy import OrganizationScopedMixin, OrganizationViewSet
+from api.payment_rows import PaymentRowViewSet, payment_rows, record_on_document
+from api.tenancy import OrganizationViewSet
 from bills.filters import BillFilterSet, BillPaymentFilterSet
 from bills.models import Bill, BillPayment
 from bills.serializers import (
@@ -27,11 +27,6 @@ WRITE_ERRORS = {
     ),
     412: OpenApiResponse(description="precondition_failed: stale If-Match."),
 }
-
-
-def bill_payment_queryset():
-    # `reversed_by` and `bill` (its stored minor unit) joined: a list stays one query.
-    return BillPayment.objects.select_related("reversed_by", "bill")
 
 
 class BillViewSet(ExportMixin, OrganizationViewSet):
@@ -119,30 +114,13 @@ class BillViewSet(ExportMixin, OrganizationViewSet):
     )
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
-        bill = self.get_object()
-        context = {"currency": bill.currency, "minor_unit": bill.minor_unit}
-        data = BillPayInputSerializer(data=request.data, context=context)
-        data.is_valid(raise_exception=True)
-        payment = BillPayment.pay(
-            bill,
-            actor=request.user,
-            expected_version=self.expected_version(bill),
-            **data.validated_data,
+        return record_on_document(
+            self, BillPayment.pay, BillPayInputSerializer, BillPaymentSerializer
         )
-        return Response(BillPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 
-class BillPaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
-    """The organization's bill payments and reversals, newest first; immutable (no PUT,
-    PATCH or DELETE: 405)."""
-
-    queryset = bill_payment_queryset()
-    serializer_class = BillPaymentSerializer
-    filterset_class = BillPaymentFilterSet
-    money_actions = frozenset({"reverse"})
-    action_roles = {"reverse": WRITE_ROLES}
-
-    @extend_schema(
+@extend_schema_view(
+    reverse=extend_schema(
         summary="Reverse a bill payment",
         request=BillPaymentReverseInputSerializer,
         responses={
@@ -150,11 +128,13 @@ class BillPaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnly
             400: OpenApiResponse(description="`not_reversible`: only payments can be reversed"),
             409: OpenApiResponse(description="`already_reversed` or `invalid_status`"),
         },
-    )
-    @action(detail=True, methods=["post"])
-    def reverse(self, request, pk=None):
-        payment = self.get_object()
-        data = BillPaymentReverseInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reversal = payment.reverse(actor=request.user, **data.validated_data)
-        return Response(BillPaymentSerializer(reversal).data, status=status.HTTP_201_CREATED)
+    ),
+)
+class BillPaymentViewSet(PaymentRowViewSet):
+    """The organization's bill payments and reversals, newest first; immutable (no PUT,
+    PATCH or DELETE: 405)."""
+
+    queryset = payment_rows(BillPayment)
+    serializer_class = BillPaymentSerializer
+    filterset_class = BillPaymentFilterSet
+    reverse_input_class = BillPaymentReverseInputSerializer

@@ -16,6 +16,7 @@ from django.db.models.functions import Round
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.documents import InvalidLine, set_document_totals
 from core.events import log_event
 from core.locking import lock
 from core.money import MONEY_PLACES, MONEY_SHAPE, ZERO, format_plain
@@ -28,14 +29,7 @@ from credits.exceptions import (
 )
 from credits.payloads import credit_note_payload
 from customers.models import Customer
-from invoices.exceptions import InvalidLine
-from invoices.models import (
-    ComputedLine,
-    Invoice,
-    InvoiceLine,
-    InvoiceSequence,
-    set_document_totals,
-)
+from invoices.models import Invoice, InvoiceLine, InvoiceSequence
 from invoices.tax import TaxedLine
 from payments.credit import CreditEntry, CreditKind, credit_customer
 from payments.models import Payment, cash_paid
@@ -300,7 +294,7 @@ class CreditNote(ImmutableRow):
             )
 
 
-class CreditNoteLine(TaxedLine, ComputedLine):
+class CreditNoteLine(TaxedLine):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="credit_note_lines"
     )

@@ -1,21 +1,17 @@
 """The credit note as a PDF: a document like the invoice's, titled Credit note and naming
 the invoice it corrects. Every figure printed is a stored one."""
 
-from io import BytesIO
-
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from invoices.pdf import (
     BOLD,
     FONT,
-    LocaleFormatter,
+    DocumentPdf,
     document_header,
     lines_table,
     pdf_text,
-    styles_sheet,
     tax_breakdown_table,
 )
 
@@ -25,21 +21,9 @@ def credit_note_pdf_filename(note) -> str:
 
 
 def render_credit_note_pdf(note) -> bytes:
-    organization = note.organization
-    fmt = LocaleFormatter(organization.locale, note.currency, note.minor_unit)
-    styles = styles_sheet()
-    buffer = BytesIO()
     title = f"Credit note {note.number}"
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=title,
-        author=organization.name,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-    )
+    pdf = DocumentPdf(note.organization, title, currency=note.currency, minor_unit=note.minor_unit)
+    fmt, styles = pdf.fmt, pdf.styles
     facts = [
         ("Credit note number", note.number),
         ("Issue date", fmt.date(note.issued_on)),
@@ -58,8 +42,7 @@ def render_credit_note_pdf(note) -> bytes:
         Spacer(1, 6 * mm),
         Paragraph(f"Reason: {pdf_text(note.reason)}", styles["small"]),
     ]
-    document.build(story)
-    return buffer.getvalue()
+    return pdf.render(story)
 
 
 def _totals_table(note, fmt):

@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from bills.models import BillPaymentMethod
-from core.attachments import checked_file_type, stored_path
+from core.attachments import checked_file_type, stored_files_removed_on_failure, stored_path
 from core.errors import DomainError
 from core.money import (
     MONEY_INTEGER_DIGITS,
@@ -24,6 +24,7 @@ from core.money import (
     parse_decimal,
     validate_currency,
 )
+from core.payment_rows import TooPrecise
 from core.versioning import VersionedModel
 from vendors.models import Vendor
 
@@ -38,11 +39,6 @@ def receipt_path(expense, filename):
 class InvalidExpenseAmount(DomainError):
     code = "invalid_amount"
     default_message = "An expense's amount is greater than zero."
-
-
-class TooPrecise(DomainError):
-    code = "too_precise"
-    default_message = "The amount has more decimal places than the currency allows."
 
 
 class ExpenseCategory(VersionedModel):
@@ -128,7 +124,7 @@ class Expense(VersionedModel):
         expense._check(receipt)
         expense._history_user = actor
         expense._change_reason = "record"
-        with transaction.atomic():
+        with transaction.atomic(), stored_files_removed_on_failure(expense):
             expense.save()
         return expense
 
@@ -142,7 +138,8 @@ class Expense(VersionedModel):
             expense._check(receipt)
             expense._history_user = actor
             expense._change_reason = "change"
-            expense.save()
+            with stored_files_removed_on_failure(expense):
+                expense.save()
         self.refresh_from_db()
 
     def remove(self, *, actor, expected_version=None):

@@ -1,3 +1,5 @@
+# The line, date and size refusals are every lined document's (core.documents).
+from core.documents import AmountTooLarge, InvalidDates, InvalidLine  # noqa: F401
 from core.errors import ConflictError, DomainError
 
 
@@ -19,21 +21,3 @@ class InvoiceHasPayments(ConflictError):
 class CustomerArchived(DomainError):
     code = "customer_archived"
     default_message = "The customer is archived and cannot get new invoices."
-
-
-class InvalidDates(DomainError):
-    code = "invalid_dates"
-    default_message = "The due date cannot be before the issue date."
-
-
-class AmountTooLarge(DomainError):
-    code = "amount_too_large"
-    default_message = "The amount is too large to be stored."
-
-
-class InvalidLine(DomainError):
-    code = "invalid_line"
-    default_message = "An invoice line has an invalid value."
-
-    def __init__(self, message=None, *, code=None, attr="lines"):
-        super().__init__(message, code=code, attr=attr)

@@ -8,7 +8,6 @@ did not see.
 
 import re
 from datetime import timedelta
-from decimal import Decimal, localcontext
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
@@ -17,30 +16,20 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.documents import (
+    MONEY,
+    LinedDocument,
+    Transition,
+)
 from core.errors import InvalidStatus
 from core.events import log_event
 from core.locking import lock
-from core.money import (
-    MONEY_INTEGER_DIGITS,
-    MONEY_SHAPE,
-    MONEY_STEP,
-    PERCENT_SHAPE,
-    ZERO,
-    NotANumber,
-    document_minor_unit,
-    format_plain,
-    parse_decimal,
-    quantize,
-    validate_currency,
-)
+from core.money import MONEY_SHAPE, ZERO, format_plain, quantize, validate_currency
 from core.outbox import emit
 from core.versioning import VersionedModel
 from customers.models import Customer
 from invoices.exceptions import (
-    AmountTooLarge,
     CustomerArchived,
-    InvalidDates,
-    InvalidLine,
     InvoiceEmpty,
     InvoiceHasPayments,
     InvoiceNotEditable,
@@ -48,22 +37,10 @@ from invoices.exceptions import (
 from invoices.payloads import invoice_payload
 from invoices.tax import TaxedLine
 
-MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
 MONEY_FIELD = models.DecimalField(**MONEY_SHAPE)
-# Stored amounts have 15 integer digits; anything larger cannot be an invoice.
-MAX_AMOUNT = Decimal("1e14")
-HUNDRED = Decimal("100")
-# Line inputs are stored in the money shape: 4 decimal places, at most 15 integer digits.
-LINE_INPUT_STEP = MONEY_STEP
-# The numbers of a line's input, in the order they are checked.
-LINE_NUMBERS = ("quantity", "unit_price", "discount_percent", "tax_rate")
-MAX_LINE_INPUT = Decimal(10) ** MONEY_INTEGER_DIGITS
 # How far back `Invoice.emit_overdue_events` looks for invoices that became overdue while
 # nothing ran.
 OVERDUE_CATCH_UP_DAYS = 7
-# Enough digits that quantity x unit_price x percent is exact; rounding happens only in
-# `quantize`, where the spec says it does.
-EXACT_PRECISION = 60
 
 
 class InvoiceStatus(models.TextChoices):
@@ -89,21 +66,6 @@ BOOKED_STATUSES = frozenset(
 # Owed money: may receive payments, be reminded and be overdue.
 RECEIVABLE_STATUSES = frozenset({InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID})
 DRAFT_ONLY = frozenset({InvoiceStatus.DRAFT})
-
-
-class Transition:
-    """The statuses one command may run from, and the refusal (error) from any other.
-
-    `refusals` names a different error for particular statuses (voiding a void invoice is
-    `invalid_status`, voiding a paid one `invoice_has_payments`)."""
-
-    def __init__(self, sources, refusal, refusals=None):
-        self.sources = frozenset(sources)
-        self.refusal = refusal
-        self.refusals = refusals or {}
-
-    def error(self, status):
-        return self.refusals.get(status, self.refusal)()
 
 
 # Which command may run from which status: the one table every status check reads
@@ -201,7 +163,7 @@ class InvoiceQuerySet(models.QuerySet):
         )
 
 
-class Invoice(VersionedModel):
+class Invoice(LinedDocument, VersionedModel):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="invoices"
     )
@@ -306,21 +268,10 @@ class Invoice(VersionedModel):
     def __str__(self):
         return self.number or f"Draft #{self.pk}"
 
-    # --- predicates ---------------------------------------------------------------------
+    # --- predicates (`can`, `ensure_can`: LinedDocument) ---------------------------------
 
-    def can(self, command):
-        """Whether this invoice's status lets `command` run (`TRANSITIONS`); views, admin
-        and serializers ask this instead of comparing statuses themselves."""
-        return self.status in TRANSITIONS[command].sources
-
-    def ensure_can(self, command):
-        """Refuse `command` with its error (`TRANSITIONS`) unless the status allows it.
-
-        Commands call it on the row they locked; a view may call it first to refuse before
-        validating a body (the locked check still decides)."""
-        transition = TRANSITIONS[command]
-        if self.status not in transition.sources:
-            raise transition.error(self.status)
+    party_field = "customer"
+    transitions = TRANSITIONS
 
     def can_void(self):
         # Any payment row, even one later reversed, makes the invoice part of the books.
@@ -336,129 +287,14 @@ class Invoice(VersionedModel):
             and self.due_date < today
         )
 
-    # --- drafts -------------------------------------------------------------------------
+    # --- drafts (create_draft, update_draft, delete_draft: LinedDocument) --------------
 
     @classmethod
-    def create_draft(cls, *, organization, customer, actor, lines=(), **fields):
-        """Create a draft with its lines and stored totals. The customer must be active.
+    def ensure_party_active(cls, party):
+        ensure_customer_can_be_billed(party)
 
-        Totals are computed before the first save, so the invoice gets one history row.
-        """
-        if customer.organization_id != organization.pk:
-            raise ValueError("customer belongs to another organization")
-        ensure_customer_can_be_billed(customer)
-        fields.setdefault("currency", customer.currency)
-        invoice = cls(organization=organization, customer=customer, **fields)
-        # Also when defaulted from the customer: a new document takes only an active code.
-        invoice.minor_unit = document_minor_unit(invoice.currency)
-        invoice._check_dates()
-        built = invoice._build_lines(lines)
-        invoice._set_totals(built)
-        with transaction.atomic():
-            # Re-checked under the customer's lock: an archive that committed since
-            # `customer` was read must refuse the invoice, not be silently bypassed.
-            _lock_active_customer(customer)
-            invoice._history_user = actor
-            invoice._change_reason = "create_draft"
-            invoice.save()
-            invoice._save_lines(built, actor=actor, reason="create_draft")
-            invoice.emit("invoice.created", lines=built)
-        return invoice
-
-    def update_draft(self, *, actor, lines=None, expected_version=None, **fields):
-        """Change a draft's fields and, when `lines` is given, replace all its lines.
-
-        Refused with `invoice_not_editable` unless the locked row is still a draft, and with
-        `concurrent_modification` if it is not at `expected_version` (If-Match, the admin
-        page's version) or changed since this instance was read.
-        """
-        with transaction.atomic():
-            # The caller's explicit version first (If-Match: 412 when stale), then the
-            # status, then the version this instance was read at (a lost race, 409).
-            invoice = self.lock(expected_version=expected_version)
-            invoice.ensure_can("update_draft")
-            invoice.ensure_version(self.version)
-            customer = fields.get("customer")
-            if customer is not None and customer.pk != invoice.customer_id:
-                if customer.organization_id != invoice.organization_id:
-                    raise ValueError("customer belongs to another organization")
-                # Lock order: the invoice (above), then the customer it moves to.
-                fields["customer"] = _lock_active_customer(customer)
-            currency_changed = fields.get("currency", invoice.currency) != invoice.currency
-            for name, value in fields.items():
-                setattr(invoice, name, value)
-            if currency_changed:
-                invoice.minor_unit = document_minor_unit(invoice.currency)
-            invoice._check_dates()
-            if lines is not None:
-                built = invoice._build_lines(lines)
-                invoice._delete_lines(actor=actor, reason="update_draft")
-            else:
-                built = list(invoice.lines.all())
-                # Kept lines were rounded for the old currency's minor unit.
-                for line in built if currency_changed else ():
-                    line.compute(invoice.minor_unit)
-            invoice._set_totals(built)
-            invoice._history_user = actor
-            invoice._change_reason = "update_draft"
-            invoice.save()
-            if lines is not None or currency_changed:
-                invoice._save_lines(built, actor=actor, reason="update_draft")
-        self.refresh_from_db()
-
-    def delete_draft(self, *, actor, expected_version=None):
-        """Delete a draft and its lines; refused like `update_draft` (not a draft: 409
-        `invoice_not_editable`; not at `expected_version` or changed since this instance was
-        read: 409 `concurrent_modification`, so a delete never discards an edit it did not
-        see)."""
-        with transaction.atomic():
-            # The caller's explicit version first (If-Match: 412 when stale), then the
-            # status, then the version this instance was read at (a lost race, 409).
-            invoice = self.lock(expected_version=expected_version)
-            invoice.ensure_can("delete_draft")
-            invoice.ensure_version(self.version)
-            invoice._delete_lines(actor=actor, reason="delete_draft")
-            invoice._history_user = actor
-            invoice._change_reason = "delete_draft"
-            invoice.delete()
-
-    def _build_lines(self, lines):
-        """Unsaved, computed lines from dicts of line input (validated, nothing written)."""
-        built = []
-        for position, data in enumerate(lines, start=1):
-            line = InvoiceLine(
-                invoice=self, organization_id=self.organization_id, position=position, **data
-            )
-            try:
-                line.check_values()
-            except InvalidLine as error:
-                # The field within the input's list, as a serializer would name it.
-                error.attr = f"lines.{position - 1}.{error.attr}"
-                raise
-            line.compute(self.minor_unit)
-            built.append(line)
-        return built
-
-    def _save_lines(self, lines, *, actor, reason):
-        for line in lines:
-            line.invoice = self
-            line._history_user = actor
-            line._change_reason = reason
-            line.save()
-
-    def _delete_lines(self, *, actor, reason):
-        for line in self.lines.all():
-            line._history_user = actor
-            line._change_reason = reason
-            line.delete()
-
-    def _set_totals(self, lines):
-        set_document_totals(self, lines)
-        self.balance_due = self.total - self.amount_paid
-
-    def _check_dates(self):
-        if self.issue_date and self.due_date and self.due_date < self.issue_date:
-            raise InvalidDates(attr="due_date")
+    def _draft_created(self, lines):
+        self.emit("invoice.created", lines=lines)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -474,16 +310,7 @@ class Invoice(VersionedModel):
             invoice.ensure_can("send")
             if not invoice.lines.exists() or invoice.total <= 0:
                 raise InvoiceEmpty()
-            today = invoice.organization.today()
-            invoice.issue_date = invoice.issue_date or today
-            if invoice.due_date is None:
-                try:
-                    invoice.due_date = invoice.issue_date + timedelta(
-                        days=invoice.customer.payment_terms_days
-                    )
-                except OverflowError:  # an issue date at the end of the calendar
-                    raise InvalidDates("The due date would be past year 9999.") from None
-            invoice._check_dates()
+            invoice._default_dates()
             invoice.number = InvoiceSequence.next_number(invoice.organization)
             invoice.status = InvoiceStatus.SENT
             invoice.sent_at = timezone.now()
@@ -500,19 +327,11 @@ class Invoice(VersionedModel):
         self.refresh_from_db()
 
     def void(self, *, reason, actor, expected_version=None):
-        """Draft or never-paid sent invoice -> void. A sent invoice keeps its number."""
+        """Draft or never-paid sent invoice -> void (`LinedDocument.void`), written to the
+        outbox in the same transaction. A sent invoice keeps its number."""
         with transaction.atomic():
-            invoice = self.lock(expected_version=expected_version)
-            invoice.ensure_can("void")
-            # Any payment row, even one later reversed, makes the invoice part of the books.
-            if invoice.payments.exists():
-                raise InvoiceHasPayments()
-            invoice.status = InvoiceStatus.VOID
-            invoice.voided_at = timezone.now()
-            invoice.void_reason = reason or ""
-            invoice._record_transition("void", "invoice.voided", actor=actor)
-            invoice.emit("invoice.voided")
-        self.refresh_from_db()
+            super().void(reason=reason, actor=actor, expected_version=expected_version)
+            self.emit("invoice.voided")
 
     def _record_transition(self, command, event, *, actor, **fields):
         """Save a status change made by `command`: its history row says who and why, and the
@@ -614,68 +433,7 @@ class Invoice(VersionedModel):
         return written
 
 
-class ComputedLine(models.Model):
-    """A line computed per spec 5.2: its inputs and rounded figures. Invoice lines and
-    credit-note lines (spec 14: "lines and totals follow 5.2 exactly") share it."""
-
-    description = models.CharField(max_length=500)
-    quantity = models.DecimalField(**MONEY_SHAPE)
-    unit_price = models.DecimalField(**MONEY_SHAPE)
-    discount_percent = models.DecimalField(**PERCENT_SHAPE, default=Decimal("0"))
-    tax_rate = models.DecimalField(**PERCENT_SHAPE, default=Decimal("0"))
-    amount = models.DecimalField(**MONEY, editable=False)
-    discount_amount = models.DecimalField(**MONEY, editable=False)
-    tax_amount = models.DecimalField(**MONEY, editable=False)
-    total = models.DecimalField(**MONEY, editable=False)
-
-    class Meta:
-        abstract = True
-
-    def check_values(self):
-        """Refuse line input the database constraints would reject: `InvalidLine` naming
-        the field at fault (`quantity`, ...), which the invoice places in its lines."""
-        for name in LINE_NUMBERS:
-            value = _as_decimal(getattr(self, name), name)
-            setattr(self, name, value)
-            if not value < MAX_LINE_INPUT:
-                raise InvalidLine("Line numbers must be below 10^15.", attr=name)
-            if value != value.quantize(LINE_INPUT_STEP):
-                raise InvalidLine("Line numbers have at most 4 decimal places.", attr=name)
-        if not isinstance(self.description, str) or not 1 <= len(self.description.strip()) <= 500:
-            raise InvalidLine("A line description has 1 to 500 characters.", attr="description")
-        message = "Quantity must be above zero and unit price not negative."
-        if self.quantity <= 0:
-            raise InvalidLine(message, attr="quantity")
-        if self.unit_price < 0:
-            raise InvalidLine(message, attr="unit_price")
-        for name in ("discount_percent", "tax_rate"):
-            if not 0 <= getattr(self, name) <= HUNDRED:
-                raise InvalidLine(
-                    "Discount and tax rates are percentages from 0 to 100.", attr=name
-                )
-
-    def compute(self, minor_unit):
-        """Spec 5.2: each figure rounded half-up to the minor unit, in order.
-
-        `minor_unit` is the invoice's stored one (or a currency code, for a check of a line
-        before its invoice exists).
-        """
-        with localcontext() as context:
-            context.prec = EXACT_PRECISION
-            self.amount = quantize(self.quantity * self.unit_price, minor_unit)
-            if self.amount >= MAX_AMOUNT:
-                raise AmountTooLarge(attr="lines")
-            self.discount_amount = quantize(
-                self.amount * self.discount_percent / HUNDRED, minor_unit
-            )
-            # Tax is charged on the discounted amount, rounded on its own.
-            self.tax_amount = quantize(
-                (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, minor_unit
-            )
-            self.total = self.amount - self.discount_amount + self.tax_amount
-
-
-class InvoiceLine(TaxedLine, ComputedLine):
+class InvoiceLine(TaxedLine):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="invoice_lines"
     )
@@ -700,9 +458,6 @@ class InvoiceLine(TaxedLine, ComputedLine):
             ),
         ]
 
-    def __str__(self):
-        return self.description
-
 
 def _tagged_sum(rows, tag, expression):
     """`(tag, SUM(expression))` over `rows`: one row, without GROUP BY (a constant is
@@ -716,43 +471,11 @@ def _tagged_sum(rows, tag, expression):
     )
 
 
-def set_document_totals(document, lines):
-    """Spec 5.2: sum the already-rounded line figures (round per line, then sum) onto an
-    invoice or credit note."""
-    document.subtotal = sum((line.amount for line in lines), ZERO)
-    document.discount_total = sum((line.discount_amount for line in lines), ZERO)
-    document.tax_total = sum((line.tax_amount for line in lines), ZERO)
-    document.total = document.subtotal - document.discount_total + document.tax_total
-    if max(document.subtotal, document.tax_total, document.total) >= MAX_AMOUNT:
-        raise AmountTooLarge(attr="lines")
-
-
-def _lock_active_customer(customer):
-    """`customer` re-read under its row lock; 400 `customer_archived` if it is archived.
-
-    `Customer.archive` takes the same lock, so an archive racing the new invoice is seen
-    here (the caller's copy may predate it) rather than leaving an archived customer with a
-    new invoice. Lock order (core.locking): an existing invoice first, then its customer.
-    """
-    locked = customer.lock()
-    ensure_customer_can_be_billed(locked)
-    return locked
-
-
 def ensure_customer_can_be_billed(customer, *, current_customer_id=None):
     """400 `customer_archived` on `customer`: an archived customer gets no new invoice and
     no draft moved to it; a draft that already bills it (`current_customer_id`) keeps it."""
     if customer.is_archived and customer.pk != current_customer_id:
         raise CustomerArchived(attr="customer")
-
-
-def _as_decimal(value, name):
-    try:
-        return parse_decimal(value)
-    except NotANumber:
-        raise InvalidLine(
-            "Line numbers are plain digits with an optional fraction.", attr=name
-        ) from None
 
 
 class InvoiceSequence(models.Model):

@@ -89,23 +89,43 @@ def _trimmed(value) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
+class DocumentPdf:
+    """One A4 document of an organization (invoice, credit note, statement): the locale's
+    formatter (`fmt`), the styles, and `render(story)`, the PDF's bytes."""
+
+    MARGIN = 18 * mm
+
+    def __init__(self, organization, title, *, currency, minor_unit):
+        self.fmt = LocaleFormatter(organization.locale, currency, minor_unit)
+        self.styles = styles_sheet()
+        self.title = title
+        self.author = organization.name
+
+    def render(self, story, *, watermark=None) -> bytes:
+        """The PDF of `story` (ReportLab flowables), `watermark` across every page."""
+        buffer = BytesIO()
+        document = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            title=self.title,
+            author=self.author,
+            leftMargin=self.MARGIN,
+            rightMargin=self.MARGIN,
+            topMargin=self.MARGIN,
+            bottomMargin=self.MARGIN,
+        )
+        on_page = _watermark(watermark) if watermark else _no_watermark
+        document.build(story, onFirstPage=on_page, onLaterPages=on_page)
+        return buffer.getvalue()
+
+
 def render_invoice_pdf(invoice) -> bytes:
     """Render `invoice` (with its lines and payments) to PDF bytes."""
-    organization = invoice.organization
-    fmt = LocaleFormatter(organization.locale, invoice.currency, invoice.minor_unit)
-    styles = styles_sheet()
-    buffer = BytesIO()
     title = f"Invoice {invoice.number}" if invoice.number else f"Draft invoice #{invoice.pk}"
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=title,
-        author=organization.name,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
+    pdf = DocumentPdf(
+        invoice.organization, title, currency=invoice.currency, minor_unit=invoice.minor_unit
     )
+    fmt, styles = pdf.fmt, pdf.styles
     story = [
         document_header(invoice, title, invoice_facts(invoice, fmt), fmt, styles),
         Spacer(1, 8 * mm),
@@ -126,10 +146,7 @@ def render_invoice_pdf(invoice) -> bytes:
             Spacer(1, 4 * mm),
             Paragraph(f"Void: {pdf_text(invoice.void_reason)}", styles["small"]),
         ]
-    watermark = WATERMARKS.get(invoice.status)
-    on_page = _watermark(watermark) if watermark else _no_watermark
-    document.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+    return pdf.render(story, watermark=WATERMARKS.get(invoice.status))
 
 
 def embedded_fonts():

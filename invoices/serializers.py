@@ -14,9 +14,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import CurrencyField, DateField, DecimalField, MoneyField
+from core.documents import HUNDRED
 from core.money import MONEY_SHAPE, PERCENT_SHAPE, ZERO
 from customers.models import Customer
-from invoices.models import HUNDRED, Invoice, InvoiceLine
+from invoices.models import Invoice, InvoiceLine
 from invoices.tax import TaxCategory, tax_breakdown
 
 MAX_LINES = 500
@@ -136,7 +137,32 @@ class IsOverdueField(serializers.ReadOnlyField):
         return instance.overdue_on(instance.organization.today())
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+# A draft document with lines (`core.documents.LinedDocument`: invoices, bills): writes go
+# through its draft commands. No docstring: it would become every subclass's description
+# in the OpenAPI document.
+class LinedDocumentSerializer(serializers.ModelSerializer):
+    def create(self, validated_data):
+        validated_data.pop("expected_version", None)  # a new document has no version yet
+        request = self.context["request"]
+        return self.Meta.model.create_draft(
+            organization=request.organization,
+            actor=request.user,
+            lines=validated_data.pop("lines", ()),
+            **validated_data,
+        )
+
+    def update(self, instance, validated_data):
+        # `lines`, when sent, replaces every line; when absent the lines are kept.
+        # `expected_version` (the view's, from If-Match) is checked on the locked row.
+        instance.update_draft(
+            actor=self.context["request"].user,
+            lines=validated_data.pop("lines", None),
+            **validated_data,
+        )
+        return instance
+
+
+class InvoiceSerializer(LinedDocumentSerializer):
     customer = OrganizationCustomerField()
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
@@ -201,26 +227,6 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def create(self, validated_data):
-        validated_data.pop("expected_version", None)  # a new invoice has no version yet
-        request = self.context["request"]
-        return Invoice.create_draft(
-            organization=request.organization,
-            actor=request.user,
-            lines=validated_data.pop("lines", ()),
-            **validated_data,
-        )
-
-    def update(self, instance, validated_data):
-        # `lines`, when sent, replaces every line; when absent the lines are kept.
-        # `expected_version` (the view's, from If-Match) is checked on the locked row.
-        instance.update_draft(
-            actor=self.context["request"].user,
-            lines=validated_data.pop("lines", None),
-            **validated_data,
-        )
-        return instance
 
 
 class InvoiceSendInputSerializer(serializers.Serializer):

@@ -14,8 +14,8 @@ from collections import defaultdict
 
 from django.db import models
 
+from core.documents import LINE_NUMBERS, DocumentLine, InvalidLine
 from core.money import MONEY_STEP, ZERO, format_plain
-from invoices.exceptions import InvalidLine
 
 
 class TaxCategory(models.TextChoices):
@@ -31,15 +31,7 @@ NEEDS_REASON = frozenset(
     {TaxCategory.EXEMPT, TaxCategory.REVERSE_CHARGE, TaxCategory.OUTSIDE_SCOPE}
 )
 # What a client gives for a line of an invoice or credit note, in the API's order.
-LINE_INPUT_FIELDS = (
-    "description",
-    "quantity",
-    "unit_price",
-    "discount_percent",
-    "tax_rate",
-    "tax_category",
-    "tax_exemption_reason",
-)
+LINE_INPUT_FIELDS = ("description", *LINE_NUMBERS, "tax_category", "tax_exemption_reason")
 # Breakdown order: the categories as listed above.
 ORDER = {category: index for index, category in enumerate(TaxCategory.values)}
 
@@ -64,8 +56,9 @@ def category_problem(category, rate, reason):
     return None
 
 
-class TaxedLine(models.Model):
-    """The VAT category of an invoice or credit-note line (spec 18)."""
+class TaxedLine(DocumentLine):
+    """The document line (spec 5.2) of invoices, credit notes and recurring invoices, with
+    its VAT category (spec 18). Bill lines are plain `DocumentLine`s: no category."""
 
     # Blank only until `check_values` gives it the default of the line's rate.
     tax_category = models.CharField(max_length=2, choices=TaxCategory.choices, blank=True)
@@ -75,7 +68,7 @@ class TaxedLine(models.Model):
         abstract = True
 
     def check_values(self):
-        """The line's numbers (`ComputedLine.check_values`), then its category: defaulted
+        """The line's numbers (`DocumentLine.check_values`), then its category: defaulted
         from the rate, and in agreement with the rate and exemption reason."""
         super().check_values()
         self.tax_exemption_reason = (self.tax_exemption_reason or "").strip()

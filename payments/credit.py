@@ -25,10 +25,10 @@ from accounts.models import Organization
 from core.events import log_event
 from core.locking import lock
 from core.money import MONEY_SHAPE, ZERO, document_minor_unit, format_plain
+from core.payment_rows import checked_amount
 from core.transactions import atomic_step
 from customers.models import Customer
 from invoices.models import Invoice
-from payments.amounts import checked_amount
 from payments.exceptions import (
     InsufficientCredit,
     InvalidMethod,

@@ -2,15 +2,8 @@
 
 from core.errors import ConflictError, DomainError
 
-
-class InvalidAmount(DomainError):
-    code = "invalid_amount"
-    default_message = "The amount must be greater than zero."
-
-
-class TooPrecise(DomainError):
-    code = "too_precise"
-    default_message = "The amount has more decimal places than the currency allows."
+# The amount's refusals are every payment row's (core.payment_rows).
+from core.payment_rows import InvalidAmount, TooPrecise  # noqa: F401
 
 
 class InvalidMethod(DomainError):

@@ -1,6 +1,6 @@
 import django_filters
 
-from api.filters import CurrencyFilter, DateFilter, IdFilter, MultipleChoiceCSVFilter
+from api.filters import CurrencyFilter, IdFilter, MultipleChoiceCSVFilter, date_range
 from payments.models import Payment, PaymentKind, PaymentMethod
 from payments.receipts import Receipt
 
@@ -10,8 +10,7 @@ class PaymentFilterSet(django_filters.FilterSet):
     customer = IdFilter(field_name="invoice__customer_id")
     kind = MultipleChoiceCSVFilter(choices=PaymentKind.choices)
     method = MultipleChoiceCSVFilter(choices=PaymentMethod.choices)
-    received_from = DateFilter(field_name="received_on", lookup_expr="gte")
-    received_to = DateFilter(field_name="received_on", lookup_expr="lte")
+    received_from, received_to = date_range("received_on")
     ordering = django_filters.OrderingFilter(fields=["received_on", "created_at", "amount"])
 
     class Meta:
@@ -23,8 +22,7 @@ class ReceiptFilterSet(django_filters.FilterSet):
     customer = IdFilter(field_name="customer_id")
     currency = CurrencyFilter()
     method = MultipleChoiceCSVFilter(choices=PaymentMethod.choices)
-    received_from = DateFilter(field_name="received_on", lookup_expr="gte")
-    received_to = DateFilter(field_name="received_on", lookup_expr="lte")
+    received_from, received_to = date_range("received_on")
 
     class Meta:
         model = Receipt

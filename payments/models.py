@@ -5,19 +5,17 @@ one allocation of a receipt (`receipt`, payments/receipts.py); the customer cred
 they move is payments/credit.py.
 """
 
-from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import Q, Sum
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from core.events import log_event
-from core.locking import lock
-from core.money import MONEY_SHAPE, ZERO, format_plain, quantize
+from core.money import ZERO, format_plain, quantize
 from core.outbox import emit
+from core.payment_rows import PaymentRow, checked_amount
 from core.transactions import atomic_step
 from invoices.models import Invoice
-from payments.amounts import checked_amount
 from payments.credit import CreditKind, locked_balance, post_entry
 from payments.exceptions import (
     AlreadyReversed,
@@ -75,43 +73,27 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class PaymentQuerySet(models.QuerySet):
-    """Bulk writes would bypass `Payment.save`'s immutability and the history trail."""
-
-    def update(self, **kwargs):
-        raise PaymentImmutable()
-
-    def delete(self):
-        raise PaymentImmutable()
-
-
-class Payment(models.Model):
-    """One immutable money movement on an invoice.
+class Payment(PaymentRow):
+    """One immutable money movement on an invoice (`core.payment_rows`).
 
     Rows are only ever inserted, through `pay`, `refund` and `reverse`; a mistake is
     corrected by a reversal, so the ledger keeps every event.
     """
+
+    document_field = "invoice"
+    date_field = "received_on"
+    immutable_error = PaymentImmutable
+    not_reversible_error = NotReversible
+    already_reversed_error = AlreadyReversed
+    duplicate_reference_error = DuplicateReference
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="payments"
     )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=PaymentKind.choices)
-    # Negative for refunds and reversals, so amount_paid is a plain SUM.
-    amount = models.DecimalField(**MONEY_SHAPE)
-    currency = models.CharField(max_length=3)
-    reference = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices, blank=True)
     received_on = models.DateField()
-    reverses = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reversed_by",
-    )
-    reason = models.CharField(max_length=500, blank=True)
-    notes = models.TextField(blank=True, max_length=5000)
     # Money moved on an invoice after its write-off (spec 14): reports count it as
     # `recovered` (refunds and reversals negative), statements add a `recovery` line.
     recovery = models.BooleanField(default=False, editable=False)
@@ -124,12 +106,7 @@ class Payment(models.Model):
         editable=False,
         related_name="payments",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = PaymentQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -153,16 +130,6 @@ class Payment(models.Model):
         # With the invoice's digits ("payment 10.50 USD"), as the API writes money.
         amount = format_plain(self.amount, self.invoice.minor_unit)
         return f"{self.kind} {amount} {self.currency} on {self.invoice}"
-
-    # --- immutability -------------------------------------------------------------------
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PaymentImmutable()
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PaymentImmutable()
 
     # --- commands -----------------------------------------------------------------------
 
@@ -334,46 +301,24 @@ class Payment(models.Model):
             )
         return refund._record(invoice, actor=actor, reason="refund")
 
-    def reverse(self, *, actor, reason=""):
-        """Cancel this payment with a reversal row of the opposite amount, dated today.
+    reversible_kinds = REVERSIBLE_KINDS
 
-        Only `payment` and `credit` rows, each at most once (the unique `reverses` column is
-        the real guard), and never when refunds already returned the money it brought in.
-        A `credit` row's amount goes back to the customer's credit (a `reversed` entry); a
-        receipt's allocation is reversed only with its receipt (`part_of_receipt`).
-        """
-        with atomic_step():
-            # The invoice, as everywhere (core.locking); the original row is immutable
-            # so it needs no lock.
-            invoice = lock(Invoice, pk=self.invoice_id)
-            original = type(self).objects.get(pk=self.pk)
-            if original.receipt_id is not None:
-                raise PartOfReceipt()
-            return original.reverse_locked(invoice, actor=actor, reason=reason)
+    def _check_reversible(self):
+        """A receipt's allocation is reversed only with its receipt (`part_of_receipt`)."""
+        if self.receipt_id is not None:
+            raise PartOfReceipt()
 
-    def reverse_locked(self, invoice, *, actor, reason=""):
-        """`reverse` for a caller that holds the invoice's lock (a receipt's reversal)."""
-        if self.kind not in REVERSIBLE_KINDS:
-            raise NotReversible()
-        if type(self).objects.filter(reverses=self).exists():
-            raise AlreadyReversed()
-        invoice.ensure_can("reverse")
-        # A payment's reversal takes back cash: bounded by the cash paid (credit applied is
-        # no cash to take back); a `credit` row's, by what the invoice was paid.
+    def _check_reversal(self, invoice):
+        """A payment's reversal takes back cash: bounded by the cash paid (credit applied is
+        no cash to take back); a `credit` row's, by what the invoice was paid."""
         paid = invoice.amount_paid if self.kind == PaymentKind.CREDIT else cash_paid(invoice)
         if paid - self.amount < 0:
             raise ReversalExceedsPaid()
-        reversal = type(self)(
-            kind=PaymentKind.REVERSAL,
-            amount=-self.amount,
-            method=self.method,
-            received_on=invoice.organization.today(),
-            reverses=self,
-            reason=reason or "",
-        )
-        reversal._record(invoice, actor=actor, reason="reverse")
+
+    def _reversed(self, invoice, reversal, *, actor, reason):
+        """A `credit` row's amount goes back to the customer's credit (a `reversed` entry),
+        never to cash (spec 14)."""
         if self.kind == PaymentKind.CREDIT:
-            # Back to the customer's credit, never to cash (spec 14).
             balance = locked_balance(
                 invoice.customer, invoice.currency, minor_unit=invoice.minor_unit
             )
@@ -386,40 +331,15 @@ class Payment(models.Model):
                 payment=reversal,
                 reason=reason or "",
             )
-        return reversal
 
     def _record(self, invoice, *, actor, reason, recovery=None, recompute=True):
         """Insert this new row on the locked `invoice` and recompute the invoice from its rows.
         `reason` (the command's name) goes on both history rows, so history says why.
         `recovery` defaults to whether the invoice is written off; `recompute=False` leaves
         the recomputation to a caller that writes more rows first (a credit note)."""
-        self.invoice = invoice
-        self.organization_id = invoice.organization_id
-        # A payment is always in its invoice's currency: there is no conversion here.
-        self.currency = invoice.currency
-        self.created_by = actor
         # Money moved once the invoice is written off moves `written_off_total` (spec 14).
         self.recovery = invoice.written_off_on is not None if recovery is None else recovery
-        self._history_user = actor
-        self._change_reason = reason
-        if self.reference or self.reverses_id:
-            try:
-                # A savepoint, so a unique constraint's refusal leaves the transaction usable
-                # for the queries that name it.
-                with transaction.atomic():
-                    self.save()
-            except IntegrityError:
-                translated = self._translate_integrity_error()
-                if translated is None:
-                    raise
-                raise translated from None
-        else:
-            # No unique constraint can refuse a row without reference nor reversed payment:
-            # nothing to translate, so no savepoint (an error rolls back the caller's work).
-            self.save()
-        # A row just inserted has no reversal yet: the answer's `reversed_by` is known
-        # without a query.
-        type(self).reversed_by.related.set_cached_value(self, None)
+        self._insert(invoice, actor=actor, reason=reason)
         # The payment's event first, then the invoice's (`invoice.paid`) it causes.
         emit(
             OUTBOX_EVENTS[self.kind],
@@ -438,19 +358,6 @@ class Payment(models.Model):
             actor=actor.pk,
         )
         return self
-
-    def _translate_integrity_error(self):
-        """The unique constraints are the real guards; name the one that fired."""
-        if self.reverses_id and type(self).objects.filter(reverses_id=self.reverses_id).exists():
-            return AlreadyReversed()
-        if (
-            self.reference
-            and type(self)
-            .objects.filter(invoice_id=self.invoice_id, reference=self.reference)
-            .exists()
-        ):
-            return DuplicateReference()
-        return None
 
 
 def cash_paid(invoice):

@@ -20,10 +20,10 @@ from core.events import log_event
 from core.locking import lock
 from core.money import MONEY_PLACES, MONEY_SHAPE, ZERO, document_minor_unit, format_plain
 from core.outbox import emit
+from core.payment_rows import checked_amount
 from core.transactions import atomic_step
 from customers.models import Customer
 from invoices.models import Invoice
-from payments.amounts import checked_amount
 from payments.credit import CreditKind, locked_balance, post_entry
 from payments.exceptions import (
     AllocationExceedsReceipt,

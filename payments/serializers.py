@@ -4,10 +4,14 @@ Input amounts are validated with the invoice's stored minor unit (`context["mino
 more digits than it has is a 400, never rounded. Rows render with that minor unit too.
 """
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import DateField, MoneyField
+from api.payment_rows import (
+    PaymentRowReverseInputSerializer,
+    PaymentRowSerializer,
+    payment_row_fields,
+)
 from core.money import ZERO
 from payments.models import Payment, PaymentMethod
 
@@ -23,41 +27,18 @@ class PaymentMethodField(serializers.ChoiceField):
         return value or None
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(PaymentRowSerializer):
     method = PaymentMethodField(help_text="null on refunds.")
     amount = MoneyField(
         minor_unit_source="invoice.minor_unit",
         read_only=True,
         help_text="Negative for refunds and reversals.",
     )
-    reversed_by = serializers.SerializerMethodField(help_text="The reversal's id, if reversed.")
 
     class Meta:
         model = Payment
-        fields = [
-            "id",
-            "invoice",
-            "kind",
-            "amount",
-            "currency",
-            "reference",
-            "method",
-            "received_on",
-            "reverses",
-            "reversed_by",
-            "reason",
-            "notes",
-            "created_by",
-            "created_at",
-        ]
+        fields = payment_row_fields(Payment)
         read_only_fields = fields
-
-    # Nullable: most payments are never reversed (OpenApiTypes.INT documented it as always set).
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_reversed_by(self, payment) -> int | None:
-        # The reverse one-to-one raises when absent; the list selects it in the same query.
-        reversal = getattr(payment, "reversed_by", None)
-        return reversal.pk if reversal is not None else None
 
 
 class PaidPaymentSerializer(PaymentSerializer):
@@ -101,5 +82,5 @@ class PaymentRefundInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PaymentReverseInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+class PaymentReverseInputSerializer(PaymentRowReverseInputSerializer):
+    pass

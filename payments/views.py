@@ -5,12 +5,17 @@ action; PUT/PATCH/DELETE are 405 because no handler exists for them.
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import WRITE_ROLES
-from api.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportMixin, ExportRenderingMixin
+from api.exports import EXPORT_RENDERERS, FORMAT_PARAMETER, ExportRenderingMixin
+from api.payment_rows import (
+    PaymentRowViewSet,
+    money_context,
+    payment_rows,
+    record_on_document,
+)
 from api.tenancy import OrganizationScopedMixin
 from invoices.models import Invoice
 from invoices.serializers import InvoiceSerializer
@@ -29,38 +34,17 @@ from payments.serializers import (
 CREATED = {201: PaymentSerializer}
 
 
-def payment_queryset():
-    # `reversed_by` is a reverse one-to-one and `invoice` gives the stored minor unit:
-    # joined here so lists stay one query.
-    return Payment.objects.select_related("reversed_by", "invoice")
-
-
-def money_context(invoice):
-    """Amounts are checked against the invoice's stored minor unit, not today's table."""
-    return {"currency": invoice.currency, "minor_unit": invoice.minor_unit}
-
-
-def created(row, invoice):
-    """201 with the row as `PaymentSerializer` renders it, by the outbox's renderer (no
-    per-field DRF work on the pay path; payments/tests/test_events.py and test_api.py hold
-    the two to one output)."""
-    return Response(payment_payload(row, minor_unit=invoice.minor_unit), status=201)
+def payment_answer(row, invoice):
+    """A new row as `PaymentSerializer` renders it, by the outbox's renderer (no per-field
+    DRF work on the pay path; payments/tests/test_events.py and test_api.py hold the two to
+    one output)."""
+    return payment_payload(row, minor_unit=invoice.minor_unit)
 
 
 @extend_schema_view(
     list=extend_schema(summary="List payments, refunds and reversals"),
     retrieve=extend_schema(summary="One payment row"),
-)
-class PaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
-    """The organization's payment rows (payments, refunds, reversals), newest first."""
-
-    queryset = payment_queryset()
-    money_actions = frozenset({"reverse"})
-    serializer_class = PaymentSerializer
-    filterset_class = PaymentFilterSet
-    action_roles = {"reverse": WRITE_ROLES}
-
-    @extend_schema(
+    reverse=extend_schema(
         summary="Reverse a payment",
         request=PaymentReverseInputSerializer,
         responses={
@@ -73,14 +57,15 @@ class PaymentViewSet(ExportMixin, OrganizationScopedMixin, viewsets.ReadOnlyMode
                 "(a receipt's allocation: reverse the receipt)"
             ),
         },
-    )
-    @action(detail=True, methods=["post"])
-    def reverse(self, request, pk=None):
-        payment = self.get_object()
-        data = PaymentReverseInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reversal = payment.reverse(actor=request.user, **data.validated_data)
-        return Response(PaymentSerializer(reversal).data, status=status.HTTP_201_CREATED)
+    ),
+)
+class PaymentViewSet(PaymentRowViewSet):
+    """The organization's payment rows (payments, refunds, reversals), newest first."""
+
+    queryset = payment_rows(Payment)
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilterSet
+    reverse_input_class = PaymentReverseInputSerializer
 
 
 class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, viewsets.GenericViewSet):
@@ -118,16 +103,9 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     )
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
-        invoice = self.get_object()
-        data = PaymentPayInputSerializer(data=request.data, context=money_context(invoice))
-        data.is_valid(raise_exception=True)
-        payment = Payment.pay(
-            invoice,
-            actor=request.user,
-            expected_version=self.expected_version(invoice),
-            **data.validated_data,
+        return record_on_document(
+            self, Payment.pay, PaymentPayInputSerializer, render=payment_answer
         )
-        return created(payment, invoice)
 
     @extend_schema(
         summary="Apply the customer's credit to an invoice",
@@ -169,16 +147,9 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     )
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
-        invoice = self.get_object()
-        data = PaymentRefundInputSerializer(data=request.data, context=money_context(invoice))
-        data.is_valid(raise_exception=True)
-        refund = Payment.refund(
-            invoice,
-            actor=request.user,
-            expected_version=self.expected_version(invoice),
-            **data.validated_data,
+        return record_on_document(
+            self, Payment.refund, PaymentRefundInputSerializer, render=payment_answer
         )
-        return created(refund, invoice)
 
     @extend_schema(
         summary="The invoice's payment rows",
@@ -188,7 +159,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     @action(detail=True, methods=["get"])
     def payments(self, request, pk=None):
         invoice = self.get_object()
-        rows = payment_queryset().filter(invoice=invoice)
+        rows = payment_rows(Payment).filter(invoice=invoice)
         export_format = self.requested_export_format()
         if export_format is not None:
             return self.export_queryset(rows, PaymentSerializer(), export_format, "payments")

@@ -14,7 +14,6 @@ customer, the new invoice, the number sequence).
 """
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
@@ -22,24 +21,19 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.documents import MONEY, InvalidLine, LineHolder, set_document_totals
 from core.errors import DomainError, InvalidStatus
 from core.locking import lock
-from core.money import MONEY_SHAPE, document_minor_unit, validate_currency
+from core.money import document_minor_unit, validate_currency
 from core.versioning import VersionedModel
 from customers.models import Customer
-from invoices.exceptions import InvalidLine, InvoiceEmpty
+from invoices.exceptions import InvoiceEmpty
 from invoices.mail import CustomerHasNoEmail, send_invoice
-from invoices.models import (
-    ComputedLine,
-    Invoice,
-    ensure_customer_can_be_billed,
-    set_document_totals,
-)
+from invoices.models import Invoice, ensure_customer_can_be_billed
 from invoices.tax import LINE_INPUT_FIELDS, TaxedLine
 from recurring import schedule
 from recurring.exceptions import AutoEmailNeedsAutoSend, InvalidSchedule, ScheduleLocked
 
-MONEY = {**MONEY_SHAPE, "default": Decimal("0")}
 MAX_INTERVAL_COUNT = 100
 MAX_DAYS_UNTIL_DUE = 3650
 MAX_LINES = 500
@@ -70,7 +64,7 @@ class RunOutcome(models.TextChoices):
     SKIPPED = "skipped", "Skipped (paused)"
 
 
-class RecurringInvoice(VersionedModel):
+class RecurringInvoice(LineHolder, VersionedModel):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="recurring_invoices"
     )
@@ -237,10 +231,7 @@ class RecurringInvoice(VersionedModel):
             template._check_sendable(built)
             template._settle_schedule(template.organization.today())
             if lines is not None:
-                for line in template.lines.all():
-                    line._history_user = actor
-                    line._change_reason = "update"
-                    line.delete()
+                template._delete_lines(actor=actor, reason="update")
             template._save(actor, "update")
             if lines is not None or currency_changed:
                 template._save_lines(built, actor=actor, reason="update")
@@ -384,18 +375,7 @@ class RecurringInvoice(VersionedModel):
             raise InvalidLine("A recurring invoice needs at least one line.", attr="lines")
         if len(lines) > MAX_LINES:
             raise InvalidLine(f"At most {MAX_LINES} lines.", attr="lines")
-        built = []
-        for position, data in enumerate(lines, start=1):
-            line = RecurringInvoiceLine(
-                template=self, organization_id=self.organization_id, position=position, **data
-            )
-            try:
-                line.check_values()
-            except InvalidLine as error:
-                error.attr = f"lines.{position - 1}.{error.attr}"
-                raise
-            line.compute(self.minor_unit)
-            built.append(line)
+        built = super()._build_lines(lines)
         set_document_totals(self, built)
         return built
 
@@ -409,15 +389,8 @@ class RecurringInvoice(VersionedModel):
         self._change_reason = reason
         self.save()
 
-    def _save_lines(self, lines, *, actor, reason):
-        for line in lines:
-            line.template = self
-            line._history_user = actor
-            line._change_reason = reason
-            line.save()
 
-
-class RecurringInvoiceLine(TaxedLine, ComputedLine):
+class RecurringInvoiceLine(TaxedLine):
     """A line copied onto every invoice of its template (spec 5.2's figures, for show)."""
 
     organization = models.ForeignKey(

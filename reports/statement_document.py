@@ -5,20 +5,18 @@ organization's locale with the invoice PDF's formatter."""
 import logging
 from datetime import date
 from decimal import Decimal
-from io import BytesIO
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from core.money import minor_units
 from emails.models import EmailKind
 from emails.models import EmailMessage as QueuedEmail
 from invoices.mail import CustomerHasNoEmail
-from invoices.pdf import LocaleFormatter, pdf_text, styles_sheet
+from invoices.pdf import DocumentPdf, pdf_text
 from reports.services.statement import statement
 
 logger = logging.getLogger(__name__)
@@ -42,20 +40,9 @@ def render_statement_pdf(customer, report) -> bytes:
     """`report` is the statement service's answer for `customer`."""
     organization = customer.organization
     currency = report["currency"]
-    fmt = LocaleFormatter(organization.locale, currency, minor_units(currency))
-    styles = styles_sheet()
-    buffer = BytesIO()
     title = f"Statement of account: {customer.name}"
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=title,
-        author=organization.name,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-    )
+    pdf = DocumentPdf(organization, title, currency=currency, minor_unit=minor_units(currency))
+    fmt, styles = pdf.fmt, pdf.styles
     period_from = fmt.date(date.fromisoformat(report["from"])) if report["from"] else "the start"
     period_to = fmt.date(date.fromisoformat(report["to"]))
     rows = [["Date", "Type", "Number", "Reference", "Amount", "Balance"]]
@@ -93,8 +80,7 @@ def render_statement_pdf(customer, report) -> bytes:
         Spacer(1, 6 * mm),
         table,
     ]
-    document.build(story)
-    return buffer.getvalue()
+    return pdf.render(story)
 
 
 def email_statement(customer, *, currency, date_from=None, date_to=None, actor):

@@ -343,3 +343,40 @@ def test_admin_approve_action_goes_through_the_model(user_in, organization):
     bill.refresh_from_db()
     assert bill.status == BillStatus.APPROVED
     assert bill.history.first().history_user == staff
+
+
+def test_a_refused_bill_leaves_no_attachment_file_in_storage(
+    finance_api, organization, vendor, settings, tmp_path
+):
+    # The upload is written to storage by the save; the duplicate number refuses that save
+    # and the transaction rolls back, so the stored file must go too.
+    settings.MEDIA_ROOT = tmp_path
+    make_bill(organization, vendor=vendor, number="A-1")
+    upload = SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf")
+    response = finance_api.post(
+        URL, {"vendor": vendor.pk, "number": "A-1", "attachment": upload}, format="multipart"
+    )
+    assert response.status_code == 409
+    assert error_code(response) == "duplicate_bill_number"
+    assert Bill.objects.count() == 1
+    assert not [path for path in tmp_path.rglob("*") if path.is_file()]
+
+
+def test_a_refused_draft_change_keeps_the_old_attachment_and_stores_no_new_one(
+    finance_api, organization, vendor, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    make_bill(organization, vendor=vendor, number="A-1")
+    bill = make_bill(organization, vendor=vendor, number="A-2")
+    bill.update_draft(actor=None, attachment=SimpleUploadedFile("old.pdf", PDF))
+    bill = Bill.objects.get(pk=bill.pk)
+    stored = [path for path in tmp_path.rglob("*") if path.is_file()]
+    before = bill_state(bill)
+    upload = SimpleUploadedFile("new.pdf", PDF, content_type="application/pdf")
+    response = finance_api.patch(
+        f"{URL}{bill.pk}/", {"number": "A-1", "attachment": upload}, format="multipart"
+    )
+    assert response.status_code == 409
+    assert bill_state(bill) == before
+    assert Bill.objects.get(pk=bill.pk).attachment.name == bill.attachment.name
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == stored

@@ -5,6 +5,8 @@ from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
+from django.db.models.signals import post_save
 from openpyxl import load_workbook
 
 from accounts.models import User
@@ -29,6 +31,18 @@ def media(settings, tmp_path):
 @pytest.fixture
 def category(organization):
     return ExpenseCategory.objects.create(organization=organization, name="Travel")
+
+
+def record_with_receipt(organization, category, name):
+    return Expense.record(
+        organization=organization,
+        actor=None,
+        date="2026-11-01",
+        amount="5",
+        category=category,
+        payment_method="cash",
+        receipt=SimpleUploadedFile(name, PDF),
+    )
 
 
 def body(category, **fields):
@@ -111,15 +125,7 @@ def test_another_organizations_category_or_vendor_is_refused(
 
 def test_another_organizations_expense_and_receipt_are_404(api, user_in, other_organization):
     category = ExpenseCategory.objects.create(organization=other_organization, name="T")
-    expense = Expense.record(
-        organization=other_organization,
-        actor=None,
-        date="2026-11-01",
-        amount="5",
-        category=category,
-        payment_method="cash",
-        receipt=SimpleUploadedFile("r.pdf", PDF),
-    )
+    expense = record_with_receipt(other_organization, category, "r.pdf")
     client = api(user_in("finance"))
     assert client.get(f"{URL}{expense.pk}/").status_code == 404
     assert client.get(f"{URL}{expense.pk}/receipt/").status_code == 404
@@ -183,3 +189,45 @@ def test_the_list_exports_as_csv_and_xlsx_filtered_and_of_this_organization_only
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     descriptions = {row[values[0].index("description")] for row in values[1:]}
     assert descriptions == {"Spent 42.50", "Spent 7.25"}
+
+
+def stored_files(media):
+    return sorted(path for path in media.rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def failing_history():
+    """The write after the row's (its history row, say) fails: the save's transaction
+    rolls back after the receipt was stored."""
+
+    def fail(*args, **kwargs):
+        raise IntegrityError("the history row could not be written")
+
+    post_save.connect(fail, sender=Expense, dispatch_uid="failing_history")
+    yield
+    post_save.disconnect(sender=Expense, dispatch_uid="failing_history")
+
+
+def test_an_expense_whose_writes_fail_leaves_no_receipt_in_storage(
+    organization, category, media, request
+):
+    # The save stores the receipt before the INSERT; when a later write fails the
+    # transaction rolls back, and the stored file goes with it.
+    request.getfixturevalue("failing_history")
+    with pytest.raises(IntegrityError):
+        record_with_receipt(organization, category, "r.pdf")
+    assert not Expense.objects.exists()
+    assert stored_files(media) == []
+
+
+def test_a_change_whose_writes_fail_keeps_the_old_receipt_and_stores_no_new_one(
+    organization, category, media, request
+):
+    expense = record_with_receipt(organization, category, "old.pdf")
+    before = stored_files(media)
+    request.getfixturevalue("failing_history")
+    with pytest.raises(IntegrityError):
+        expense.change(actor=None, receipt=SimpleUploadedFile("new.png", PNG))
+    fresh = Expense.objects.get(pk=expense.pk)
+    assert (fresh.version, fresh.receipt.name) == (expense.version, expense.receipt.name)
+    assert stored_files(media) == before

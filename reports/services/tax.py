@@ -21,9 +21,10 @@ from decimal import localcontext
 from django.db.models import DecimalField as DecimalOutput
 from django.db.models import F, Sum
 
+from core.documents import EXACT_PRECISION
 from core.money import MONEY_SHAPE, MONEY_STEP, ZERO, format_plain, quantize
 from credits.models import CreditNote, CreditNoteLine
-from invoices.models import BOOKED_STATUSES, EXACT_PRECISION, InvoiceLine
+from invoices.models import BOOKED_STATUSES, InvoiceLine
 from invoices.tax import ORDER
 from payments.models import Payment
 from reports.services.common import money_sum
