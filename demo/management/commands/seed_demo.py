@@ -115,7 +115,10 @@ class Command(BaseCommand):
             region="CA",
             postal_code="94105",
             country="US",
+            # A seller tax id: the demo's invoices can be e-invoiced (spec 18).
+            tax_id="US-94-7654321",
             email=f"billing@{DOMAIN}",
+            payment_instructions="Bank transfer or card: quote the invoice number.",
         )
         for role, user in users.items():
             if role != Role.ADMIN:
