@@ -130,6 +130,17 @@ class InvoiceLineInline(OrganizationScopedAdminMixin, admin.TabularInline):
         "total_money",
     )
     readonly_fields = ("amount_money", "discount_amount_money", "tax_money", "total_money")
+    # A draft's line has eleven columns; they must fit a laptop's window (the browser test),
+    # so the free-text and number inputs are narrower than the admin's default 20em.
+    input_widths = {
+        "description": "9em",
+        "quantity": "4em",
+        "unit_price": "5em",
+        "discount_percent": "3.5em",
+        "tax_rate": "3.5em",
+        "tax_category": "4.5em",
+        "tax_exemption_reason": "5em",
+    }
 
     amount_money = money_column("amount", "Amount", document=lambda line: line.invoice)
     discount_amount_money = money_column(
@@ -153,6 +164,12 @@ class InvoiceLineInline(OrganizationScopedAdminMixin, admin.TabularInline):
 
     def get_fields(self, request, obj=None):
         return self.fields if self._editable(request, obj) else self.settled_fields
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.input_widths:
+            field.widget.attrs["style"] = f"width: {self.input_widths[db_field.name]}"
+        return field
 
     def get_readonly_fields(self, request, obj=None):
         if self._editable(request, obj):
