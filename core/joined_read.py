@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from django.db import connections, router
 
+from core.compiled_query import converted
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -51,10 +53,7 @@ class JoinedRead:
             row = cursor.fetchone()
         if row is None:
             return None
-        row = list(row)
-        for index, column, functions in plan.converters:
-            for convert in functions:
-                row[index] = convert(row[index], column, connection)
+        (row,) = converted([row], plan.converters, connection)
         instances = {
             relation: model.from_db(alias, attnames, row[start:end])
             for relation, model, attnames, start, end in plan.shapes
@@ -132,14 +131,7 @@ class ValuesIn:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if not converters:
-            return rows
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for index, column, functions in converters:
-                for convert in functions:
-                    row[index] = convert(row[index], column, connection)
-        return [tuple(row) for row in rows]
+        return converted(rows, converters, connection)
 
     def _plan(self, connection, count):
         quote = connection.ops.quote_name

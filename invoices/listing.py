@@ -15,10 +15,11 @@ from itertools import groupby
 
 from django.utils import timezone
 
+from core.compiled_query import CompiledQuery
 from core.joined_read import ValuesIn
 from core.money import MONEY_STEP, plain_formatter
 from core.rendering import date_text, datetime_text
-from invoices.models import InvoiceLine
+from invoices.models import Invoice, InvoiceLine
 from invoices.payloads import LINE_DECIMALS, LINE_MONEY, LINE_TAX
 from invoices.tax import tax_breakdown
 
@@ -78,6 +79,56 @@ FOUR_PLACES = MONEY_STEP
 def invoice_rows(queryset):
     """The list's filtered, ordered invoices as tuples of `INVOICE_COLUMNS` (for paging)."""
     return queryset.select_related(None).prefetch_related(None).values_list(*INVOICE_COLUMNS)
+
+
+def organization_invoices(organization, today):
+    """The list's invoices before any filter: the organization's, `is_overdue` on `today`
+    (what `InvoiceViewSet.get_queryset` reads, without what the serializer would prefetch)."""
+    return Invoice.objects.filter(organization=organization).with_is_overdue(today)
+
+
+ORGANIZATION = Invoice._meta.get_field("organization")
+# The list without a filter parameter, most of its requests: the page and its count by
+# statements the ORM compiled once (core.compiled_query) rather than on every request.
+# `test_listing` holds them to what the ORM compiles for the view's queryset.
+UNFILTERED_PAGE = CompiledQuery(
+    Invoice,
+    lambda organization, today: invoice_rows(organization_invoices(organization, today)),
+    organization=ORGANIZATION,
+    today=Invoice._meta.get_field("due_date"),
+)
+UNFILTERED_COUNT = CompiledQuery(
+    Invoice,
+    lambda organization: (
+        Invoice.objects.filter(organization=organization).order_by().values_list("pk")
+    ),
+    organization=ORGANIZATION,
+)
+
+
+class UnfilteredRows:
+    """The organization's invoices as `invoice_rows`, for the paginator: counted and cut
+    into a page by `UNFILTERED_COUNT` and `UNFILTERED_PAGE`."""
+
+    ordered = True
+
+    def __init__(self, organization, today):
+        self.organization, self.today = organization.pk, today
+
+    def count(self):
+        return UNFILTERED_COUNT.count(organization=self.organization)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, page):
+        # The paginator asks for one slice, its page.
+        return UNFILTERED_PAGE.rows(
+            limit=page.stop - page.start,
+            offset=page.start,
+            organization=self.organization,
+            today=self.today,
+        )
 
 
 class CountedRows:

@@ -9,7 +9,7 @@ from api.exports import FORMAT_PARAMETER, ExportMixin
 from api.tenancy import OrganizationViewSet
 from invoices.document_views import InvoiceDocumentActions
 from invoices.filters import InvoiceFilterSet
-from invoices.listing import CountedRows, render_invoices
+from invoices.listing import CountedRows, UnfilteredRows, render_invoices
 from invoices.mail import send_invoice
 from invoices.models import Invoice
 from invoices.serializers import (
@@ -41,12 +41,14 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
         # "Today" is the organization's date, so overdue flips at its midnight, not UTC's.
         return queryset.with_is_overdue(self.organization.today())
 
+    def filtered(self):
+        """Whether the request names any filter parameter (else every filter passes the
+        queryset through untouched)."""
+        return not self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters)
+
     def filter_queryset(self, queryset):
-        # Without a filter parameter every filter passes the queryset through untouched:
-        # the filter set (a form built and deep-copied per request) is not built at all.
-        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
-            return queryset
-        return super().filter_queryset(queryset)
+        # Unfiltered, the filter set (a form built and deep-copied per request) is not built.
+        return super().filter_queryset(queryset) if self.filtered() else queryset
 
     @extend_schema(parameters=[FORMAT_PARAMETER])
     def list(self, request, *args, **kwargs):
@@ -54,8 +56,11 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
             return super().list(request, *args, **kwargs)
         # The page is read as tuples and rendered by hand: the serializer's JSON without its
         # per-field work (invoices/listing.py; its test holds the two to one output).
-        page = self.paginate_queryset(CountedRows(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response(render_invoices(page))
+        if self.filtered():
+            rows = CountedRows(self.filter_queryset(self.get_queryset()))
+        else:
+            rows = UnfilteredRows(self.organization, self.organization.today())
+        return self.get_paginated_response(render_invoices(self.paginate_queryset(rows)))
 
     def reread(self, invoice):
         """The invoice as the list shows it (with `is_overdue` and fresh lines)."""

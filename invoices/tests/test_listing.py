@@ -7,19 +7,28 @@ added to or changed in the serializer and not in the renderer fails here.
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
 from accounts.models import User
 from credits.models import CreditNote, WriteOff
 from customers.tests.factories import CustomerFactory
-from invoices.listing import invoice_rows, render_invoices
+from invoices.listing import (
+    UNFILTERED_PAGE,
+    UnfilteredRows,
+    invoice_rows,
+    organization_invoices,
+    render_invoices,
+)
 from invoices.models import Invoice, InvoiceStatus
 from invoices.serializers import InvoiceSerializer
 from invoices.tests.factories import InvoiceFactory, line
+from invoices.views import InvoiceViewSet
 from payments.models import Payment
 from payments.tests.factories import PaymentFactory
 
@@ -178,3 +187,26 @@ def test_the_count_is_the_number_of_listed_invoices(admin_api, book, organizatio
 
     assert everything["count"] == len(everything["results"]) == first["count"] > 0
     assert other.pk not in {row["id"] for row in everything["results"]}
+
+
+def test_the_unfiltered_page_is_the_statement_the_orm_compiles_for_the_view(organization):
+    # The compiled page must not drift from the view: same SQL, same parameters.
+    view = InvoiceViewSet(action="list", format_kwarg=None)
+    view.request = SimpleNamespace(organization=organization, query_params=QueryDict())
+    today = organization.today()
+
+    expected = invoice_rows(view.get_queryset()).query.sql_with_params()
+
+    sql, params = UNFILTERED_PAGE.statement(organization=organization.pk, today=today)
+    assert (sql, tuple(params)) == (expected[0], tuple(expected[1]))
+
+
+def test_unfiltered_pages_are_the_orm_rows_cut_in_order(book, organization):
+    expected = list(invoice_rows(organization_invoices(organization, organization.today())))
+    rows = UnfilteredRows(organization, organization.today())
+
+    pages = [rows[start : start + 4] for start in range(0, len(expected), 4)]
+
+    assert rows.count() == len(expected) > 8
+    assert [row for page in pages for row in page] == expected
+    assert rows[len(expected) : len(expected) + 4] == []

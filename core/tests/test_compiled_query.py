@@ -1,0 +1,81 @@
+"""`CompiledQuery`: the ORM's statement compiled once, run again with other values."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.compiled_query import CompiledQuery
+from customers.tests.factories import CustomerFactory
+from invoices.models import Invoice
+from invoices.tests.factories import InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+
+ORGANIZATION = Invoice._meta.get_field("organization")
+DUE_DATE = Invoice._meta.get_field("due_date")
+
+
+def due_before(organization, day):
+    return (
+        Invoice.objects.filter(organization=organization, due_date__lt=day)
+        .order_by("due_date", "id")
+        .values_list("id", "total", "due_date", "customer__name")
+    )
+
+
+def test_rows_and_count_are_the_orms_for_each_set_of_values(organization):
+    query = CompiledQuery(Invoice, due_before, organization=ORGANIZATION, day=DUE_DATE)
+    stranger = CustomerFactory()
+    today = organization.today()
+    for offset in (-3, -2, 1):
+        InvoiceFactory(organization=organization, due_date=today + timedelta(days=offset))
+        InvoiceFactory(organization=stranger.organization, customer=stranger)
+
+    for org, day in [(organization, today), (organization, today - timedelta(days=2))]:
+        expected = list(due_before(org.pk, day))
+        rows = query.rows(organization=org.pk, day=day)
+        assert rows == expected
+        # Converted as the ORM converts them (Decimal, date), on every database.
+        assert [list(map(type, row)) for row in rows] == [list(map(type, row)) for row in expected]
+        assert query.count(organization=org.pk, day=day) == len(expected)
+        assert query.rows(limit=1, offset=1, organization=org.pk, day=day) == expected[1:2]
+    other = stranger.organization.pk
+    assert query.rows(organization=other, day=today) == list(due_before(other, today))
+
+
+def test_the_statement_is_compiled_once_and_run_as_one_query(organization):
+    query = CompiledQuery(Invoice, due_before, organization=ORGANIZATION, day=DUE_DATE)
+    query.rows(organization=organization.pk, day=organization.today())
+
+    with CaptureQueriesContext(connection) as captured:
+        query.rows(organization=organization.pk, day=organization.today())
+
+    assert len(captured.captured_queries) == 1
+    assert len(query._plans) == 1
+
+
+def test_a_builder_that_drops_a_parameter_is_refused(organization):
+    query = CompiledQuery(
+        Invoice,
+        lambda organization, day: Invoice.objects.filter(organization=organization).values_list(
+            "id"
+        ),
+        organization=ORGANIZATION,
+        day=DUE_DATE,
+    )
+
+    with pytest.raises(ValueError, match="does not use"):
+        query.rows(organization=organization.pk, day=organization.today())
+
+
+def test_a_parameter_without_a_stand_in_is_refused(organization):
+    query = CompiledQuery(
+        Invoice,
+        lambda total: Invoice.objects.filter(total=total).values_list("id"),
+        total=Invoice._meta.get_field("total"),
+    )
+
+    with pytest.raises(TypeError, match="no stand-in"):
+        query.rows(total=1)
