@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from core.compiled_query import CompiledQuery
+
 
 class IdempotencyKeyStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
@@ -81,7 +83,7 @@ class IdempotencyKey(models.Model):
             # Read before writing, never INSERT first: on PostgreSQL an INSERT of a key whose
             # live request holds its row lock (`hold`) would wait for that request to end
             # instead of answering `idempotency_key_in_use` at once.
-            existing = cls.objects.filter(scope=scope, key=key).first()
+            existing = next(iter(KEY_IN_SCOPE.objects(limit=1, scope=scope, key=key)), None)
             if existing is None:
                 try:
                     with transaction.atomic():
@@ -170,3 +172,12 @@ class IdempotencyKey(models.Model):
     def release(self) -> None:
         """Drop our claim so the same key may be used again at once."""
         self._ours().delete()
+
+
+# The claim's read, run by every POST that carries a key: compiled once (core.compiled_query).
+KEY_IN_SCOPE = CompiledQuery(
+    IdempotencyKey,
+    lambda scope, key: IdempotencyKey.objects.filter(scope=scope, key=key),
+    scope=IdempotencyKey._meta.get_field("scope"),
+    key=IdempotencyKey._meta.get_field("key"),
+)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connections, router
+from django.db.models.query import ModelIterable
 
 # Stand-in values, far from real ones and of the type the database gets, so a compiled
 # parameter equal to one (same type, same value) can only come from that parameter.
@@ -57,13 +58,15 @@ class _Plan:
     slots: tuple  # per compiled parameter: a parameter's name, or a _Constant
     converters: tuple  # (column index, column expression, converter functions)
     width: int | None  # columns the caller asked for, when the ORM selects more
+    fields: tuple | None  # a queryset of model instances: its columns' attnames
 
 
 class CompiledQuery:
     """`CompiledQuery(Invoice, build, organization=<field>, today=<field>)`: `build(**values)`
-    returns the queryset (`values_list` rows), each named value prepared for the database
-    by its field. `rows(limit=, offset=, **values)` is `list(build(**values)[offset:offset
-    + limit])`; `count(**values)` is `build(**values).count()`."""
+    returns the queryset, each named value prepared for the database by its field.
+    `rows(limit=, offset=, **values)` is `list(build(**values)[offset:offset + limit])` of
+    a `values_list` queryset; `objects(...)` the same of a plain one (instances, no
+    `select_related`); `count(**values)` is `build(**values).count()`."""
 
     def __init__(self, model, build, **parameters):
         self.model = model
@@ -72,15 +75,13 @@ class CompiledQuery:
         self._plans = {}
 
     def rows(self, *, limit=None, offset=0, **values) -> list[tuple]:
-        connection, plan, params = self._bound(values)
-        sql = plan.sql
-        # LIMIT and OFFSET as parameters: one statement for every page.
-        if limit is not None:
-            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return converted(rows, plan.converters, connection, width=plan.width)
+        return self._run(values, limit, offset)[1]
+
+    def objects(self, *, limit=None, offset=0, **values) -> list:
+        plan, rows, alias = self._run(values, limit, offset)
+        if plan.fields is None:
+            raise TypeError("objects() needs a queryset of model instances")
+        return [self.model.from_db(alias, plan.fields, row) for row in rows]
 
     def count(self, **values) -> int:
         connection, plan, params = self._bound(values)
@@ -93,6 +94,18 @@ class CompiledQuery:
         what the ORM compiles for the same queryset."""
         _, plan, params = self._bound(values)
         return plan.sql, params
+
+    def _run(self, values, limit, offset):
+        connection, plan, params = self._bound(values)
+        sql = plan.sql
+        # LIMIT and OFFSET as parameters: one statement for every page.
+        if limit is not None:
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        rows = converted(rows, plan.converters, connection, width=plan.width)
+        return plan, rows, connection.alias
 
     def _bound(self, values):
         alias = router.db_for_read(self.model)
@@ -138,7 +151,21 @@ class CompiledQuery:
             for index, (functions, column) in compiler.get_converters(columns).items()
         )
         extra = len(compiler.select) > width
-        return _Plan(sql, tuple(slots), converters, width if extra else None)
+        return _Plan(
+            sql, tuple(slots), converters, width if extra else None, _fields(queryset, compiler)
+        )
+
+
+def _fields(queryset, compiler):
+    """The attnames of a plain model queryset's columns, in order (None for other shapes)."""
+    if queryset._iterable_class is not ModelIterable:
+        return None
+    info = compiler.klass_info
+    if info["model"] is not queryset.model or info.get("related_klass_infos"):
+        raise TypeError("objects() reads one model, without select_related")
+    if compiler.annotation_col_map or info["select_fields"] != list(range(compiler.col_count)):
+        raise TypeError("objects() reads the model's own columns only")
+    return tuple(column.target.attname for column, _, _ in compiler.select[: compiler.col_count])
 
 
 def converted(rows, converters, connection, *, width=None) -> list[tuple]:

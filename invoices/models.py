@@ -16,6 +16,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
+from core.compiled_query import CompiledQuery
 from core.documents import (
     MONEY,
     LinedDocument,
@@ -357,16 +358,7 @@ class Invoice(LinedDocument, VersionedModel):
         Call with this invoice locked, in the transaction that wrote the row; `reason` is the
         command (`pay`, `refund`, `reverse`, `credit_note`, `write_off`) for the history row.
         """
-        # Both sums in one statement (the payment's query budget, bench/README.md). The
-        # rows' models live above invoices: read through the reverse relations.
-        sums = dict(
-            _tagged_sum(self.payments, "paid", "amount").union(
-                _tagged_sum(
-                    self.credit_notes, "credited", F("credited_to_invoice") + F("refunded")
-                ),
-                all=True,
-            )
-        )
+        sums = dict(SETTLING_SUMS.rows(invoice=self.pk))
         paid, credited = sums["paid"] or ZERO, sums["credited"] or ZERO
         # Each row has at most the minor unit's digits, so the exact sum has too. SQLite sums
         # decimals in binary floating point (0.10 + 0.20 - 0.30 = 5.55e-17): rounding to
@@ -457,6 +449,22 @@ class InvoiceLine(TaxedLine):
                 condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="line_tax_rate_range"
             ),
         ]
+
+
+def settling_sums(invoice):
+    """`[("paid", sum of the payment rows), ("credited", sum of the credit notes' credit
+    and refunds)]` of the invoice whose id is `invoice`: both in one statement (the
+    payment's query budget, bench/README.md). The rows' models live above invoices: read
+    through the reverse relations."""
+    rows = Invoice(pk=invoice)
+    return _tagged_sum(rows.payments, "paid", "amount").union(
+        _tagged_sum(rows.credit_notes, "credited", F("credited_to_invoice") + F("refunded")),
+        all=True,
+    )
+
+
+# Compiled once per database (core.compiled_query): every payment runs it.
+SETTLING_SUMS = CompiledQuery(Invoice, settling_sums, invoice=Invoice._meta.pk)
 
 
 def _tagged_sum(rows, tag, expression):

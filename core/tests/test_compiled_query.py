@@ -79,3 +79,30 @@ def test_a_parameter_without_a_stand_in_is_refused(organization):
 
     with pytest.raises(TypeError, match="no stand-in"):
         query.rows(total=1)
+
+
+def test_objects_are_the_instances_the_orm_reads(organization):
+    query = CompiledQuery(
+        Invoice,
+        lambda organization: Invoice.objects.filter(organization=organization).order_by("id"),
+        organization=ORGANIZATION,
+    )
+    InvoiceFactory(organization=organization)
+    InvoiceFactory(organization=organization)
+    expected = list(Invoice.objects.filter(organization=organization).order_by("id"))
+
+    objects = query.objects(organization=organization.pk)
+
+    assert objects == expected
+    assert [vars(o) | {"_state": None} for o in objects] == [
+        vars(o) | {"_state": None} for o in expected
+    ]
+    assert all(not o._state.adding and o._state.db == "default" for o in objects)
+    assert query.objects(limit=1, offset=1, organization=organization.pk) == expected[1:]
+
+
+def test_objects_of_rows_that_are_not_instances_are_refused(organization):
+    query = CompiledQuery(Invoice, due_before, organization=ORGANIZATION, day=DUE_DATE)
+
+    with pytest.raises(TypeError, match="model instances"):
+        query.objects(organization=organization.pk, day=organization.today())
