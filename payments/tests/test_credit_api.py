@@ -273,6 +273,9 @@ def test_receipt_input_refusals(finance_api, customer):
         ({"currency": "XAU"}, "unsupported_currency"),
         ({"method": "gold"}, "invalid_choice"),
         ({"received_on": "2300-01-01"}, "date_out_of_range"),
+        # An invoice id beyond any primary key is refused, never looked up (a 500 on SQLite).
+        ({"allocations": [{"invoice": 2**63, "amount": "1.00"}]}, "max_value"),
+        ({"allocations": [{"invoice": 1.5, "amount": "1.00"}]}, "invalid"),
     ):
         body = {**receipt_body(customer, "10.00", []), **extra}
         response = finance_api.post(RECEIPTS, body, format="json")
