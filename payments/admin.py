@@ -176,18 +176,21 @@ class CreditEntryAdmin(CurrencyTotalsMixin, ViewOnlyMixin, OrganizationScopedAdm
         "amount_money",
         "currency",
         "invoice_link",
-        "receipt",
+        "receipt_link",
         "reference",
         "booked_on",
         "created_by",
     )
     list_filter = ("kind", "currency", "organization")
-    list_select_related = ("customer", "invoice", "organization", "created_by")
+    # A receipt is named with its customer (`Receipt.__str__`): joined, so the list does not
+    # read two rows per entry.
+    list_select_related = ("customer", "invoice", "receipt__customer", "organization", "created_by")
     search_fields = ("reference", "customer__name", "invoice__number")
     date_hierarchy = "booked_on"
-    readonly_fields = ("customer_link", "invoice_link", "amount_money")
+    readonly_fields = ("customer_link", "invoice_link", "receipt_link", "amount_money")
     totals_fields = (("amount", "Net credit"),)
 
     customer_link = link_column("customer", "Customer", ordering="customer__name")
     invoice_link = link_column("invoice", "Invoice", ordering="invoice__number")
+    receipt_link = link_column("receipt", "Receipt")
     amount_money = money_column("amount", "Amount")
