@@ -252,6 +252,39 @@ def test_one_bad_allocation_refuses_the_whole_receipt(finance_api, invoices, cus
     assert not (Receipt.objects.exists() or CreditEntry.objects.exists())
 
 
+def test_an_allocation_repeating_an_invoices_reference_is_409(
+    finance_api, invoices, customer, finance_user
+):
+    first, second = invoices
+    Payment.pay(second, amount="10.00", method="cash", reference="TRF-1", actor=finance_user)
+    before = [snapshot(first), snapshot(second)]
+    response = finance_api.post(
+        RECEIPTS,
+        receipt_body(customer, "60.00", [(first, "50.00"), (second, "10.00")], reference="TRF-1"),
+        format="json",
+    )
+    assert (response.status_code, error_code(response)) == (409, "duplicate_reference")
+    assert error_attrs(response) == {"allocations.1.invoice"}
+    assert [snapshot(first), snapshot(second)] == before
+    assert Payment.objects.count() == 1
+    assert not (Receipt.objects.exists() or CreditEntry.objects.exists())
+
+
+def test_an_allocation_to_an_invoice_that_cannot_be_paid_is_409(
+    finance_api, organization, customer
+):
+    draft = InvoiceFactory(organization=organization, customer=customer)
+    before = snapshot(draft)
+    response = finance_api.post(
+        RECEIPTS, receipt_body(customer, "30.00", [(draft, "10.00")]), format="json"
+    )
+    # The invoice's state refuses it, as pay/ does: a conflict, naming the allocation.
+    assert (response.status_code, error_code(response)) == (409, "invalid_status")
+    assert error_attrs(response) == {"allocations.0.invoice"}
+    assert snapshot(draft) == before
+    assert not (Receipt.objects.exists() or CreditEntry.objects.exists())
+
+
 def test_another_organizations_invoice_in_an_allocation_is_400(
     finance_api, customer, other_organization
 ):
