@@ -113,6 +113,7 @@ def test_refund_credit_refusals(finance_api, customer, finance_user, amount, cod
     )
     assert (response.status_code, error_code(response)) == (400, code)
     assert CreditEntry.objects.count() == 1
+    assert credit_balances(customer) == {"USD": Decimal("30.00")}
 
 
 def test_viewers_may_not_refund_credit(viewer_api, customer, finance_user):
@@ -123,6 +124,8 @@ def test_viewers_may_not_refund_credit(viewer_api, customer, finance_user):
         format="json",
     )
     assert response.status_code == 403
+    assert CreditEntry.objects.count() == 1
+    assert credit_balances(customer) == {"USD": Decimal("30.00")}
 
 
 def test_apply_credit_answers_200_with_the_invoice(finance_api, invoices, customer, finance_user):
@@ -161,6 +164,9 @@ def test_apply_credit_refusals_change_nothing(
     )
     assert (response.status_code, error_code(response)) == (400, code)
     assert snapshot(invoice) == before
+    credit = Decimal("170.00") if code == "overpayment" else Decimal("70.00")
+    assert credit_balances(customer) == {"USD": credit}
+    assert not CreditEntry.objects.filter(kind="applied").exists()
 
 
 def test_reversing_a_credit_row_returns_it_to_credit(finance_api, invoices, customer, finance_user):
@@ -177,8 +183,11 @@ def test_reversing_a_credit_row_returns_it_to_credit(finance_api, invoices, cust
 def test_pay_with_excess_to_credit(finance_api, invoices, customer):
     invoice = invoices[1]
     url = f"/api/v1/invoices/{invoice.pk}/pay/"
+    before = snapshot(invoice)
     refused = finance_api.post(url, {"amount": "80.00", "method": "card"}, format="json")
     assert (refused.status_code, error_code(refused)) == (400, "overpayment")
+    assert snapshot(invoice) == before
+    assert not CreditEntry.objects.exists()
     response = finance_api.post(
         url, {"amount": "80.00", "method": "card", "excess": "credit"}, format="json"
     )
@@ -192,12 +201,18 @@ def test_pay_with_excess_to_credit(finance_api, invoices, customer):
         format="json",
     )
     assert plain.json()["credited_to_balance"] == "0.00"
+    before = snapshot(invoices[0])
     bad = finance_api.post(
         f"/api/v1/invoices/{invoices[0].pk}/pay/",
         {"amount": "10.00", "method": "card", "excess": "refund"},
         format="json",
     )
-    assert bad.status_code == 400
+    assert (bad.status_code, error_code(bad), error_attrs(bad)) == (
+        400,
+        "invalid_choice",
+        {"excess"},
+    )
+    assert snapshot(invoices[0]) == before
 
 
 def test_a_receipt_over_two_invoices_with_the_rest_to_credit(finance_api, invoices, customer):
@@ -329,8 +344,10 @@ def test_an_allocation_is_reversed_through_its_receipt(finance_api, invoices, cu
         format="json",
     ).json()
     payment = created["allocations"][0]["payment"]
+    before = snapshot(invoices[0])
     refused = finance_api.post(f"/api/v1/payments/{payment}/reverse/", {}, format="json")
     assert (refused.status_code, error_code(refused)) == (409, "part_of_receipt")
+    assert snapshot(invoices[0]) == before
     response = finance_api.post(
         f"{RECEIPTS}{created['id']}/reverse/", {"reason": "bounced"}, format="json"
     )
@@ -340,16 +357,24 @@ def test_an_allocation_is_reversed_through_its_receipt(finance_api, invoices, cu
     invoices[0].refresh_from_db()
     assert invoices[0].amount_paid == 0
     assert credit_balances(customer) == {"USD": Decimal("0.00")}
+    before = snapshot(invoices[0])
     again = finance_api.post(f"{RECEIPTS}{created['id']}/reverse/", {}, format="json")
     assert (again.status_code, error_code(again)) == (409, "already_reversed")
+    assert snapshot(invoices[0]) == before
+    assert CreditEntry.objects.count() == 2
+    assert credit_balances(customer) == {"USD": Decimal("0.00")}
 
 
 def test_credit_already_used_is_409(finance_api, invoices, customer, finance_user):
     created = finance_api.post(RECEIPTS, receipt_body(customer, "30.00", []), format="json").json()
     Payment.apply_credit(invoices[0], amount="0.01", actor=finance_user)
+    before = snapshot(invoices[0])
     response = finance_api.post(f"{RECEIPTS}{created['id']}/reverse/", {}, format="json")
     assert (response.status_code, error_code(response)) == (409, "credit_already_used")
     assert Receipt.objects.get().reversed_at is None
+    assert snapshot(invoices[0]) == before
+    assert not CreditEntry.objects.filter(kind="reversed").exists()
+    assert credit_balances(customer) == {"USD": Decimal("29.99")}
 
 
 def test_receipts_and_credit_entries_are_in_the_audit_trail(

@@ -218,6 +218,8 @@ def test_reversing_a_receipt_reverses_everything(customer, invoices, actor):
     assert credit_balances(customer) == {"USD": Decimal("0.00")}
     with pytest.raises(ReceiptAlreadyReversed):
         receipt.reverse(actor=actor)
+    assert Payment.objects.filter(kind=PaymentKind.REVERSAL).count() == 2
+    assert CreditEntry.objects.filter(kind=CreditKind.REVERSED).count() == 1
 
 
 def test_credit_already_used_only_below_the_unallocated_amount(customer, invoices, actor):
@@ -244,3 +246,6 @@ def test_a_receipt_whose_money_was_refunded_is_not_reversed(customer, invoices, 
         receipt.reverse(actor=actor)
     receipt.refresh_from_db()
     assert receipt.reversed_at is None
+    invoices[0].refresh_from_db()
+    assert invoices[0].amount_paid == Decimal("99.00")
+    assert not Payment.objects.filter(kind=PaymentKind.REVERSAL).exists()
