@@ -6,7 +6,7 @@ from backoffice.commands import CommandButtonsMixin, ObjectCommand
 from backoffice.lists import CurrencyTotalsMixin, link_column, money_column
 from fintrack.admin import OrganizationScopedAdmin, ViewOnlyMixin, form_action
 from payments.credit import CreditEntry
-from payments.models import REVERSIBLE_KINDS, Payment
+from payments.models import Payment
 from payments.receipts import Receipt
 
 
@@ -59,13 +59,7 @@ class PaymentAdmin(
             "reverse",
             "Reverse",
             _reverse,
-            allowed=lambda payment: (
-                payment.kind in REVERSIBLE_KINDS
-                # A receipt's allocation is reversed with its receipt (`part_of_receipt`).
-                and payment.receipt_id is None
-                and not hasattr(payment, "reversed_by")
-                and payment.invoice.can("reverse")
-            ),
+            allowed=lambda payment: payment.can_reverse(),
             form=ReverseForm,
             money=True,
             danger=True,

@@ -249,3 +249,22 @@ def test_a_receipt_whose_money_was_refunded_is_not_reversed(customer, invoices, 
     invoices[0].refresh_from_db()
     assert invoices[0].amount_paid == Decimal("99.00")
     assert not Payment.objects.filter(kind=PaymentKind.REVERSAL).exists()
+
+
+def test_can_reverse_offers_only_what_reverse_takes(customer, invoices, actor):
+    """The back office's Reverse button reads `can_reverse`: payments and credit rows not
+    yet reversed, never a receipt's allocation (`part_of_receipt`), a refund or a reversal."""
+    first, second = invoices
+    allocation = record(customer, "100.00", [{"invoice": first, "amount": "100.00"}], actor)
+    record(customer, "20.00", [], actor)
+    credit_row = Payment.apply_credit(second, amount="20.00", actor=actor)
+    payment = Payment.pay(second, amount="10.00", method="cash", actor=actor)
+    refund = Payment.refund(second, amount="1.00", actor=actor)
+
+    def offered(*rows):
+        return [Payment.objects.get(pk=row.pk).can_reverse() for row in rows]
+
+    rows = (allocation.allocation_rows[0], credit_row, payment, refund)
+    assert offered(*rows) == [False, True, True, False]
+    reversal = credit_row.reverse(actor=actor)
+    assert offered(credit_row, reversal) == [False, False]
