@@ -17,19 +17,6 @@ pytestmark = pytest.mark.django_db
 RECEIPTS = "/api/v1/receipts/"
 
 
-@pytest.fixture
-def customer(organization):
-    return CustomerFactory(organization=organization)
-
-
-@pytest.fixture
-def invoices(organization, customer):
-    return [
-        InvoiceFactory(organization=organization, customer=customer, sent=True, total=total)
-        for total in ("100.00", "50.00")
-    ]
-
-
 def give_credit(customer, amount, actor, currency="USD"):
     return credit_customer(customer, currency=currency, amount=amount, kind="receipt", actor=actor)
 

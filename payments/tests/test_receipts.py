@@ -7,7 +7,6 @@ import pytest
 
 from core.errors import InvalidStatus
 from core.models import OutboxEvent
-from customers.tests.factories import CustomerFactory
 from invoices.models import InvoiceStatus
 from invoices.tests.factories import InvoiceFactory
 from payments.credit import CreditEntry, CreditKind, credit_balances, refund_credit
@@ -27,24 +26,6 @@ from payments.models import Payment, PaymentKind
 from payments.receipts import Receipt
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def actor(finance_user):
-    return finance_user
-
-
-@pytest.fixture
-def customer(organization):
-    return CustomerFactory(organization=organization)
-
-
-@pytest.fixture
-def invoices(organization, customer):
-    return [
-        InvoiceFactory(organization=organization, customer=customer, sent=True, total=total)
-        for total in ("100.00", "50.00")
-    ]
 
 
 def record(customer, amount, allocations, actor, **extra):
