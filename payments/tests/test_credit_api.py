@@ -4,6 +4,8 @@ roles and tenancy."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import OutboxEvent
 from customers.tests.factories import CustomerFactory
@@ -376,3 +378,24 @@ def test_receipts_and_credit_entries_are_in_the_audit_trail(
     ]
     log = admin_api.get("/api/v1/audit/events/", {"model": "creditentry"}).json()["results"]
     assert [(e["action"], e["changes"]["kind"][1]) for e in log] == [("created", "receipt")]
+
+
+def test_receipts_and_credit_read_in_constant_queries(finance_api, organization, customer):
+    """The receipt list (allocations prefetched with their invoices) and a customer's credit
+    (entries with their credit notes) never read one more query per row."""
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert finance_api.get(url).status_code == 200
+        return len(captured)
+
+    def receive():
+        invoice = InvoiceFactory(organization=organization, customer=customer, sent=True)
+        body = receipt_body(customer, str(invoice.total + 5), [(invoice, str(invoice.total))])
+        assert finance_api.post(RECEIPTS, body, format="json").status_code == 201
+
+    receive()
+    few = [queries(RECEIPTS), queries(credit_url(customer))]
+    for _ in range(5):
+        receive()
+    assert [queries(RECEIPTS), queries(credit_url(customer))] == few
