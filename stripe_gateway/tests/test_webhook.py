@@ -237,6 +237,22 @@ def test_a_refund_of_a_charge_fintrack_never_recorded_is_ignored(client, connect
     assert not Payment.objects.exists()
 
 
+def test_failed_and_canceled_refunds_listed_in_a_charge_are_not_recorded(
+    client, connected, invoice
+):
+    deliver(client, connected, intent_succeeded(invoice, units=10000))
+    refund = charge_refunded(
+        invoice, refunds=[("re_1", 1000), ("re_2", 2000), ("re_3", 3000)], units=10000
+    )
+    listed = refund["data"]["object"]["refunds"]["data"]
+    listed[1]["status"], listed[2]["status"] = "failed", "canceled"
+    assert deliver(client, connected, refund).json()["outcome"] == "refund"
+    (row,) = Payment.objects.filter(invoice=invoice, kind=PaymentKind.REFUND)
+    assert (row.amount, row.reference) == (Decimal("-10.00"), "re_1")
+    assert list(StripeRefund.objects.values_list("stripe_refund_id", flat=True)) == ["re_1"]
+    assert fresh(invoice).amount_paid == Decimal("90.00")
+
+
 # --- money the invoice cannot take goes to the customer's credit ----------------------------
 
 
