@@ -41,6 +41,8 @@ from stripe_gateway.exceptions import (
 from stripe_gateway.models import StripeEvent, StripePayment, StripeRefund
 
 TOLERANCE_SECONDS = 300
+# The last moment a date can be given for in any time zone: a day before datetime's end.
+LAST_SECOND = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
 Outcome = StripeEvent.Outcome
 # Refunds Stripe has made or is making; failed and canceled ones returned no money.
 REFUNDED_STATUSES = frozenset({"succeeded", "pending"})
@@ -101,12 +103,18 @@ def _read_event(payload: bytes) -> dict:
         isinstance(event, dict)
         and _is_text(event.get("id"))
         and _is_text(event.get("type"))
-        and isinstance(event.get("created"), int)
+        and _is_timestamp(event.get("created"))
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
     ):
         raise InvalidEvent()
     return event
+
+
+def _is_timestamp(value) -> bool:
+    """Seconds since 1970 that name a day in every time zone (Stripe's `created`; a bool is
+    not one, and a time past year 9999 cannot be dated)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LAST_SECOND
 
 
 def _is_text(value) -> bool:

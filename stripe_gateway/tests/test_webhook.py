@@ -189,6 +189,13 @@ def test_a_signed_body_that_is_not_an_event_is_refused(client, connected):
     assert_refused(response, before, code="invalid_event")
 
 
+@pytest.mark.parametrize("created", [10**20, -(10**20), True, "1700000000"])
+def test_a_signed_event_whose_time_names_no_day_is_refused(client, connected, invoice, created):
+    before = recorded()
+    response = deliver(client, connected, intent_succeeded(invoice, units=4000, created=created))
+    assert_refused(response, before, code="invalid_event")
+
+
 # --- currencies -----------------------------------------------------------------------------
 
 
