@@ -155,7 +155,9 @@ def _from_payment_intent(intent) -> Money | None:
 def _from_session(session, *, require_paid=True) -> Money | None:
     if require_paid and session.get("payment_status") != "paid":
         return None
-    metadata = session.get("metadata") or {}
+    metadata = session.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     if "invoice_id" not in metadata and session.get("client_reference_id"):
         metadata = {**metadata, "invoice_id": session["client_reference_id"]}
     return _money(session.get("payment_intent"), session.get("amount_total"), session, metadata)
@@ -304,9 +306,12 @@ def _on_charge_refunded(organization, event, record, actor):
         return Outcome.IGNORED
     invoice = lock(Invoice, pk=stripe_payment.invoice_id)
     outcome = Outcome.IGNORED
-    for refund in sorted(listed, key=lambda item: (_created(item), str(item.get("id")))):
-        if not isinstance(refund, dict) or refund.get("status") not in REFUNDED_STATUSES:
-            continue
+    made = [
+        refund
+        for refund in listed
+        if isinstance(refund, dict) and refund.get("status") in REFUNDED_STATUSES
+    ]
+    for refund in sorted(made, key=lambda refund: (_created(refund), str(refund.get("id")))):
         refund_id = _stripe_id(refund.get("id"))
         if refund_id is None:
             raise InvalidEvent()
@@ -325,8 +330,8 @@ def _on_charge_refunded(organization, event, record, actor):
     return outcome
 
 
-def _created(item):
-    created = item.get("created") if isinstance(item, dict) else None
+def _created(refund):
+    created = refund.get("created")
     return created if isinstance(created, int) else 0
 
 

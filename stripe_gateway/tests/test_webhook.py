@@ -260,6 +260,29 @@ def test_failed_and_canceled_refunds_listed_in_a_charge_are_not_recorded(
     assert fresh(invoice).amount_paid == Decimal("90.00")
 
 
+def test_a_refund_list_holding_something_else_than_refunds_records_the_refunds(
+    client, connected, invoice
+):
+    deliver(client, connected, intent_succeeded(invoice, units=10000))
+    refund = charge_refunded(invoice, refunds=[("re_1", 1000)], units=10000)
+    refund["data"]["object"]["refunds"]["data"][:0] = ["re_0", 7, None]
+    response = deliver(client, connected, refund)
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "refund"
+    assert list(StripeRefund.objects.values_list("stripe_refund_id", flat=True)) == ["re_1"]
+
+
+def test_a_session_with_malformed_metadata_is_paid_by_its_client_reference(
+    client, connected, invoice
+):
+    paid = session_event(invoice, units=4000)
+    paid["data"]["object"]["metadata"] = 5
+    response = deliver(client, connected, paid)
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "payment"
+    assert fresh(invoice).amount_paid == Decimal("40.00")
+
+
 # --- money the invoice cannot take goes to the customer's credit ----------------------------
 
 
