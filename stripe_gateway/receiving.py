@@ -44,13 +44,15 @@ TOLERANCE_SECONDS = 300
 # The last moment a date can be given for in any time zone: a day before datetime's end.
 LAST_SECOND = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
 Outcome = StripeEvent.Outcome
+# The answer to an event id already handled: nothing was done, so no outcome was recorded.
+DUPLICATE = "duplicate"
 # Refunds Stripe has made or is making; failed and canceled ones returned no money.
 REFUNDED_STATUSES = frozenset({"succeeded", "pending"})
 
 
 def receive_event(organization_id, *, payload: bytes, signature: str | None) -> str:
     """Handle one delivery of Stripe's webhook; return its outcome (`StripeEvent.Outcome`,
-    or "duplicate" for an event id already handled). Refusals: `InvalidSignature`,
+    or `DUPLICATE` for an event id already handled). Refusals: `InvalidSignature`,
     `InvalidEvent`, `UnknownInvoice`, `CurrencyMismatch` (400, nothing written)."""
     organization = Organization.objects.filter(pk=organization_id).first()
     secret = organization.stripe_secret("stripe_webhook_secret") if organization else ""
@@ -77,7 +79,7 @@ def receive_event(organization_id, *, payload: bytes, signature: str | None) -> 
                 record.save()
         except IntegrityError:
             if StripeEvent.objects.filter(organization=organization, event_id=event["id"]).exists():
-                return "duplicate"
+                return DUPLICATE
             raise
         handler = HANDLERS.get(event["type"])
         outcome = handler(organization, event, record, actor) if handler else Outcome.IGNORED
