@@ -112,8 +112,9 @@ def checked_date(text, *, where: str) -> date:
 
 
 def clean(text) -> str:
-    """One line of text: runs of white space as one space, at most TEXT_LENGTH characters."""
-    return " ".join(str(text or "").split())[:TEXT_LENGTH]
+    """One line of text: runs of white space as one space, at most TEXT_LENGTH characters,
+    without NUL (which PostgreSQL's text cannot hold; a file may carry one anywhere)."""
+    return " ".join(str(text or "").replace("\x00", "").split())[:TEXT_LENGTH]
 
 
 def joined(values) -> str:
