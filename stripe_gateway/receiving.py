@@ -120,7 +120,8 @@ def _is_timestamp(value) -> bool:
 
 
 def _is_text(value) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 255
+    """A Stripe id or type as a column can hold it (PostgreSQL's text holds no NUL)."""
+    return isinstance(value, str) and 0 < len(value) <= 255 and "\x00" not in value
 
 
 def _stripe_id(value) -> str | None:

@@ -196,6 +196,14 @@ def test_a_signed_event_whose_time_names_no_day_is_refused(client, connected, in
     assert_refused(response, before, code="invalid_event")
 
 
+def test_a_signed_event_whose_id_holds_a_nul_is_refused(client, connected, invoice):
+    before = recorded()
+    response = deliver(
+        client, connected, intent_succeeded(invoice, units=4000, event_id="evt_\x00")
+    )
+    assert_refused(response, before, code="invalid_event")
+
+
 # --- currencies -----------------------------------------------------------------------------
 
 
