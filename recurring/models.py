@@ -184,6 +184,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
         template.minor_unit = document_minor_unit(template.currency)
         template._check()
         built = template._build_lines(lines)
+        set_document_totals(template, built)
         template._check_sendable(built)
         template._settle_schedule(organization.today())
         with transaction.atomic():
@@ -226,8 +227,10 @@ class RecurringInvoice(LineHolder, VersionedModel):
                 built = template._build_lines(lines)
             else:
                 built = list(template.lines.all())
+                # Kept lines were rounded for the old currency's minor unit.
                 for line in built if currency_changed else ():
                     line.compute(template.minor_unit)
+            set_document_totals(template, built)
             template._check_sendable(built)
             template._settle_schedule(template.organization.today())
             if lines is not None:
@@ -375,9 +378,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
             raise InvalidLine("A recurring invoice needs at least one line.", attr="lines")
         if len(lines) > MAX_LINES:
             raise InvalidLine(f"At most {MAX_LINES} lines.", attr="lines")
-        built = super()._build_lines(lines)
-        set_document_totals(self, built)
-        return built
+        return super()._build_lines(lines)
 
     def _check_sendable(self, lines):
         # An auto-sent invoice must be sendable (spec 5.3: a total above zero).

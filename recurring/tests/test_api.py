@@ -309,3 +309,16 @@ def test_listing_costs_the_same_queries_for_one_or_many_templates(finance_api, o
     with CaptureQueriesContext(connection) as six:
         assert finance_api.get(URL).json()["count"] == 6
     assert len(six) == len(one)
+
+
+def test_a_new_currency_rounds_the_kept_lines_and_the_totals_again(finance_api, customer):
+    lines = [{"description": "Half", "quantity": "1", "unit_price": "10.5"}] * 2
+    template_id = finance_api.post(URL, body(customer, lines=lines), format="json").json()["id"]
+    response = finance_api.patch(f"{URL}{template_id}/", {"currency": "JPY"}, format="json")
+    assert response.status_code == 200, response.json()
+    data = response.json()
+    # Each line is rounded to whole yen (11), then summed: 22, not 21.00 rounded.
+    assert [line["total"] for line in data["lines"]] == ["11", "11"]
+    assert (data["subtotal"], data["total"]) == ("22", "22")
+    template = RecurringInvoice.objects.get(pk=template_id)
+    assert (template.minor_unit, template.total) == (0, 22)
