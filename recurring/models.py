@@ -178,8 +178,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
             raise ValueError("customer belongs to another organization")
         ensure_customer_can_be_billed(customer)
         fields.setdefault("currency", customer.currency)
-        if fields.get("days_until_due") is None:
-            fields["days_until_due"] = customer.payment_terms_days
+        _default_days_until_due(fields, customer)
         template = cls(organization=organization, customer=customer, **fields)
         template.minor_unit = document_minor_unit(template.currency)
         template._check()
@@ -197,10 +196,13 @@ class RecurringInvoice(LineHolder, VersionedModel):
     def update(self, *, actor, lines=None, expected_version=None, **fields):
         """Change the template; `lines`, when given, replace all its lines. The schedule
         (interval, count, start date) is fixed once a period has run (409 `schedule_locked`);
-        `end_date` may move, which can end the template or bring an ended one back."""
+        `end_date` may move, which can end the template or bring an ended one back.
+        `days_until_due=None` is the (new) customer's payment terms, as at create."""
         with transaction.atomic():
             template = self.lock(expected_version=expected_version)
             template.ensure_version(self.version)
+            if "days_until_due" in fields:
+                _default_days_until_due(fields, fields.get("customer") or template.customer)
             changed_schedule = [
                 name
                 for name in SCHEDULE_FIELDS
@@ -389,6 +391,12 @@ class RecurringInvoice(LineHolder, VersionedModel):
         self._history_user = actor
         self._change_reason = reason
         self.save()
+
+
+def _default_days_until_due(fields, customer):
+    """No `days_until_due` (or null) is the customer's payment terms."""
+    if fields.get("days_until_due") is None:
+        fields["days_until_due"] = customer.payment_terms_days
 
 
 class RecurringInvoiceLine(TaxedLine):

@@ -322,3 +322,22 @@ def test_a_new_currency_rounds_the_kept_lines_and_the_totals_again(finance_api, 
     assert (data["subtotal"], data["total"]) == ("22", "22")
     template = RecurringInvoice.objects.get(pk=template_id)
     assert (template.minor_unit, template.total) == (0, 22)
+
+
+def test_a_null_days_until_due_is_the_customers_terms_on_create_and_on_change(
+    finance_api, customer, organization
+):
+    response = finance_api.post(URL, body(customer, days_until_due=5), format="json")
+    assert response.json()["days_until_due"] == 5
+    template_id = response.json()["id"]
+    response = finance_api.patch(f"{URL}{template_id}/", {"days_until_due": None}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["days_until_due"] == 21  # the customer's terms
+    # With a new customer, the new customer's terms.
+    other = CustomerFactory(organization=organization, payment_terms_days=45)
+    finance_api.patch(f"{URL}{template_id}/", {"days_until_due": 3}, format="json")
+    response = finance_api.patch(
+        f"{URL}{template_id}/", {"customer": other.pk, "days_until_due": None}, format="json"
+    )
+    assert (response.json()["customer"], response.json()["days_until_due"]) == (other.pk, 45)
+    assert RecurringInvoice.objects.get(pk=template_id).days_until_due == 45
