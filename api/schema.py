@@ -1,7 +1,12 @@
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, PolymorphicProxySerializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+)
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import (
     ClientErrorEnum,
@@ -155,6 +160,23 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if status_code == "503":
             return ServerErrorResponseSerializer
         return super()._get_error_response_serializer(status_code)
+
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
+        # An error an action declares by its codes only (`OpenApiResponse(description=...)`)
+        # is still answered in the one error shape: document that body, so a client
+        # generated from the schema can read the refusal's code.
+        if (
+            isinstance(serializer, OpenApiResponse)
+            and serializer.response is None
+            and status_code[:1] in ("4", "5")
+            and (error := self._get_error_response_serializer(status_code)) is not None
+        ):
+            serializer = OpenApiResponse(
+                error, description=serializer.description, examples=serializer.examples
+            )
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
     def _get_error_response_examples(self):
         examples = super()._get_error_response_examples()

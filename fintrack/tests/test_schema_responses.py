@@ -172,3 +172,20 @@ def test_me_documents_email_verified(schema):
     me = schema["components"]["schemas"]["Me"]
     assert me["properties"]["email_verified"]["type"] == "boolean"
     assert "email_verified" in me["required"]
+
+
+def test_every_documented_error_has_the_error_shape_as_its_body(schema):
+    # An action may declare an error by its codes only (e-invoices' 409, bills' and
+    # recurring invoices' 409 and 412): its body is still the one error shape.
+    bodiless = [
+        (method, path, status)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+        for status, response in operation.get("responses", {}).items()
+        if status[0] in "45" and "application/json" not in response.get("content", {})
+    ]
+    assert bodiless == []
+    refusal = responses(schema, "get", "/api/v1/invoices/{id}/facturx/")["409"]
+    assert "einvoice_incomplete" in refusal["description"]
+    assert component(schema, refusal) == schema["components"]["schemas"]["ClientErrorResponse"]
