@@ -256,3 +256,21 @@ def test_another_organizations_documents_are_404(viewer_api, other_organization)
     invoice = invoice_in(other_organization, "EUR")
     assert viewer_api.get(f"/api/v1/invoices/{invoice.pk}/facturx/").status_code == 404
     assert viewer_api.get(f"/api/v1/invoices/{invoice.pk}/ubl/").status_code == 404
+
+
+def test_text_with_characters_xml_cannot_carry_still_makes_valid_documents(viewer_api, seller):
+    # The API stores text as typed; a control character must not make the e-invoice a 500.
+    lines = [{"description": "Consulting\x01hours", "quantity": "1", "unit_price": "10.00",
+              "tax_rate": "19"}]  # fmt: skip
+    invoice = invoice_in(seller, "EUR", lines=lines, name="Globex\x0bSARL")
+    invoice.notes = "Thanks\x1f"
+    invoice.save()
+    _, xml = facturx_xml(viewer_api, f"/api/v1/invoices/{invoice.pk}/facturx/")
+    check_cii(xml)
+    tree = etree.fromstring(xml)
+    assert text(tree, ".//ram:BuyerTradeParty/ram:Name") == "Globex SARL"
+    response = viewer_api.get(f"/api/v1/invoices/{invoice.pk}/ubl/")
+    assert response.status_code == 200
+    check_ubl(body(response))
+    tree = etree.fromstring(body(response))
+    assert text(tree, "cac:InvoiceLine/cac:Item/cbc:Name") == "Consulting hours"
