@@ -17,11 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from core.compiled_query import CompiledQuery
-from core.documents import (
-    MONEY,
-    LinedDocument,
-    Transition,
-)
+from core.documents import MONEY, LinedDocument, Transition, line_constraints
 from core.errors import InvalidStatus
 from core.events import log_event
 from core.locking import lock
@@ -436,19 +432,7 @@ class InvoiceLine(TaxedLine):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
-            models.CheckConstraint(
-                condition=Q(unit_price__gte=0), name="line_unit_price_non_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
-                name="line_discount_percent_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="line_tax_rate_range"
-            ),
-        ]
+        constraints = line_constraints("line")
 
 
 def settling_sums(invoice):

@@ -21,7 +21,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from core.documents import MONEY, InvalidLine, LineHolder, set_document_totals
+from core.documents import (
+    MONEY,
+    InvalidLine,
+    LineHolder,
+    line_constraints,
+    set_document_totals,
+)
 from core.errors import DomainError, InvalidStatus
 from core.locking import lock
 from core.money import document_minor_unit, validate_currency
@@ -123,6 +129,13 @@ class RecurringInvoice(LineHolder, VersionedModel):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="recurring_end_not_before_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(minor_unit__lte=4), name="recurring_minor_unit_fits_storage"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0),
+                name="recurring_totals_non_negative",
             ),
         ]
 
@@ -412,9 +425,7 @@ class RecurringInvoiceLine(TaxedLine):
 
     class Meta:
         ordering = ["position", "id"]
-
-    def __str__(self):
-        return self.description
+        constraints = line_constraints("recurring_line")
 
 
 class RecurringRun(models.Model):

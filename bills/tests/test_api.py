@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from accounts.models import User
@@ -380,3 +381,15 @@ def test_a_refused_draft_change_keeps_the_old_attachment_and_stores_no_new_one(
     assert bill_state(bill) == before
     assert Bill.objects.get(pk=bill.pk).attachment.name == bill.attachment.name
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == stored
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("quantity", 0), ("unit_price", -1), ("discount_percent", 101), ("tax_rate", -1)],
+)
+def test_the_database_refuses_a_bill_line_the_bill_would_refuse(organization, column, value):
+    # The same bounds as an invoice line's: the constraint backs `check_values`.
+    line = make_bill(organization).lines.get()
+    setattr(line, column, value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line.save()
