@@ -181,6 +181,14 @@ class RecurringInvoice(LineHolder, VersionedModel):
         while (start := self.period_start(self.next_period)) is not None and start in done:
             self.next_period += 1
 
+    # --- predicates (the commands and the admin's buttons ask them) ---------------------
+
+    def can_pause(self):
+        return self.status == RecurringStatus.ACTIVE
+
+    def can_resume(self):
+        return self.status == RecurringStatus.PAUSED
+
     # --- writes -------------------------------------------------------------------------
 
     @classmethod
@@ -260,7 +268,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
         before the resume are skipped for good (409 `invalid_status` unless active)."""
         with transaction.atomic():
             template = self.lock(expected_version=expected_version)
-            if template.status != RecurringStatus.ACTIVE:
+            if not template.can_pause():
                 raise InvalidStatus("Only an active recurring invoice can be paused.")
             template.status = RecurringStatus.PAUSED
             template.paused_on = template.organization.today()
@@ -274,7 +282,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
         periods missed before the pause (the runner was down) are still caught up."""
         with transaction.atomic():
             template = self.lock(expected_version=expected_version)
-            if template.status != RecurringStatus.PAUSED:
+            if not template.can_resume():
                 raise InvalidStatus("Only a paused recurring invoice can be resumed.")
             today = today or template.organization.today()
             index = max(
