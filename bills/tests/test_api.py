@@ -7,8 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from bills.models import Bill, BillPayment, BillStatus
@@ -393,3 +394,26 @@ def test_the_database_refuses_a_bill_line_the_bill_would_refuse(organization, co
     setattr(line, column, value)
     with pytest.raises(IntegrityError), transaction.atomic():
         line.save()
+
+
+def count_queries(api, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(url).status_code == 200
+    return len(queries)
+
+
+def test_bill_and_bill_payment_lists_cost_the_same_queries_for_one_or_many(
+    finance_api, organization
+):
+    def paid_bill():
+        bill = make_bill(organization, approved=True)
+        BillPayment.pay(
+            bill, amount="10.00", method="bank_transfer", actor=User.objects.system_actor()
+        )
+
+    paid_bill()
+    one = [count_queries(finance_api, url) for url in (URL, "/api/v1/bill-payments/")]
+    for _ in range(4):
+        paid_bill()
+    assert finance_api.get(URL).json()["count"] == 5
+    assert [count_queries(finance_api, url) for url in (URL, "/api/v1/bill-payments/")] == one
