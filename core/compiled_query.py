@@ -65,8 +65,8 @@ class CompiledQuery:
     """`CompiledQuery(Invoice, build, organization=<field>, today=<field>)`: `build(**values)`
     returns the queryset, each named value prepared for the database by its field.
     `rows(limit=, offset=, **values)` is `list(build(**values)[offset:offset + limit])` of
-    a `values_list` queryset; `objects(...)` the same of a plain one (instances, no
-    `select_related`); `count(**values)` is `build(**values).count()`."""
+    a `values_list` queryset; `objects(...)` the same of a plain one (instances, without
+    `select_related` or annotations); `count(**values)` is `build(**values).count()`."""
 
     def __init__(self, model, build, **parameters):
         self.model = model
@@ -80,7 +80,7 @@ class CompiledQuery:
     def objects(self, *, limit=None, offset=0, **values) -> list:
         plan, rows, alias = self._run(values, limit, offset)
         if plan.fields is None:
-            raise TypeError("objects() needs a queryset of model instances")
+            raise TypeError("objects() needs a queryset of one model's instances")
         return [self.model.from_db(alias, plan.fields, row) for row in rows]
 
     def count(self, **values) -> int:
@@ -157,14 +157,16 @@ class CompiledQuery:
 
 
 def _fields(queryset, compiler):
-    """The attnames of a plain model queryset's columns, in order (None for other shapes)."""
-    if queryset._iterable_class is not ModelIterable:
-        return None
+    """The attnames of the columns of a queryset of one model's instances (no related rows,
+    no annotations), in order; None for any other shape."""
     info = compiler.klass_info
-    if info["model"] is not queryset.model or info.get("related_klass_infos"):
-        raise TypeError("objects() reads one model, without select_related")
-    if compiler.annotation_col_map or info["select_fields"] != list(range(compiler.col_count)):
-        raise TypeError("objects() reads the model's own columns only")
+    if (
+        queryset._iterable_class is not ModelIterable
+        or info.get("related_klass_infos")
+        or compiler.annotation_col_map
+        or info["select_fields"] != list(range(compiler.col_count))
+    ):
+        return None
     return tuple(column.target.attname for column, _, _ in compiler.select[: compiler.col_count])
 
 

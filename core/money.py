@@ -6,6 +6,7 @@ the digits the client wrote, see `api.parsers`); the API's money fields are in `
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 import iso4217
 from babel.numbers import get_currency_precision, list_currencies
@@ -109,7 +110,13 @@ def digits_of(unit: str | int) -> int:
 
 
 def exponent(unit: str | int) -> Decimal:
-    return Decimal(1).scaleb(-digits_of(unit))
+    return _step(digits_of(unit))
+
+
+# Cached by digits, not by unit: the unit's digits are looked up on every call.
+@lru_cache(maxsize=32)
+def _step(digits: int) -> Decimal:
+    return Decimal(1).scaleb(-digits)
 
 
 def quantize(amount: Decimal, unit: str | int) -> Decimal:
@@ -132,7 +139,12 @@ def format_plain(amount: Decimal, unit: str | int) -> str:
 
 def plain_formatter(unit: str | int):
     """`format_plain` with the unit bound, for the many amounts of one document."""
-    step = exponent(unit)
+    return _formatter(digits_of(unit))
+
+
+@lru_cache(maxsize=32)
+def _formatter(digits: int):
+    step = _step(digits)
 
     def format_amount(amount: Decimal) -> str:
         return f"{Decimal(amount).quantize(step, rounding=ROUND_HALF_UP):f}"

@@ -1,6 +1,6 @@
 """`CompiledQuery`: the ORM's statement compiled once, run again with other values."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -101,8 +101,22 @@ def test_objects_are_the_instances_the_orm_reads(organization):
     assert query.objects(limit=1, offset=1, organization=organization.pk) == expected[1:]
 
 
-def test_objects_of_rows_that_are_not_instances_are_refused(organization):
-    query = CompiledQuery(Invoice, due_before, organization=ORGANIZATION, day=DUE_DATE)
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda invoices: invoices.values_list("id", "total"),
+        lambda invoices: invoices.select_related("customer"),
+        lambda invoices: invoices.with_is_overdue(date(2026, 1, 1)),
+    ],
+)
+def test_objects_of_rows_that_are_not_plain_instances_are_refused(organization, shape):
+    query = CompiledQuery(
+        Invoice,
+        lambda organization: shape(Invoice.objects.filter(organization=organization)),
+        organization=ORGANIZATION,
+    )
+    InvoiceFactory(organization=organization)
 
-    with pytest.raises(TypeError, match="model instances"):
-        query.objects(organization=organization.pk, day=organization.today())
+    assert len(query.rows(organization=organization.pk)) == 1
+    with pytest.raises(TypeError, match="one model's instances"):
+        query.objects(organization=organization.pk)

@@ -1,5 +1,6 @@
 """seed_demo: a complete demo through the domain methods, and a second run changes nothing."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -182,3 +183,17 @@ def test_a_monthly_retainer_starts_next_month(demo):
     assert (retainer.interval, retainer.auto_send, retainer.auto_email) == ("month", True, True)
     assert retainer.start_date.day == 1 and retainer.start_date > organization.today()
     assert "/api/v1/recurring-invoices/" in output
+
+
+def test_a_bank_statement_leaves_two_lines_to_match(demo):
+    from banking.models import BankStatement
+
+    organization, output = demo
+    [statement] = BankStatement.objects.filter(organization=organization)
+    lines = statement.lines.order_by("position")
+    assert [(line.amount, line.status) for line in lines] == [
+        (Decimal("129.00"), "unmatched"),
+        (Decimal("-12.50"), "unmatched"),
+    ]
+    assert (statement.entries, statement.added, statement.matched) == (2, 2, 0)
+    assert f"/api/v1/bank-statements/{statement.pk}/" in output

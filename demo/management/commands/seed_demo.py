@@ -15,6 +15,7 @@ from accounts.models import Membership, Organization, Role, User
 from core.money import format_plain
 from credits.models import CreditNote, WriteOff
 from customers.models import Customer
+from demo.banking import seed_bank_statement
 from demo.credit import seed_customer_credit
 from demo.payables import seed_payables
 from invoices.models import Invoice, InvoiceQuerySet
@@ -74,6 +75,7 @@ class Command(BaseCommand):
             payables = seed_payables(organization, actor)
             with_credit, credit = seed_customer_credit(organization, actor, line)
             retainer = self.create_recurring(organization, customers, actor)
+            statement = seed_bank_statement(organization, actor)
         self.report(organization, password, customers, invoices)
         held = ", ".join(f"{format_plain(amount, code)} {code}" for code, amount in credit.items())
         self.stdout.write(
@@ -83,6 +85,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"A monthly retainer for {retainer.customer.name}, sent and e-mailed from "
             f"{retainer.start_date.isoformat()} on: GET /api/v1/recurring-invoices/."
+        )
+        self.stdout.write(
+            f"A bank statement with {statement.added} lines to match: "
+            f"GET /api/v1/bank-statements/{statement.pk}/ and GET /api/v1/bank-lines/."
         )
         self.stdout.write(
             "{vendors} vendors, {bills} bills (draft, approved, partially paid, paid) and "
