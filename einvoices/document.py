@@ -185,7 +185,7 @@ def build(source, *, kind):
     ]
     if kind == INVOICE:
         number, issue_date, due_date = source.number, source.issue_date, source.due_date
-        terms = f"{source.customer.payment_terms_days} days net"
+        terms = f"{source.payment_terms_days()} days net"
         reference, note = source.reference, source.notes
         corrects = {}
     else:

@@ -284,6 +284,15 @@ class Invoice(LinedDocument, VersionedModel):
             and self.due_date < today
         )
 
+    def payment_terms_days(self):
+        """The days from the issue date to the due date: the terms this invoice was given
+        (at send, by hand or by its recurring template); before it has both dates, the
+        customer's, which sending applies. PDFs and e-invoices state these, never the
+        customer's current terms beside a due date they do not explain."""
+        if self.issue_date and self.due_date:
+            return (self.due_date - self.issue_date).days
+        return self.customer.payment_terms_days
+
     # --- drafts (create_draft, update_draft, delete_draft: LinedDocument) --------------
 
     @classmethod
