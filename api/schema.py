@@ -164,18 +164,20 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _get_response_for_code(
         self, serializer, status_code, media_types=None, direction="response"
     ):
-        # An error an action declares by its codes only (`OpenApiResponse(description=...)`)
-        # is still answered in the one error shape: document that body, so a client
-        # generated from the schema can read the refusal's code.
+        # An error status a view declares by its codes alone (`OpenApiResponse(description=
+        # "`already_matched`")`) still answers in the one error shape: document that body,
+        # or a client generated from the schema cannot read the code the description names.
         if (
-            isinstance(serializer, OpenApiResponse)
+            direction == "response"
+            and isinstance(serializer, OpenApiResponse)
             and serializer.response is None
-            and status_code[:1] in ("4", "5")
-            and (error := self._get_error_response_serializer(status_code)) is not None
+            and str(status_code)[:1] in ("4", "5")
         ):
-            serializer = OpenApiResponse(
-                error, description=serializer.description, examples=serializer.examples
-            )
+            body = self._get_error_response_serializer(str(status_code))
+            if body is not None:
+                serializer = OpenApiResponse(
+                    body, description=serializer.description, examples=serializer.examples
+                )
         return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
     def _get_error_response_examples(self):

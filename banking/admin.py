@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from backoffice.commands import CommandButtonsMixin, ObjectCommand, tool_url
 from backoffice.lists import money_column
-from banking.matching import open_invoices, suggestions_for
+from banking.matching import OpenInvoices, suggestions_for
 from banking.models import BankLine, BankLineStatus, BankStatement
 from core.money import format_plain
 from fintrack.admin import AmountField, OrganizationScopedAdmin, ViewOnlyMixin
@@ -93,10 +93,9 @@ def _ignore(model_admin, request, line, data):
 def suggestions_of(line):
     cache = _open_invoices.get()
     if cache is None:
-        return suggestions_for(line, open_invoices(line.organization))
-    if line.organization_id not in cache:
-        cache[line.organization_id] = open_invoices(line.organization_id)
-    return suggestions_for(line, cache[line.organization_id])
+        return suggestions_for(line, OpenInvoices(line.organization_id))
+    invoices = cache.setdefault(line.organization_id, OpenInvoices(line.organization_id))
+    return suggestions_for(line, invoices)
 
 
 @admin.register(BankLine)

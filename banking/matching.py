@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import RECEIVABLE_STATUSES, Invoice
 
-OPEN_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID)
 SUGGESTIONS = 5
 SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
 WORD = re.compile(r"[^\W_]", re.UNICODE)
@@ -39,7 +38,7 @@ class OpenInvoice:
 def open_invoices(organization, *, currencies=None) -> list[OpenInvoice]:
     """The organization's open invoices (one query), optionally of `currencies` only."""
     rows = Invoice.objects.filter(
-        organization=organization, status__in=OPEN_STATUSES, balance_due__gt=0
+        organization=organization, status__in=RECEIVABLE_STATUSES, balance_due__gt=0
     )
     if currencies is not None:
         rows = rows.filter(currency__in=set(currencies))
@@ -47,6 +46,20 @@ def open_invoices(organization, *, currencies=None) -> list[OpenInvoice]:
         "id", "number", "customer_id", "customer__name", "currency", "balance_due", "issue_date"
     )
     return [OpenInvoice(*row) for row in values]
+
+
+class OpenInvoices:
+    """An organization's open invoices, read once, on first use, however many lines of one
+    page ask for their suggestions (none when no line on it needs any)."""
+
+    def __init__(self, organization):
+        self.organization = organization
+        self._invoices = None
+
+    def __iter__(self):
+        if self._invoices is None:
+            self._invoices = open_invoices(self.organization)
+        return iter(self._invoices)
 
 
 def compact(text: str) -> tuple[str, frozenset[int]]:

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import MoneyField
-from banking.matching import open_invoices, suggestions_for
+from banking.matching import OpenInvoices, suggestions_for
 from banking.models import BankLine, BankStatement
 from invoices.serializers import OrganizationCustomerField
 from payments.credit_serializers import AllocationInputSerializer
@@ -41,19 +41,6 @@ class SuggestionSerializer(serializers.Serializer):
     balance_due = MoneyField()
 
 
-class OpenInvoices:
-    """The organization's open invoices, read once per response however many lines ask."""
-
-    def __init__(self, organization):
-        self.organization = organization
-        self._invoices = None
-
-    def __iter__(self):
-        if self._invoices is None:
-            self._invoices = open_invoices(self.organization)
-        return iter(self._invoices)
-
-
 class BankLineSerializer(serializers.ModelSerializer):
     amount = MoneyField(read_only=True, help_text="Positive: money in; negative: money out.")
     suggestions = serializers.SerializerMethodField(
@@ -79,11 +66,7 @@ class BankLineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SuggestionSerializer(many=True))
     def get_suggestions(self, line):
-        if line.amount <= 0 or line.status != "unmatched":
-            return []
-        invoices = self.context.get("open_invoices")
-        if invoices is None:
-            invoices = open_invoices(line.organization_id and line.organization)
+        invoices = self.context.get("open_invoices") or OpenInvoices(line.organization_id)
         return SuggestionSerializer(suggestions_for(line, invoices), many=True).data
 
 

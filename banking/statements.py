@@ -93,8 +93,10 @@ def checked_amount(text, currency: str, *, where: str) -> Decimal:
     if (
         amount is None
         or not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", str(text).strip())
-        or has_excess_digits(amount, currency)
+        # Before the digits are counted: rounding an amount that long to its minor unit
+        # exceeds Decimal's precision (InvalidOperation).
         or abs(amount) >= Decimal(10) ** MONEY_INTEGER_DIGITS
+        or has_excess_digits(amount, currency)
     ):
         raise InvalidStatement(f"{where}: {text!r} is not an amount in {currency}.")
     return quantize(amount, currency)
@@ -110,8 +112,9 @@ def checked_date(text, *, where: str) -> date:
 
 
 def clean(text) -> str:
-    """One line of text: runs of white space as one space, at most TEXT_LENGTH characters."""
-    return " ".join(str(text or "").split())[:TEXT_LENGTH]
+    """One line of text: runs of white space as one space, at most TEXT_LENGTH characters,
+    without NUL (which PostgreSQL's text cannot hold; a file may carry one anywhere)."""
+    return " ".join(str(text or "").replace("\x00", "").split())[:TEXT_LENGTH]
 
 
 def joined(values) -> str:

@@ -9,13 +9,13 @@ from rest_framework.response import Response
 
 from api.tenancy import OrganizationScopedMixin
 from banking.filters import BankLineFilterSet
+from banking.matching import OpenInvoices
 from banking.models import BankLine, BankStatement
 from banking.serializers import (
     BankLineMatchInputSerializer,
     BankLineSerializer,
     BankStatementInputSerializer,
     BankStatementSerializer,
-    OpenInvoices,
 )
 from payments.credit_serializers import ReceiptSerializer
 

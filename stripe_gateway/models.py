@@ -48,11 +48,26 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
-class StripePayment(models.Model):
+class StripeRecord(models.Model):
+    """What a PaymentIntent or refund record shares: its organization, the event that
+    brought it, the system actor that wrote it and when; newest first. Append-only."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(StripeEvent, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+
+class StripePayment(StripeRecord):
     """The money of one PaymentIntent: `amount` = `payment.amount` (on the invoice, within
     its balance) + `credited` (to the customer's credit)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     payment_intent = models.CharField(max_length=255)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
@@ -62,14 +77,8 @@ class StripePayment(models.Model):
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="stripe_payment"
     )
     credited = models.DecimalField(**MONEY_SHAPE)
-    event = models.ForeignKey(StripeEvent, on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(StripeRecord.Meta):
         constraints = [
             # The PaymentIntent id is the payment's `reference`: one record per organization.
             models.UniqueConstraint(
@@ -86,11 +95,10 @@ class StripePayment(models.Model):
         return f"{self.payment_intent} on {self.invoice}"
 
 
-class StripeRefund(models.Model):
+class StripeRefund(StripeRecord):
     """One Stripe refund: `amount` = minus `refund.amount` (the refund row on the invoice)
     + `from_credit` (taken back out of the customer's credit)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     stripe_refund_id = models.CharField(max_length=255)
     stripe_payment = models.ForeignKey(
         StripePayment, on_delete=models.PROTECT, related_name="refunds"
@@ -100,14 +108,8 @@ class StripeRefund(models.Model):
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="stripe_refund"
     )
     from_credit = models.DecimalField(**MONEY_SHAPE)
-    event = models.ForeignKey(StripeEvent, on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(StripeRecord.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "stripe_refund_id"],

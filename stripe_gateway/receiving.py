@@ -41,14 +41,18 @@ from stripe_gateway.exceptions import (
 from stripe_gateway.models import StripeEvent, StripePayment, StripeRefund
 
 TOLERANCE_SECONDS = 300
+# The last moment a date can be given for in any time zone: a day before datetime's end.
+LAST_SECOND = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
 Outcome = StripeEvent.Outcome
+# The answer to an event id already handled: nothing was done, so no outcome was recorded.
+DUPLICATE = "duplicate"
 # Refunds Stripe has made or is making; failed and canceled ones returned no money.
 REFUNDED_STATUSES = frozenset({"succeeded", "pending"})
 
 
 def receive_event(organization_id, *, payload: bytes, signature: str | None) -> str:
     """Handle one delivery of Stripe's webhook; return its outcome (`StripeEvent.Outcome`,
-    or "duplicate" for an event id already handled). Refusals: `InvalidSignature`,
+    or `DUPLICATE` for an event id already handled). Refusals: `InvalidSignature`,
     `InvalidEvent`, `UnknownInvoice`, `CurrencyMismatch` (400, nothing written)."""
     organization = Organization.objects.filter(pk=organization_id).first()
     secret = organization.stripe_secret("stripe_webhook_secret") if organization else ""
@@ -75,7 +79,7 @@ def receive_event(organization_id, *, payload: bytes, signature: str | None) -> 
                 record.save()
         except IntegrityError:
             if StripeEvent.objects.filter(organization=organization, event_id=event["id"]).exists():
-                return "duplicate"
+                return DUPLICATE
             raise
         handler = HANDLERS.get(event["type"])
         outcome = handler(organization, event, record, actor) if handler else Outcome.IGNORED
@@ -101,7 +105,7 @@ def _read_event(payload: bytes) -> dict:
         isinstance(event, dict)
         and _is_text(event.get("id"))
         and _is_text(event.get("type"))
-        and isinstance(event.get("created"), int)
+        and _is_timestamp(event.get("created"))
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
     ):
@@ -109,8 +113,15 @@ def _read_event(payload: bytes) -> dict:
     return event
 
 
+def _is_timestamp(value) -> bool:
+    """Seconds since 1970 that name a day in every time zone (Stripe's `created`; a bool is
+    not one, and a time past year 9999 cannot be dated)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LAST_SECOND
+
+
 def _is_text(value) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 255
+    """A Stripe id or type as a column can hold it (PostgreSQL's text holds no NUL)."""
+    return isinstance(value, str) and 0 < len(value) <= 255 and "\x00" not in value
 
 
 def _stripe_id(value) -> str | None:
@@ -147,7 +158,9 @@ def _from_payment_intent(intent) -> Money | None:
 def _from_session(session, *, require_paid=True) -> Money | None:
     if require_paid and session.get("payment_status") != "paid":
         return None
-    metadata = session.get("metadata") or {}
+    metadata = session.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     if "invoice_id" not in metadata and session.get("client_reference_id"):
         metadata = {**metadata, "invoice_id": session["client_reference_id"]}
     return _money(session.get("payment_intent"), session.get("amount_total"), session, metadata)
@@ -296,9 +309,12 @@ def _on_charge_refunded(organization, event, record, actor):
         return Outcome.IGNORED
     invoice = lock(Invoice, pk=stripe_payment.invoice_id)
     outcome = Outcome.IGNORED
-    for refund in sorted(listed, key=lambda item: (_created(item), str(item.get("id")))):
-        if not isinstance(refund, dict) or refund.get("status") not in REFUNDED_STATUSES:
-            continue
+    made = [
+        refund
+        for refund in listed
+        if isinstance(refund, dict) and refund.get("status") in REFUNDED_STATUSES
+    ]
+    for refund in sorted(made, key=lambda refund: (_created(refund), str(refund.get("id")))):
         refund_id = _stripe_id(refund.get("id"))
         if refund_id is None:
             raise InvalidEvent()
@@ -317,8 +333,8 @@ def _on_charge_refunded(organization, event, record, actor):
     return outcome
 
 
-def _created(item):
-    created = item.get("created") if isinstance(item, dict) else None
+def _created(refund):
+    created = refund.get("created")
     return created if isinstance(created, int) else 0
 
 

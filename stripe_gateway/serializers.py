@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from stripe_gateway.models import StripeEvent
+from stripe_gateway.receiving import DUPLICATE
+
 
 class PaymentLinkInputSerializer(serializers.Serializer):
     success_url = serializers.URLField(
@@ -23,6 +26,6 @@ class PaymentLinkSerializer(serializers.Serializer):
 class StripeEventReceivedSerializer(serializers.Serializer):
     received = serializers.BooleanField()
     outcome = serializers.ChoiceField(
-        choices=["payment", "refund", "already_recorded", "ignored", "duplicate"],
+        choices=[*StripeEvent.Outcome.values, DUPLICATE],
         help_text="`duplicate`: this event id was already handled; nothing changed.",
     )

@@ -248,6 +248,23 @@ def test_a_csv_file_that_breaks_on_its_last_line_keeps_none_of_it(finance_api):
     assert not BankLine.objects.exists()
 
 
+def test_nul_characters_in_a_statements_texts_are_dropped_not_a_500(finance_api):
+    # PostgreSQL text cannot hold NUL; the bank's texts are kept without it.
+    csv_file = b"date,amount,currency,reference,counterparty\n2026-11-30,1.00,EUR,a\x00b,c\x00\n"
+    mt940 = (
+        b":20:STMT\n:25:DE89370400440532013000\x00\n:28C:1\n:60F:C261129EUR0,00\n"
+        b":61:2611301130CR5,00NTRFNONREF//B\x00R1\n:86:Pay\x00ment\n:62F:C261130EUR5,00\n"
+    )
+    for data in (csv_file, mt940):
+        response = post_file(finance_api, data, account="Main")
+        assert response.status_code == 201, response.content
+    texts = BankLine.objects.order_by("pk").values_list(
+        "account", "entry_reference", "reference", "counterparty"
+    )
+    assert all("\x00" not in text for row in texts for text in row)
+    assert [row[2] for row in texts] == ["ab", "Payment"]
+
+
 def test_no_file_is_a_validation_error(finance_api):
     response = finance_api.post(STATEMENTS, {}, format="multipart")
     assert response.status_code == 400

@@ -100,12 +100,25 @@ def test_each_malformed_sample_is_refused_naming_where(name, where):
         (b"date,amount,currency,reference,counterparty\n2026-11-30,1e3,EUR,a,b\n", "line 2"),
         (b"date,amount,currency,reference,counterparty\n2026-11-30,5,EUR,a\n", "line 2"),
         (b"date,amount,currency,reference,counterparty\n2026-11-30,5,EUR,\xff,b\n", "line 2"),
+        # Longer than Decimal's precision: refused by its size, not an InvalidOperation.
+        (
+            b"date,amount,currency,reference,counterparty\n2026-11-30,1"
+            + b"0" * 30
+            + b",EUR,a,b\n",
+            "line 2",
+        ),
     ],
 )
 def test_unreadable_files_are_refused_naming_the_line(data, where):
     with pytest.raises(InvalidStatement) as refused:
         parse_statement(data)
     assert refused.value.message.startswith(where)
+
+
+def test_a_camt_amount_longer_than_decimals_precision_is_refused_naming_its_entry():
+    data = camt053([camt_entry(amount="9" * 40, day=NOV_30)])
+    with pytest.raises(InvalidStatement, match="<Amt>: '9999"):
+        parse_statement(data)
 
 
 def test_camt_entry_without_a_currency_it_can_hold_is_refused():

@@ -125,7 +125,10 @@ def charge_refunded(invoice, *, refunds, payment_intent="pi_1", units=None, **fi
 
 
 def recorded():
-    """Counts of every table a delivery may write, to prove a refusal wrote nothing."""
+    """Every table a delivery may write, re-read, to prove a refusal wrote nothing: the
+    records' counts, and the invoices' and customers' credit money as stored."""
+    from invoices.models import Invoice
+    from payments.credit import CreditEntry, CustomerCredit
     from payments.models import Payment
 
     return {
@@ -133,4 +136,11 @@ def recorded():
         "stripe_payments": StripePayment.objects.count(),
         "stripe_refunds": StripeRefund.objects.count(),
         "payments": Payment.objects.count(),
+        "credit_entries": CreditEntry.objects.count(),
+        "credit_balances": sorted(
+            CustomerCredit.objects.values_list("customer_id", "currency", "amount")
+        ),
+        "invoices": sorted(
+            Invoice.objects.values_list("pk", "amount_paid", "balance_due", "status", "version")
+        ),
     }

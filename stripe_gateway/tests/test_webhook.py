@@ -189,6 +189,21 @@ def test_a_signed_body_that_is_not_an_event_is_refused(client, connected):
     assert_refused(response, before, code="invalid_event")
 
 
+@pytest.mark.parametrize("created", [10**20, -(10**20), True, "1700000000"])
+def test_a_signed_event_whose_time_names_no_day_is_refused(client, connected, invoice, created):
+    before = recorded()
+    response = deliver(client, connected, intent_succeeded(invoice, units=4000, created=created))
+    assert_refused(response, before, code="invalid_event")
+
+
+def test_a_signed_event_whose_id_holds_a_nul_is_refused(client, connected, invoice):
+    before = recorded()
+    response = deliver(
+        client, connected, intent_succeeded(invoice, units=4000, event_id="evt_\x00")
+    )
+    assert_refused(response, before, code="invalid_event")
+
+
 # --- currencies -----------------------------------------------------------------------------
 
 
@@ -235,6 +250,45 @@ def test_a_refund_of_a_charge_fintrack_never_recorded_is_ignored(client, connect
     refund = charge_refunded(invoice, refunds=[("re_9", 100)], payment_intent="pi_elsewhere")
     assert deliver(client, connected, refund).json()["outcome"] == "ignored"
     assert not Payment.objects.exists()
+
+
+def test_failed_and_canceled_refunds_listed_in_a_charge_are_not_recorded(
+    client, connected, invoice
+):
+    deliver(client, connected, intent_succeeded(invoice, units=10000))
+    refund = charge_refunded(
+        invoice, refunds=[("re_1", 1000), ("re_2", 2000), ("re_3", 3000)], units=10000
+    )
+    listed = refund["data"]["object"]["refunds"]["data"]
+    listed[1]["status"], listed[2]["status"] = "failed", "canceled"
+    assert deliver(client, connected, refund).json()["outcome"] == "refund"
+    (row,) = Payment.objects.filter(invoice=invoice, kind=PaymentKind.REFUND)
+    assert (row.amount, row.reference) == (Decimal("-10.00"), "re_1")
+    assert list(StripeRefund.objects.values_list("stripe_refund_id", flat=True)) == ["re_1"]
+    assert fresh(invoice).amount_paid == Decimal("90.00")
+
+
+def test_a_refund_list_holding_something_else_than_refunds_records_the_refunds(
+    client, connected, invoice
+):
+    deliver(client, connected, intent_succeeded(invoice, units=10000))
+    refund = charge_refunded(invoice, refunds=[("re_1", 1000)], units=10000)
+    refund["data"]["object"]["refunds"]["data"][:0] = ["re_0", 7, None]
+    response = deliver(client, connected, refund)
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "refund"
+    assert list(StripeRefund.objects.values_list("stripe_refund_id", flat=True)) == ["re_1"]
+
+
+def test_a_session_with_malformed_metadata_is_paid_by_its_client_reference(
+    client, connected, invoice
+):
+    paid = session_event(invoice, units=4000)
+    paid["data"]["object"]["metadata"] = 5
+    response = deliver(client, connected, paid)
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "payment"
+    assert fresh(invoice).amount_paid == Decimal("40.00")
 
 
 # --- money the invoice cannot take goes to the customer's credit ----------------------------
