@@ -27,7 +27,7 @@ from bills.exceptions import (
     VendorArchived,
 )
 from core.attachments import checked_file_type, stored_path
-from core.documents import MONEY, DocumentLine, LinedDocument, Transition
+from core.documents import MONEY, DocumentLine, LinedDocument, Transition, line_constraints
 from core.errors import InvalidStatus
 from core.events import log_event
 from core.money import ZERO, format_plain, quantize, validate_currency
@@ -238,12 +238,7 @@ class BillLine(DocumentLine):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="bill_line_quantity_positive"),
-            models.CheckConstraint(
-                condition=Q(unit_price__gte=0), name="bill_line_unit_price_non_negative"
-            ),
-        ]
+        constraints = line_constraints("bill_line")
 
 
 class BillPaymentKind(models.TextChoices):

@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal, localcontext
 
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.attachments import stored_files_removed_on_failure
@@ -145,6 +146,24 @@ class DocumentLine(models.Model):
                 (self.amount - self.discount_amount) * self.tax_rate / HUNDRED, minor_unit
             )
             self.total = self.amount - self.discount_amount + self.tax_amount
+
+
+def line_constraints(prefix):
+    """The bounds `DocumentLine.check_values` refuses, as the database's check constraints
+    (`<prefix>_quantity_positive`, ...) for a concrete line model's `Meta`."""
+    return [
+        models.CheckConstraint(condition=Q(quantity__gt=0), name=f"{prefix}_quantity_positive"),
+        models.CheckConstraint(
+            condition=Q(unit_price__gte=0), name=f"{prefix}_unit_price_non_negative"
+        ),
+        models.CheckConstraint(
+            condition=Q(discount_percent__gte=0, discount_percent__lte=HUNDRED),
+            name=f"{prefix}_discount_percent_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(tax_rate__gte=0, tax_rate__lte=HUNDRED), name=f"{prefix}_tax_rate_range"
+        ),
+    ]
 
 
 def set_document_totals(document, lines):

@@ -16,7 +16,7 @@ from django.db.models.functions import Round
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from core.documents import InvalidLine, set_document_totals
+from core.documents import InvalidLine, line_constraints, set_document_totals
 from core.events import log_event
 from core.locking import lock
 from core.money import MONEY_PLACES, MONEY_SHAPE, ZERO, format_plain
@@ -306,22 +306,7 @@ class CreditNoteLine(TaxedLine):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(quantity__gt=0), name="credit_line_quantity_positive"
-            ),
-            models.CheckConstraint(
-                condition=Q(unit_price__gte=0), name="credit_line_unit_price_non_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
-                name="credit_line_discount_percent_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_rate__gte=0, tax_rate__lte=100),
-                name="credit_line_tax_rate_range",
-            ),
-        ]
+        constraints = line_constraints("credit_line")
 
     def __str__(self):
         return self.description

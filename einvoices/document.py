@@ -6,7 +6,8 @@ totals, so the XML says what the API says to the cent. The CII (`cii.py`) and UB
 (`ubl.py`) writers only lay these figures out.
 """
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 from core.money import format_plain
@@ -20,10 +21,25 @@ MAX_MINOR_UNIT = 2
 BR_CO_17_TOLERANCE = Decimal(1)
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
+# What XML 1.0 cannot carry: control characters other than tab, line feed and carriage
+# return, lone surrogates, U+FFFE and U+FFFF.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class XMLText:
+    """Text fields hold only what XML can carry: the API stores names, descriptions and
+    notes as typed, so a character XML cannot carry becomes a space here, where the e-invoice
+    is said, rather than an error in the writers."""
+
+    def __post_init__(self):
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str):
+                setattr(self, field.name, NOT_XML.sub(" ", value))
 
 
 @dataclass
-class Party:
+class Party(XMLText):
     name: str
     street: str
     additional_street: str
@@ -36,7 +52,7 @@ class Party:
 
 
 @dataclass
-class Line:
+class Line(XMLText):
     position: int
     description: str
     quantity: Decimal
@@ -49,7 +65,7 @@ class Line:
 
 
 @dataclass
-class Breakdown:
+class Breakdown(XMLText):
     category: str
     rate: Decimal
     taxable: str
@@ -58,7 +74,7 @@ class Breakdown:
 
 
 @dataclass
-class Document:
+class Document(XMLText):
     kind: str
     number: str
     issue_date: object
@@ -169,7 +185,7 @@ def build(source, *, kind):
     ]
     if kind == INVOICE:
         number, issue_date, due_date = source.number, source.issue_date, source.due_date
-        terms = f"{source.customer.payment_terms_days} days net"
+        terms = f"{source.payment_terms_days()} days net"
         reference, note = source.reference, source.notes
         corrects = {}
     else:

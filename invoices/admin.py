@@ -22,7 +22,7 @@ from backoffice.lists import (
 )
 from backoffice.money import money_text
 from core.errors import DomainError
-from core.money import format_plain
+from core.money import ZERO, format_plain
 
 # The admin composes the apps above invoices as the API's views do: credit notes and
 # write-offs are commands on the invoice page, like pay and refund.
@@ -48,6 +48,7 @@ from invoices.models import (
 from invoices.pdf import LocaleFormatter, pdf_filename, render_invoice_pdf
 from invoices.reminders import send_manual_reminder
 from invoices.tax import LINE_INPUT_FIELDS, TaxCategory
+from payments.credit import credit_balances
 from payments.models import Payment, PaymentMethod
 
 DRAFT_FIELDS = ("customer", "currency", "issue_date", "due_date", "reference", "notes")
@@ -282,8 +283,7 @@ class ApplyCreditForm(forms.Form):
 
 def _credit_available(invoice):
     """The customer's credit in the invoice's currency (0 without any)."""
-    credit = invoice.customer.credits.filter(currency=invoice.currency).first()
-    return credit.amount if credit is not None else 0
+    return credit_balances(invoice.customer).get(invoice.currency, ZERO)
 
 
 def _apply_credit(model_admin, request, invoice, data):

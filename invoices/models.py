@@ -17,11 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
 from core.compiled_query import CompiledQuery
-from core.documents import (
-    MONEY,
-    LinedDocument,
-    Transition,
-)
+from core.documents import MONEY, LinedDocument, Transition, line_constraints
 from core.errors import InvalidStatus
 from core.events import log_event
 from core.locking import lock
@@ -288,6 +284,15 @@ class Invoice(LinedDocument, VersionedModel):
             and self.due_date < today
         )
 
+    def payment_terms_days(self):
+        """The days from the issue date to the due date: the terms this invoice was given
+        (at send, by hand or by its recurring template); before it has both dates, the
+        customer's, which sending applies. PDFs and e-invoices state these, never the
+        customer's current terms beside a due date they do not explain."""
+        if self.issue_date and self.due_date:
+            return (self.due_date - self.issue_date).days
+        return self.customer.payment_terms_days
+
     # --- drafts (create_draft, update_draft, delete_draft: LinedDocument) --------------
 
     @classmethod
@@ -436,19 +441,7 @@ class InvoiceLine(TaxedLine):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
-            models.CheckConstraint(
-                condition=Q(unit_price__gte=0), name="line_unit_price_non_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
-                name="line_discount_percent_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="line_tax_rate_range"
-            ),
-        ]
+        constraints = line_constraints("line")
 
 
 def settling_sums(invoice):

@@ -350,7 +350,7 @@ def payment_details(invoice, fmt, styles):
     instructions (the seller's tax id is in the From block)."""
     organization = invoice.organization
     lines = [
-        f"Payment terms: {invoice.customer.payment_terms_days} days, "
+        f"Payment terms: {invoice.payment_terms_days()} days, "
         f"due {pdf_text(fmt.date(invoice.due_date))}"
     ]
     if organization.iban:

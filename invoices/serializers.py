@@ -137,14 +137,18 @@ class IsOverdueField(serializers.ReadOnlyField):
         return instance.overdue_on(instance.organization.today())
 
 
-# A draft document with lines (`core.documents.LinedDocument`: invoices, bills): writes go
-# through its draft commands. No docstring: it would become every subclass's description
-# in the OpenAPI document.
+# A model with lines (`core.documents.LineHolder`: invoices, bills, recurring invoices):
+# writes go through its commands, `create_command` and `update_command` (a document's draft
+# commands by default). No docstring: it would become every subclass's description in the
+# OpenAPI document.
 class LinedDocumentSerializer(serializers.ModelSerializer):
+    create_command = "create_draft"
+    update_command = "update_draft"
+
     def create(self, validated_data):
         validated_data.pop("expected_version", None)  # a new document has no version yet
         request = self.context["request"]
-        return self.Meta.model.create_draft(
+        return getattr(self.Meta.model, self.create_command)(
             organization=request.organization,
             actor=request.user,
             lines=validated_data.pop("lines", ()),
@@ -154,7 +158,7 @@ class LinedDocumentSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         # `lines`, when sent, replaces every line; when absent the lines are kept.
         # `expected_version` (the view's, from If-Match) is checked on the locked row.
-        instance.update_draft(
+        getattr(instance, self.update_command)(
             actor=self.context["request"].user,
             lines=validated_data.pop("lines", None),
             **validated_data,

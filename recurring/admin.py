@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from backoffice.commands import CommandButtonsMixin, ObjectCommand
 from fintrack.admin import OrganizationScopedAdmin, ReadOnlyInline, ViewOnlyMixin
-from recurring.models import RecurringInvoice, RecurringInvoiceLine, RecurringRun, RecurringStatus
+from recurring.models import RecurringInvoice, RecurringInvoiceLine, RecurringRun
 
 
 class RecurringInvoiceLineInline(ReadOnlyInline):
@@ -60,7 +60,7 @@ class RecurringInvoiceAdmin(CommandButtonsMixin, ViewOnlyMixin, OrganizationScop
             "pause",
             "Pause",
             lambda admin_, request, template, data: template.pause(actor=request.user),
-            allowed=lambda template: template.status == RecurringStatus.ACTIVE,
+            allowed=RecurringInvoice.can_pause,
             help="No invoice while paused: the periods that start before the resume are skipped.",
             done="Paused.",
         ),
@@ -68,7 +68,7 @@ class RecurringInvoiceAdmin(CommandButtonsMixin, ViewOnlyMixin, OrganizationScop
             "resume",
             "Resume",
             lambda admin_, request, template, data: template.resume(actor=request.user),
-            allowed=lambda template: template.status == RecurringStatus.PAUSED,
+            allowed=RecurringInvoice.can_resume,
             help="The periods that started while paused are skipped; the next one is invoiced.",
             done="Resumed.",
         ),

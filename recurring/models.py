@@ -21,7 +21,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organization
-from core.documents import MONEY, InvalidLine, LineHolder, set_document_totals
+from core.documents import (
+    MONEY,
+    InvalidLine,
+    LineHolder,
+    line_constraints,
+    set_document_totals,
+)
 from core.errors import DomainError, InvalidStatus
 from core.locking import lock
 from core.money import document_minor_unit, validate_currency
@@ -124,6 +130,13 @@ class RecurringInvoice(LineHolder, VersionedModel):
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="recurring_end_not_before_start",
             ),
+            models.CheckConstraint(
+                condition=Q(minor_unit__lte=4), name="recurring_minor_unit_fits_storage"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount_total__gte=0, tax_total__gte=0, total__gte=0),
+                name="recurring_totals_non_negative",
+            ),
         ]
 
     def __str__(self):
@@ -168,6 +181,14 @@ class RecurringInvoice(LineHolder, VersionedModel):
         while (start := self.period_start(self.next_period)) is not None and start in done:
             self.next_period += 1
 
+    # --- predicates (the commands and the admin's buttons ask them) ---------------------
+
+    def can_pause(self):
+        return self.status == RecurringStatus.ACTIVE
+
+    def can_resume(self):
+        return self.status == RecurringStatus.PAUSED
+
     # --- writes -------------------------------------------------------------------------
 
     @classmethod
@@ -178,12 +199,12 @@ class RecurringInvoice(LineHolder, VersionedModel):
             raise ValueError("customer belongs to another organization")
         ensure_customer_can_be_billed(customer)
         fields.setdefault("currency", customer.currency)
-        if fields.get("days_until_due") is None:
-            fields["days_until_due"] = customer.payment_terms_days
+        _default_days_until_due(fields, customer)
         template = cls(organization=organization, customer=customer, **fields)
         template.minor_unit = document_minor_unit(template.currency)
         template._check()
         built = template._build_lines(lines)
+        set_document_totals(template, built)
         template._check_sendable(built)
         template._settle_schedule(organization.today())
         with transaction.atomic():
@@ -196,10 +217,13 @@ class RecurringInvoice(LineHolder, VersionedModel):
     def update(self, *, actor, lines=None, expected_version=None, **fields):
         """Change the template; `lines`, when given, replace all its lines. The schedule
         (interval, count, start date) is fixed once a period has run (409 `schedule_locked`);
-        `end_date` may move, which can end the template or bring an ended one back."""
+        `end_date` may move, which can end the template or bring an ended one back.
+        `days_until_due=None` is the (new) customer's payment terms, as at create."""
         with transaction.atomic():
             template = self.lock(expected_version=expected_version)
             template.ensure_version(self.version)
+            if "days_until_due" in fields:
+                _default_days_until_due(fields, fields.get("customer") or template.customer)
             changed_schedule = [
                 name
                 for name in SCHEDULE_FIELDS
@@ -226,8 +250,10 @@ class RecurringInvoice(LineHolder, VersionedModel):
                 built = template._build_lines(lines)
             else:
                 built = list(template.lines.all())
+                # Kept lines were rounded for the old currency's minor unit.
                 for line in built if currency_changed else ():
                     line.compute(template.minor_unit)
+            set_document_totals(template, built)
             template._check_sendable(built)
             template._settle_schedule(template.organization.today())
             if lines is not None:
@@ -242,7 +268,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
         before the resume are skipped for good (409 `invalid_status` unless active)."""
         with transaction.atomic():
             template = self.lock(expected_version=expected_version)
-            if template.status != RecurringStatus.ACTIVE:
+            if not template.can_pause():
                 raise InvalidStatus("Only an active recurring invoice can be paused.")
             template.status = RecurringStatus.PAUSED
             template.paused_on = template.organization.today()
@@ -256,7 +282,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
         periods missed before the pause (the runner was down) are still caught up."""
         with transaction.atomic():
             template = self.lock(expected_version=expected_version)
-            if template.status != RecurringStatus.PAUSED:
+            if not template.can_resume():
                 raise InvalidStatus("Only a paused recurring invoice can be resumed.")
             today = today or template.organization.today()
             index = max(
@@ -375,9 +401,7 @@ class RecurringInvoice(LineHolder, VersionedModel):
             raise InvalidLine("A recurring invoice needs at least one line.", attr="lines")
         if len(lines) > MAX_LINES:
             raise InvalidLine(f"At most {MAX_LINES} lines.", attr="lines")
-        built = super()._build_lines(lines)
-        set_document_totals(self, built)
-        return built
+        return super()._build_lines(lines)
 
     def _check_sendable(self, lines):
         # An auto-sent invoice must be sendable (spec 5.3: a total above zero).
@@ -388,6 +412,12 @@ class RecurringInvoice(LineHolder, VersionedModel):
         self._history_user = actor
         self._change_reason = reason
         self.save()
+
+
+def _default_days_until_due(fields, customer):
+    """No `days_until_due` (or null) is the customer's payment terms."""
+    if fields.get("days_until_due") is None:
+        fields["days_until_due"] = customer.payment_terms_days
 
 
 class RecurringInvoiceLine(TaxedLine):
@@ -403,9 +433,7 @@ class RecurringInvoiceLine(TaxedLine):
 
     class Meta:
         ordering = ["position", "id"]
-
-    def __str__(self):
-        return self.description
+        constraints = line_constraints("recurring_line")
 
 
 class RecurringRun(models.Model):

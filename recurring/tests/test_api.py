@@ -120,6 +120,7 @@ def test_auto_email_to_a_customer_without_email_is_a_400(finance_api, organizati
     response = finance_api.post(URL, body(customer, auto_send=True, auto_email=True), format="json")
     assert response.status_code == 400
     assert ("auto_email", "customer_no_email") in codes(response)
+    assert not RecurringInvoice.objects.exists()
 
 
 def test_an_archived_customer_gets_no_template(finance_api, customer, finance_user):
@@ -127,6 +128,7 @@ def test_an_archived_customer_gets_no_template(finance_api, customer, finance_us
     response = finance_api.post(URL, body(customer), format="json")
     assert response.status_code == 400
     assert ("customer", "customer_archived") in codes(response)
+    assert not RecurringInvoice.objects.exists()
 
 
 def test_another_organizations_customer_is_a_400(finance_api, other_organization):
@@ -134,6 +136,7 @@ def test_another_organizations_customer_is_a_400(finance_api, other_organization
     response = finance_api.post(URL, body(stranger), format="json")
     assert response.status_code == 400
     assert ("customer", "does_not_exist") in codes(response)
+    assert not RecurringInvoice.objects.exists()
 
 
 def test_another_organizations_template_is_404_and_never_listed(finance_api, other_organization):
@@ -165,10 +168,18 @@ def test_admins_and_finance_pause_and_resume(api, user_in, organization, custome
     assert client.post(f"{URL}{template.pk}/pause/").json()["errors"][0]["code"] == (
         "invalid_status"
     )
+    paused = RecurringInvoice.objects.get(pk=template.pk)
+    assert (paused.status, paused.version) == ("paused", 2)
     response = client.post(f"{URL}{template.pk}/resume/")
     assert response.status_code == 200
     assert response.json()["status"] == "active"
     assert client.post(f"{URL}{template.pk}/resume/").status_code == 409
+    resumed = RecurringInvoice.objects.get(pk=template.pk)
+    assert (resumed.status, resumed.next_run_on, resumed.version) == (
+        "active",
+        template.next_run_on,
+        3,
+    )
 
 
 def test_pause_with_a_stale_if_match_is_412(finance_api, organization, customer):
@@ -197,9 +208,19 @@ def test_patch_changes_lines_and_end_date_and_carries_an_etag(finance_api, organ
 def test_the_schedule_is_fixed_once_a_period_has_run(finance_api, organization, customer):
     template = recurring_invoice(organization, customer=customer, start_date=date(2026, 1, 1))
     call_command("run_recurring", "--as-of", "2026-01-01", stdout=None)
-    response = finance_api.patch(f"{URL}{template.pk}/", {"interval": "week"}, format="json")
+    before = RecurringInvoice.objects.get(pk=template.pk)
+    response = finance_api.patch(
+        f"{URL}{template.pk}/", {"interval": "week", "reference": "PO-9"}, format="json"
+    )
     assert response.status_code == 409, response.json()
     assert response.json()["errors"][0]["code"] == "schedule_locked"
+    after = RecurringInvoice.objects.get(pk=template.pk)
+    assert (after.interval, after.reference, after.next_run_on, after.version) == (
+        "month",
+        "",
+        before.next_run_on,
+        before.version,
+    )
     # Other fields stay editable; so does the schedule sent unchanged.
     response = finance_api.patch(
         f"{URL}{template.pk}/", {"interval": "month", "auto_send": True}, format="json"
@@ -309,3 +330,56 @@ def test_listing_costs_the_same_queries_for_one_or_many_templates(finance_api, o
     with CaptureQueriesContext(connection) as six:
         assert finance_api.get(URL).json()["count"] == 6
     assert len(six) == len(one)
+
+
+def test_a_new_currency_rounds_the_kept_lines_and_the_totals_again(finance_api, customer):
+    lines = [{"description": "Half", "quantity": "1", "unit_price": "10.5"}] * 2
+    template_id = finance_api.post(URL, body(customer, lines=lines), format="json").json()["id"]
+    response = finance_api.patch(f"{URL}{template_id}/", {"currency": "JPY"}, format="json")
+    assert response.status_code == 200, response.json()
+    data = response.json()
+    # Each line is rounded to whole yen (11), then summed: 22, not 21.00 rounded.
+    assert [line["total"] for line in data["lines"]] == ["11", "11"]
+    assert (data["subtotal"], data["total"]) == ("22", "22")
+    template = RecurringInvoice.objects.get(pk=template_id)
+    assert (template.minor_unit, template.total) == (0, 22)
+
+
+def test_a_null_days_until_due_is_the_customers_terms_on_create_and_on_change(
+    finance_api, customer, organization
+):
+    response = finance_api.post(URL, body(customer, days_until_due=5), format="json")
+    assert response.json()["days_until_due"] == 5
+    template_id = response.json()["id"]
+    response = finance_api.patch(f"{URL}{template_id}/", {"days_until_due": None}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["days_until_due"] == 21  # the customer's terms
+    # With a new customer, the new customer's terms.
+    other = CustomerFactory(organization=organization, payment_terms_days=45)
+    finance_api.patch(f"{URL}{template_id}/", {"days_until_due": 3}, format="json")
+    response = finance_api.patch(
+        f"{URL}{template_id}/", {"customer": other.pk, "days_until_due": None}, format="json"
+    )
+    assert (response.json()["customer"], response.json()["days_until_due"]) == (other.pk, 45)
+    assert RecurringInvoice.objects.get(pk=template_id).days_until_due == 45
+
+
+def test_a_change_to_an_archived_customer_is_a_400_and_changes_nothing(
+    finance_api, organization, customer, finance_user
+):
+    template = recurring_invoice(organization, customer=customer)
+    archived = CustomerFactory(organization=organization)
+    archived.archive(actor=finance_user)
+    response = finance_api.patch(
+        f"{URL}{template.pk}/",
+        {
+            "customer": archived.pk,
+            "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert ("customer", "customer_archived") in codes(response)
+    after = RecurringInvoice.objects.get(pk=template.pk)
+    assert (after.customer_id, after.total, after.version) == (customer.pk, 100, 1)
+    assert [line.description for line in after.lines.all()] == ["Retainer"]

@@ -298,6 +298,18 @@ def test_the_database_refuses_a_second_row_for_one_period(organization):
         RecurringRun.objects.create(outcome="invoiced", **fields)
 
 
+@pytest.mark.parametrize(
+    "column, value",
+    [("quantity", 0), ("unit_price", -1), ("discount_percent", 101), ("tax_rate", -1)],
+)
+def test_the_database_refuses_a_line_the_template_would_refuse(organization, column, value):
+    # As an invoice's, a bill's or a credit note's line: the constraint backs `check_values`.
+    line = recurring_invoice(organization).lines.get()
+    setattr(line, column, value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line.save()
+
+
 def test_a_customer_who_lost_their_email_skips_an_auto_emailed_period_whole(organization):
     customer = CustomerFactory(organization=organization, email="ap@globex.test")
     template = recurring_invoice(organization, customer=customer, auto_send=True, auto_email=True)
