@@ -37,7 +37,10 @@ STATUS_OF_KIND = {
 class DomainAPIException(exceptions.APIException):
     def __init__(self, error: DomainError):
         self.status_code = STATUS_OF_KIND[error.kind]
-        super().__init__(detail=error.message, code=error.code)
+        # A refusal that names the input it is about (a receipt's allocation whose invoice
+        # is not payable) keeps its `attr` in the one error shape.
+        detail = {error.attr: [error.message]} if error.attr else error.message
+        super().__init__(detail=detail, code=error.code)
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -72,7 +75,9 @@ class FinTrackExceptionHandler(ExceptionHandler):
 
     def convert_known_exceptions(self, exc):
         if isinstance(exc, DomainError):
-            if exc.attr:
+            # Input that breaks a rule is a validation error naming its field; any other
+            # kind keeps its own status (409, 412 ...) even when it names a field.
+            if exc.attr and exc.kind == errors.INVALID:
                 return exceptions.ValidationError({exc.attr: [exc.message]}, code=exc.code)
             return DomainAPIException(exc)
         if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):

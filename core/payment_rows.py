@@ -111,6 +111,18 @@ class PaymentRow(models.Model):
     # The kinds `reverse` takes; a row model may add its own (customer credit applied).
     reversible_kinds = frozenset({PAYMENT})
 
+    def can_reverse(self) -> bool:
+        """Whether `reverse` would take this row now, read without locks (a page's button):
+        a reversible kind not reversed yet, allowed by the row (`_check_reversible`) and by
+        its document's status. `reverse` checks it all again under the lock, bounds too."""
+        if self.kind not in self.reversible_kinds or hasattr(self, "reversed_by"):
+            return False
+        try:
+            self._check_reversible()
+        except DomainError:
+            return False
+        return getattr(self, self.document_field).can("reverse")
+
     def reverse(self, *, actor, reason=""):
         """Cancel this payment with a reversal row of the opposite amount, dated today.
 

@@ -98,10 +98,7 @@ class InvoiceCreditViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
             400: OpenApiResponse(
                 description="Invalid lines, `credit_note_empty` or `credit_exceeds_invoice`"
             ),
-            409: OpenApiResponse(
-                description="`invalid_status`, `customer_credit_unavailable` or "
-                "`concurrent_modification`"
-            ),
+            409: OpenApiResponse(description="`invalid_status` or `concurrent_modification`"),
             412: OpenApiResponse(description="`precondition_failed`: stale If-Match."),
         },
     )

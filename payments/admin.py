@@ -6,7 +6,7 @@ from backoffice.commands import CommandButtonsMixin, ObjectCommand
 from backoffice.lists import CurrencyTotalsMixin, link_column, money_column
 from fintrack.admin import OrganizationScopedAdmin, ViewOnlyMixin, form_action
 from payments.credit import CreditEntry
-from payments.models import REVERSIBLE_KINDS, Payment
+from payments.models import Payment
 from payments.receipts import Receipt
 
 
@@ -59,13 +59,7 @@ class PaymentAdmin(
             "reverse",
             "Reverse",
             _reverse,
-            allowed=lambda payment: (
-                payment.kind in REVERSIBLE_KINDS
-                # A receipt's allocation is reversed with its receipt (`part_of_receipt`).
-                and payment.receipt_id is None
-                and not hasattr(payment, "reversed_by")
-                and payment.invoice.can("reverse")
-            ),
+            allowed=lambda payment: payment.can_reverse(),
             form=ReverseForm,
             money=True,
             danger=True,
@@ -176,18 +170,21 @@ class CreditEntryAdmin(CurrencyTotalsMixin, ViewOnlyMixin, OrganizationScopedAdm
         "amount_money",
         "currency",
         "invoice_link",
-        "receipt",
+        "receipt_link",
         "reference",
         "booked_on",
         "created_by",
     )
     list_filter = ("kind", "currency", "organization")
-    list_select_related = ("customer", "invoice", "organization", "created_by")
+    # A receipt is named with its customer (`Receipt.__str__`): joined, so the list does not
+    # read two rows per entry.
+    list_select_related = ("customer", "invoice", "receipt__customer", "organization", "created_by")
     search_fields = ("reference", "customer__name", "invoice__number")
     date_hierarchy = "booked_on"
-    readonly_fields = ("customer_link", "invoice_link", "amount_money")
+    readonly_fields = ("customer_link", "invoice_link", "receipt_link", "amount_money")
     totals_fields = (("amount", "Net credit"),)
 
     customer_link = link_column("customer", "Customer", ordering="customer__name")
     invoice_link = link_column("invoice", "Invoice", ordering="invoice__number")
+    receipt_link = link_column("receipt", "Receipt")
     amount_money = money_column("amount", "Amount")

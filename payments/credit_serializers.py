@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import CurrencyField, DateField, MoneyField
+from api.filters import MAX_ID
 from core.money import ZERO
 from invoices.serializers import OrganizationCustomerField
 from payments.credit import CreditEntry, CreditKind
@@ -125,7 +126,9 @@ class ReceiptSerializer(serializers.ModelSerializer):
 
 
 class AllocationInputSerializer(serializers.Serializer):
-    invoice = serializers.IntegerField(min_value=1)
+    # Bounded like every id the API reads: a larger one would overflow the database's
+    # integer in the invoices' lookup (a 500) instead of naming the allocation.
+    invoice = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     amount = MoneyField(min_value=ZERO, strict=False)
 
 

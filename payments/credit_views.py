@@ -81,7 +81,10 @@ def receipt_queryset():
                 "allocation's payment refusal (`overpayment`, `received_before_issue`, ...): "
                 "nothing is recorded"
             ),
-            409: OpenApiResponse(description="An allocation's `invalid_status`"),
+            409: OpenApiResponse(
+                description="An allocation's `invalid_status` or `duplicate_reference`: "
+                "nothing is recorded"
+            ),
         },
     ),
 )

@@ -15,10 +15,13 @@ from backoffice.tests.builders import change_url, overdue_invoice, staff
 from customers.tests.factories import CustomerFactory
 from invoices.tests.factories import InvoiceFactory
 from payments.models import Payment
+from payments.receipts import Receipt
 
 pytestmark = pytest.mark.django_db
 INVOICES = reverse("admin:invoices_invoice_changelist")
 PAYMENTS = reverse("admin:payments_payment_changelist")
+RECEIPTS = reverse("admin:payments_receipt_changelist")
+CREDIT_ENTRIES = reverse("admin:payments_creditentry_changelist")
 
 
 @pytest.fixture
@@ -173,18 +176,46 @@ def test_add_invoice_does_not_offer_archived_customers(finance_client, organizat
     assert archived not in choices
 
 
-@pytest.mark.parametrize("url", [INVOICES, PAYMENTS], ids=["invoices", "payments"])
-def test_list_queries_do_not_grow_with_the_rows(finance_client, organization, finance, url):
+def paid_invoice(organization, actor):
+    InvoiceFactory(organization=organization, paid=True)
+
+
+def receipt_with_credit(organization, actor):
+    """A receipt paying one invoice, its rest a `receipt` entry on the customer's credit."""
+    invoice = InvoiceFactory(organization=organization, sent=True, total="100.00")
+    Receipt.record(
+        invoice.customer,
+        currency=invoice.currency,
+        amount="120.00",
+        method="bank_transfer",
+        allocations=[{"invoice": invoice, "amount": "100.00"}],
+        actor=actor,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "add_row"),
+    [
+        (INVOICES, paid_invoice),
+        (PAYMENTS, paid_invoice),
+        (RECEIPTS, receipt_with_credit),
+        (CREDIT_ENTRIES, receipt_with_credit),
+    ],
+    ids=["invoices", "payments", "receipts", "credit-entries"],
+)
+def test_list_queries_do_not_grow_with_the_rows(
+    finance_client, organization, finance, url, add_row
+):
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
             assert finance_client.get(url).status_code == 200
         return len(captured)
 
-    InvoiceFactory(organization=organization, paid=True)
+    add_row(organization, finance)
     few = queries()
     for _ in range(5):
-        InvoiceFactory(organization=organization, paid=True)
+        add_row(organization, finance)
     assert queries() == few
 
 

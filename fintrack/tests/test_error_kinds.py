@@ -56,3 +56,12 @@ def test_every_domain_error_has_a_known_kind_and_no_http_status():
 def test_the_handler_answers_each_kind_with_its_status(error, status):
     converted = FinTrackExceptionHandler(error, {}).convert_known_exceptions(error)
     assert (converted.status_code, converted.get_codes()) == (status, error.code)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [(errors.DomainError(attr="amount"), 400), (errors.InvalidStatus(attr="amount"), 409)],
+)
+def test_a_refusal_naming_a_field_keeps_its_kinds_status(error, status):
+    converted = FinTrackExceptionHandler(error, {}).convert_known_exceptions(error)
+    assert (converted.status_code, converted.get_codes()) == (status, {"amount": [error.code]})

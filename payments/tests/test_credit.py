@@ -7,7 +7,6 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from core.money import UnsupportedCurrency
-from customers.tests.factories import CustomerFactory
 from invoices.models import InvoiceStatus
 from invoices.tests.factories import InvoiceFactory
 from payments.credit import (
@@ -32,16 +31,6 @@ from payments.exceptions import (
 from payments.models import Payment, PaymentKind, cash_paid
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def actor(finance_user):
-    return finance_user
-
-
-@pytest.fixture
-def customer(organization):
-    return CustomerFactory(organization=organization)
 
 
 @pytest.fixture

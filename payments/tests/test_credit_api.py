@@ -4,6 +4,8 @@ roles and tenancy."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import OutboxEvent
 from customers.tests.factories import CustomerFactory
@@ -15,19 +17,6 @@ from payments.receipts import Receipt
 
 pytestmark = pytest.mark.django_db
 RECEIPTS = "/api/v1/receipts/"
-
-
-@pytest.fixture
-def customer(organization):
-    return CustomerFactory(organization=organization)
-
-
-@pytest.fixture
-def invoices(organization, customer):
-    return [
-        InvoiceFactory(organization=organization, customer=customer, sent=True, total=total)
-        for total in ("100.00", "50.00")
-    ]
 
 
 def give_credit(customer, amount, actor, currency="USD"):
@@ -113,6 +102,7 @@ def test_refund_credit_refusals(finance_api, customer, finance_user, amount, cod
     )
     assert (response.status_code, error_code(response)) == (400, code)
     assert CreditEntry.objects.count() == 1
+    assert credit_balances(customer) == {"USD": Decimal("30.00")}
 
 
 def test_viewers_may_not_refund_credit(viewer_api, customer, finance_user):
@@ -123,6 +113,8 @@ def test_viewers_may_not_refund_credit(viewer_api, customer, finance_user):
         format="json",
     )
     assert response.status_code == 403
+    assert CreditEntry.objects.count() == 1
+    assert credit_balances(customer) == {"USD": Decimal("30.00")}
 
 
 def test_apply_credit_answers_200_with_the_invoice(finance_api, invoices, customer, finance_user):
@@ -161,6 +153,9 @@ def test_apply_credit_refusals_change_nothing(
     )
     assert (response.status_code, error_code(response)) == (400, code)
     assert snapshot(invoice) == before
+    credit = Decimal("170.00") if code == "overpayment" else Decimal("70.00")
+    assert credit_balances(customer) == {"USD": credit}
+    assert not CreditEntry.objects.filter(kind="applied").exists()
 
 
 def test_reversing_a_credit_row_returns_it_to_credit(finance_api, invoices, customer, finance_user):
@@ -177,8 +172,11 @@ def test_reversing_a_credit_row_returns_it_to_credit(finance_api, invoices, cust
 def test_pay_with_excess_to_credit(finance_api, invoices, customer):
     invoice = invoices[1]
     url = f"/api/v1/invoices/{invoice.pk}/pay/"
+    before = snapshot(invoice)
     refused = finance_api.post(url, {"amount": "80.00", "method": "card"}, format="json")
     assert (refused.status_code, error_code(refused)) == (400, "overpayment")
+    assert snapshot(invoice) == before
+    assert not CreditEntry.objects.exists()
     response = finance_api.post(
         url, {"amount": "80.00", "method": "card", "excess": "credit"}, format="json"
     )
@@ -192,12 +190,18 @@ def test_pay_with_excess_to_credit(finance_api, invoices, customer):
         format="json",
     )
     assert plain.json()["credited_to_balance"] == "0.00"
+    before = snapshot(invoices[0])
     bad = finance_api.post(
         f"/api/v1/invoices/{invoices[0].pk}/pay/",
         {"amount": "10.00", "method": "card", "excess": "refund"},
         format="json",
     )
-    assert bad.status_code == 400
+    assert (bad.status_code, error_code(bad), error_attrs(bad)) == (
+        400,
+        "invalid_choice",
+        {"excess"},
+    )
+    assert snapshot(invoices[0]) == before
 
 
 def test_a_receipt_over_two_invoices_with_the_rest_to_credit(finance_api, invoices, customer):
@@ -252,6 +256,39 @@ def test_one_bad_allocation_refuses_the_whole_receipt(finance_api, invoices, cus
     assert not (Receipt.objects.exists() or CreditEntry.objects.exists())
 
 
+def test_an_allocation_repeating_an_invoices_reference_is_409(
+    finance_api, invoices, customer, finance_user
+):
+    first, second = invoices
+    Payment.pay(second, amount="10.00", method="cash", reference="TRF-1", actor=finance_user)
+    before = [snapshot(first), snapshot(second)]
+    response = finance_api.post(
+        RECEIPTS,
+        receipt_body(customer, "60.00", [(first, "50.00"), (second, "10.00")], reference="TRF-1"),
+        format="json",
+    )
+    assert (response.status_code, error_code(response)) == (409, "duplicate_reference")
+    assert error_attrs(response) == {"allocations.1.invoice"}
+    assert [snapshot(first), snapshot(second)] == before
+    assert Payment.objects.count() == 1
+    assert not (Receipt.objects.exists() or CreditEntry.objects.exists())
+
+
+def test_an_allocation_to_an_invoice_that_cannot_be_paid_is_409(
+    finance_api, organization, customer
+):
+    draft = InvoiceFactory(organization=organization, customer=customer)
+    before = snapshot(draft)
+    response = finance_api.post(
+        RECEIPTS, receipt_body(customer, "30.00", [(draft, "10.00")]), format="json"
+    )
+    # The invoice's state refuses it, as pay/ does: a conflict, naming the allocation.
+    assert (response.status_code, error_code(response)) == (409, "invalid_status")
+    assert error_attrs(response) == {"allocations.0.invoice"}
+    assert snapshot(draft) == before
+    assert not (Receipt.objects.exists() or CreditEntry.objects.exists())
+
+
 def test_another_organizations_invoice_in_an_allocation_is_400(
     finance_api, customer, other_organization
 ):
@@ -273,6 +310,9 @@ def test_receipt_input_refusals(finance_api, customer):
         ({"currency": "XAU"}, "unsupported_currency"),
         ({"method": "gold"}, "invalid_choice"),
         ({"received_on": "2300-01-01"}, "date_out_of_range"),
+        # An invoice id beyond any primary key is refused, never looked up (a 500 on SQLite).
+        ({"allocations": [{"invoice": 2**63, "amount": "1.00"}]}, "max_value"),
+        ({"allocations": [{"invoice": 1.5, "amount": "1.00"}]}, "invalid"),
     ):
         body = {**receipt_body(customer, "10.00", []), **extra}
         response = finance_api.post(RECEIPTS, body, format="json")
@@ -293,8 +333,10 @@ def test_an_allocation_is_reversed_through_its_receipt(finance_api, invoices, cu
         format="json",
     ).json()
     payment = created["allocations"][0]["payment"]
+    before = snapshot(invoices[0])
     refused = finance_api.post(f"/api/v1/payments/{payment}/reverse/", {}, format="json")
     assert (refused.status_code, error_code(refused)) == (409, "part_of_receipt")
+    assert snapshot(invoices[0]) == before
     response = finance_api.post(
         f"{RECEIPTS}{created['id']}/reverse/", {"reason": "bounced"}, format="json"
     )
@@ -304,16 +346,24 @@ def test_an_allocation_is_reversed_through_its_receipt(finance_api, invoices, cu
     invoices[0].refresh_from_db()
     assert invoices[0].amount_paid == 0
     assert credit_balances(customer) == {"USD": Decimal("0.00")}
+    before = snapshot(invoices[0])
     again = finance_api.post(f"{RECEIPTS}{created['id']}/reverse/", {}, format="json")
     assert (again.status_code, error_code(again)) == (409, "already_reversed")
+    assert snapshot(invoices[0]) == before
+    assert CreditEntry.objects.count() == 2
+    assert credit_balances(customer) == {"USD": Decimal("0.00")}
 
 
 def test_credit_already_used_is_409(finance_api, invoices, customer, finance_user):
     created = finance_api.post(RECEIPTS, receipt_body(customer, "30.00", []), format="json").json()
     Payment.apply_credit(invoices[0], amount="0.01", actor=finance_user)
+    before = snapshot(invoices[0])
     response = finance_api.post(f"{RECEIPTS}{created['id']}/reverse/", {}, format="json")
     assert (response.status_code, error_code(response)) == (409, "credit_already_used")
     assert Receipt.objects.get().reversed_at is None
+    assert snapshot(invoices[0]) == before
+    assert not CreditEntry.objects.filter(kind="reversed").exists()
+    assert credit_balances(customer) == {"USD": Decimal("29.99")}
 
 
 def test_receipts_and_credit_entries_are_in_the_audit_trail(
@@ -328,3 +378,24 @@ def test_receipts_and_credit_entries_are_in_the_audit_trail(
     ]
     log = admin_api.get("/api/v1/audit/events/", {"model": "creditentry"}).json()["results"]
     assert [(e["action"], e["changes"]["kind"][1]) for e in log] == [("created", "receipt")]
+
+
+def test_receipts_and_credit_read_in_constant_queries(finance_api, organization, customer):
+    """The receipt list (allocations prefetched with their invoices) and a customer's credit
+    (entries with their credit notes) never read one more query per row."""
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert finance_api.get(url).status_code == 200
+        return len(captured)
+
+    def receive():
+        invoice = InvoiceFactory(organization=organization, customer=customer, sent=True)
+        body = receipt_body(customer, str(invoice.total + 5), [(invoice, str(invoice.total))])
+        assert finance_api.post(RECEIPTS, body, format="json").status_code == 201
+
+    receive()
+    few = [queries(RECEIPTS), queries(credit_url(customer))]
+    for _ in range(5):
+        receive()
+    assert [queries(RECEIPTS), queries(credit_url(customer))] == few

@@ -27,11 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def actor(finance_user):
-    return finance_user
-
-
-@pytest.fixture
 def invoice(organization):
     return InvoiceFactory(organization=organization, sent=True, total="100.00")
 

@@ -7,7 +7,6 @@ import pytest
 
 from core.errors import InvalidStatus
 from core.models import OutboxEvent
-from customers.tests.factories import CustomerFactory
 from invoices.models import InvoiceStatus
 from invoices.tests.factories import InvoiceFactory
 from payments.credit import CreditEntry, CreditKind, credit_balances, refund_credit
@@ -27,24 +26,6 @@ from payments.models import Payment, PaymentKind
 from payments.receipts import Receipt
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def actor(finance_user):
-    return finance_user
-
-
-@pytest.fixture
-def customer(organization):
-    return CustomerFactory(organization=organization)
-
-
-@pytest.fixture
-def invoices(organization, customer):
-    return [
-        InvoiceFactory(organization=organization, customer=customer, sent=True, total=total)
-        for total in ("100.00", "50.00")
-    ]
 
 
 def record(customer, amount, allocations, actor, **extra):
@@ -218,6 +199,8 @@ def test_reversing_a_receipt_reverses_everything(customer, invoices, actor):
     assert credit_balances(customer) == {"USD": Decimal("0.00")}
     with pytest.raises(ReceiptAlreadyReversed):
         receipt.reverse(actor=actor)
+    assert Payment.objects.filter(kind=PaymentKind.REVERSAL).count() == 2
+    assert CreditEntry.objects.filter(kind=CreditKind.REVERSED).count() == 1
 
 
 def test_credit_already_used_only_below_the_unallocated_amount(customer, invoices, actor):
@@ -244,3 +227,25 @@ def test_a_receipt_whose_money_was_refunded_is_not_reversed(customer, invoices, 
         receipt.reverse(actor=actor)
     receipt.refresh_from_db()
     assert receipt.reversed_at is None
+    invoices[0].refresh_from_db()
+    assert invoices[0].amount_paid == Decimal("99.00")
+    assert not Payment.objects.filter(kind=PaymentKind.REVERSAL).exists()
+
+
+def test_can_reverse_offers_only_what_reverse_takes(customer, invoices, actor):
+    """The back office's Reverse button reads `can_reverse`: payments and credit rows not
+    yet reversed, never a receipt's allocation (`part_of_receipt`), a refund or a reversal."""
+    first, second = invoices
+    allocation = record(customer, "100.00", [{"invoice": first, "amount": "100.00"}], actor)
+    record(customer, "20.00", [], actor)
+    credit_row = Payment.apply_credit(second, amount="20.00", actor=actor)
+    payment = Payment.pay(second, amount="10.00", method="cash", actor=actor)
+    refund = Payment.refund(second, amount="1.00", actor=actor)
+
+    def offered(*rows):
+        return [Payment.objects.get(pk=row.pk).can_reverse() for row in rows]
+
+    rows = (allocation.allocation_rows[0], credit_row, payment, refund)
+    assert offered(*rows) == [False, True, True, False]
+    reversal = credit_row.reverse(actor=actor)
+    assert offered(credit_row, reversal) == [False, False]

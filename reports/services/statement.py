@@ -6,12 +6,13 @@ from django.db.models import CharField as TextField
 from core.money import ZERO
 from credits.models import CreditNote, WriteOff
 from invoices.models import BOOKED_STATUSES, Invoice
-from payments.credit import CreditEntry, CreditKind
+from payments.credit import CASH_ENTRIES, CreditEntry, CreditKind
 from payments.models import CASH_ROWS, Payment
 from reports.services.common import MONEY_OUTPUT, money, money_sum
 
 TEXT = TextField()
-# The statement line of each customer-credit entry that changes the net position.
+# The statement line of each customer-credit entry that changes the net position: the
+# entries that are cash (`payments.credit.CASH_ENTRIES`).
 STATEMENT_CREDIT_TYPES = {
     CreditKind.OVERPAYMENT: "credit_received",
     CreditKind.RECEIPT: "credit_received",
@@ -113,10 +114,9 @@ def statement(customer, *, currency, date_from=None, date_to):
             },
         ),
         (
-            # The cash entries: in, minus; paid back or taken back, plus.
-            CreditEntry.objects.filter(**scope, customer=customer)
-            .filter(kind__in=list(STATEMENT_CREDIT_TYPES))
-            .exclude(kind=CreditKind.REVERSED, receipt__isnull=True),
+            # The cash entries (spec 9): in, minus; paid back or taken back, plus. A credit
+            # note's entry is inside its own line; applied credit and its reversal net to 0.
+            CreditEntry.objects.filter(CASH_ENTRIES, **scope, customer=customer),
             "booked_on",
             {
                 "line_type": Case(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from credits.tests.factories import write_off
 from payments.credit import refund_credit
 from payments.models import Payment
 from payments.receipts import Receipt
@@ -14,6 +15,22 @@ from reports.tests.factories import actor, customer, sent
 
 pytestmark = pytest.mark.django_db
 MARCH, APRIL = date(2025, 3, 1), date(2025, 4, 1)
+RECEIVED = date(2025, 3, 10)
+
+
+def receive(client, amount, allocations=(), **extra):
+    """A bank transfer of `amount` from `client` on March 10th, over `allocations`
+    ([(invoice, amount)]), the rest to its credit."""
+    return Receipt.record(
+        client,
+        currency="USD",
+        amount=amount,
+        method="bank_transfer",
+        received_on=RECEIVED,
+        allocations=[{"invoice": invoice, "amount": share} for invoice, share in allocations],
+        actor=actor(),
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -25,16 +42,7 @@ def dana(organization):
     dana = customer(organization, "Dana")
     first = sent(dana, "100.00", issue=MARCH)
     second = sent(dana, "50.00", issue=MARCH)
-    Receipt.record(
-        dana,
-        currency="USD",
-        amount="180.00",
-        method="bank_transfer",
-        reference="TRF-1",
-        received_on=date(2025, 3, 10),
-        allocations=[{"invoice": first, "amount": "100.00"}, {"invoice": second, "amount": "50"}],
-        actor=actor(),
-    )
+    receive(dana, "180.00", [(first, "100.00"), (second, "50")], reference="TRF-1")
     third = sent(dana, "40.00", issue=APRIL)
     with today_is(date(2025, 4, 2)):
         applied = Payment.apply_credit(third, amount="25.00", actor=actor())
@@ -116,15 +124,7 @@ def test_dashboard_income_is_cash(viewer_api, dana):
 def test_a_reversed_receipt_nets_to_nothing(viewer_api, organization):
     erin = customer(organization, "Erin")
     invoice = sent(erin, "100.00", issue=MARCH)
-    receipt = Receipt.record(
-        erin,
-        currency="USD",
-        amount="130.00",
-        method="bank_transfer",
-        received_on=date(2025, 3, 10),
-        allocations=[{"invoice": invoice, "amount": "100.00"}],
-        actor=actor(),
-    )
+    receipt = receive(erin, "130.00", [(invoice, "100.00")])
     with today_is(date(2025, 3, 20)):
         receipt.reverse(actor=actor(), reason="Bounced")
     body = viewer_api.get(f"/api/v1/customers/{erin.pk}/statement/").json()
@@ -136,3 +136,31 @@ def test_a_reversed_receipt_nets_to_nothing(viewer_api, organization):
     [usd] = viewer_api.get("/api/v1/reports/revenue/").json()["currencies"]
     assert usd["periods"][0]["collected"] == "0.00"
     assert Decimal(body["closing_balance"]) == invoice.total
+
+
+def test_credit_applied_to_a_written_off_invoice_is_no_recovered_cash(viewer_api, organization):
+    """Credit applied to an uncollectible invoice settles what was written off (a recovery
+    row), but no cash came in: the summary's `recovered` leaves it out, and the statement
+    shows the credit leaving the net position (its recovery line) and no payment."""
+    faye = customer(organization, "Faye")
+    invoice = sent(faye, "100.00", issue=MARCH)
+    with today_is(date(2025, 3, 5)):
+        write_off(invoice)
+    receive(faye, "40.00")
+    with today_is(date(2025, 3, 20)):
+        row = Payment.apply_credit(invoice, amount="40.00", actor=actor())
+    assert row.recovery
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.written_off_total) == (Decimal("40.00"), Decimal("60.00"))
+    [usd] = viewer_api.get("/api/v1/reports/summary/").json()["currencies"]
+    assert (usd["written_off"], usd["recovered"], usd["collected"]) == ("100.00", "0.00", "0.00")
+    body = viewer_api.get(f"/api/v1/customers/{faye.pk}/statement/").json()
+    assert [(line["date"], line["type"], line["amount"]) for line in body["lines"]] == [
+        ("2025-03-01", "invoice", "100.00"),
+        ("2025-03-05", "write_off", "-100.00"),
+        ("2025-03-10", "credit_received", "-40.00"),
+        ("2025-03-20", "credit_applied", "0.00"),
+        ("2025-03-20", "recovery", "40.00"),
+    ]
+    # Nothing owed (written off) and no credit left.
+    assert body["closing_balance"] == "0.00"

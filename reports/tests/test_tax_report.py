@@ -178,6 +178,28 @@ def test_cash_counts_the_tax_share_of_cash_with_refunds_and_reversals(viewer_api
     }
 
 
+def test_cash_counts_credit_applied_and_takes_off_a_notes_part_put_on_credit(
+    viewer_api, organization
+):
+    """Section 18's cash: a credit note's rest put on the customer's credit is taken off its
+    invoice's cash on `issued_on`, and credit applied to an invoice is cash received for it."""
+    paid = issue(organization, "EUR", [line("100.00", "20")])
+    pay(paid, "120.00")
+    # Paid in full: the note's 12.00 all goes to the customer's credit. Cash 108.00.
+    credit(paid, [line("10.00", "20")])
+    actor = User.objects.system_actor()
+    other = Invoice.create_draft(
+        organization=organization, customer=paid.customer, actor=actor, lines=[line("50.00", "20")]
+    )
+    other.send(actor=actor)
+    # That credit moves onto the second invoice: 12.00 received for it.
+    Payment.apply_credit(other, amount="12.00", actor=actor)
+    [eur] = report(viewer_api, basis="cash")["currencies"]
+    assert eur["rates"] == [
+        {"category": "S", "rate": "20.0000", "taxable": "100.00", "tax": "20.00"}
+    ]
+
+
 def test_cash_is_by_received_date(viewer_api, organization):
     today = organization.today()
     invoice = issue(organization, "EUR", [line("100.00", "20")], issue_date=today - timedelta(9))
