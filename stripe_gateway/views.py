@@ -88,8 +88,7 @@ class StripeWebhookView(APIView):
             200: StripeEventReceivedSerializer,
             400: ERROR_RESPONSE_400,
             409: OpenApiResponse(
-                description="`concurrent_modification` or `customer_credit_unavailable`: "
-                "nothing was recorded; Stripe retries"
+                description="`concurrent_modification`: nothing was recorded; Stripe retries"
             ),
         },
         auth=[],
