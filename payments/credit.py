@@ -34,8 +34,7 @@ from payments.exceptions import (
     InvalidMethod,
     PaymentImmutable,
 )
-
-METHODS = ("bank_transfer", "card", "cash", "cheque", "other")
+from payments.methods import PaymentMethod
 
 
 class CreditKind(models.TextChoices):
@@ -245,7 +244,7 @@ def credit_customer(
     locks (lock order: core.locking). Returns the entry."""
     if kind not in INCOMING_KINDS:
         raise ValueError(f"{kind!r} is not a kind credit comes in by")
-    if method and method not in METHODS:
+    if method and method not in PaymentMethod.values:
         raise InvalidMethod(attr="method")
     with atomic_step():
         if invoice is not None and minor_unit is None:
@@ -271,7 +270,7 @@ def credit_customer(
 def refund_credit(customer, *, currency, amount, method, actor, reference="", reason=""):
     """Pay part or all of `customer`'s credit in `currency` back (cash out): a `refunded`
     entry dated today. More than the credit -> `InsufficientCredit`. Returns the entry."""
-    if method not in METHODS:
+    if method not in PaymentMethod.values:
         raise InvalidMethod(attr="method")
     with atomic_step():
         try:

@@ -32,6 +32,7 @@ from payments.exceptions import (
     RefundExceedsPaid,
     ReversalExceedsPaid,
 )
+from payments.methods import PaymentMethod
 from payments.payloads import payment_payload
 
 
@@ -63,14 +64,6 @@ OUTBOX_EVENTS = {
     PaymentKind.REFUND: "payment.refunded",
     PaymentKind.REVERSAL: "payment.reversed",
 }
-
-
-class PaymentMethod(models.TextChoices):
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CARD = "card", "Card"
-    CASH = "cash", "Cash"
-    CHEQUE = "cheque", "Cheque"
-    OTHER = "other", "Other"
 
 
 class Payment(PaymentRow):
