@@ -19,7 +19,7 @@ from bills.models import (
     BillStatus,
     status_for_amount_paid,
 )
-from core.money import MONEY_SHAPE, MONEY_STEP, ZERO, format_plain
+from core.money import MONEY_SHAPE, ZERO, at_stored_scale, format_plain
 
 DECIMAL = DecimalField(**MONEY_SHAPE)
 LINE_FIGURES = ("amount", "discount_amount", "tax_amount", "total")
@@ -78,7 +78,7 @@ def bill_violations(organization_ids):
 def _bill_row_violations(row):
     subject = f"bill {row['number']} (id {row['pk']})"
     for key in ("lines_subtotal", "lines_discount", "lines_tax", "payments_sum"):
-        row[key] = Decimal(row[key]).quantize(MONEY_STEP)
+        row[key] = at_stored_scale(row[key])
 
     def money(value):
         return format_plain(value, row["minor_unit"])

@@ -119,6 +119,12 @@ def _step(digits: int) -> Decimal:
     return Decimal(1).scaleb(-digits)
 
 
+def at_stored_scale(value) -> Decimal:
+    """A sum read from the database, at the money columns' scale: exact again where SQLite
+    summed decimals in binary floating point (0.003 * 3 - 0.009 is not 0 there)."""
+    return Decimal(value).quantize(MONEY_STEP)
+
+
 def quantize(amount: Decimal, unit: str | int) -> Decimal:
     """Round to the minor unit, half away from zero as invoices expect.
 

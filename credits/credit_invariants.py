@@ -11,17 +11,11 @@
 """
 
 from collections import defaultdict
-from decimal import Decimal
 
-from core.money import ZERO, format_plain
+from core.money import ZERO, at_stored_scale, format_plain
 from payments.credit import CreditEntry, CreditKind, CustomerCredit
-from payments.invariants import STORED_SCALE
 from payments.models import Payment, PaymentKind
 from payments.receipts import Receipt
-
-
-def _exact(value):
-    return Decimal(value).quantize(STORED_SCALE)
 
 
 class CustomerCreditChecks:
@@ -71,7 +65,7 @@ class CustomerCreditChecks:
                 )
         for key in set(stored) | set(running):
             balance = stored.get(key)
-            summed = _exact(running.get(key, ZERO))
+            summed = at_stored_scale(running.get(key, ZERO))
             if balance is None or balance.amount != summed:
                 customer_id, currency = key
                 self._report(
@@ -110,7 +104,10 @@ class CustomerCreditChecks:
                 -row.amount,
                 row.invoice.customer_id,
             )
-            found = [(kind, _exact(amount), customer) for kind, amount, customer in entries[row.pk]]
+            found = [
+                (kind, at_stored_scale(amount), customer)
+                for kind, amount, customer in entries[row.pk]
+            ]
             if found != [expected]:
                 self._report(
                     row.organization_id,
@@ -151,8 +148,8 @@ class CustomerCreditChecks:
                 return format_plain(value, receipt.minor_unit)
 
             rows = allocations[receipt.pk]
-            allocated = _exact(sum((row.amount for row in rows), ZERO))
-            on_credit = _exact(credit[receipt.pk][CreditKind.RECEIPT])
+            allocated = at_stored_scale(sum((row.amount for row in rows), ZERO))
+            on_credit = at_stored_scale(credit[receipt.pk][CreditKind.RECEIPT])
             if (
                 receipt.allocated != allocated
                 or receipt.unallocated != on_credit
@@ -181,7 +178,7 @@ class CustomerCreditChecks:
                     f"row(s) {[row.pk for row in strays]} are not payments of the receipt's "
                     "customer in its currency",
                 )
-            taken_back = _exact(credit[receipt.pk][CreditKind.REVERSED])
+            taken_back = at_stored_scale(credit[receipt.pk][CreditKind.REVERSED])
             unreversed = [row.pk for row in rows if row.pk not in reversed_ids]
             if receipt.reversed_at is not None:
                 complete = not unreversed and taken_back == -receipt.unallocated

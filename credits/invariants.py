@@ -7,12 +7,11 @@ stored scale (SQLite sums decimals in binary floating point).
 """
 
 from collections import defaultdict
-from decimal import Decimal
 
 from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from core.money import ZERO, format_plain
+from core.money import ZERO, at_stored_scale, format_plain
 from credits.credit_invariants import CustomerCreditChecks
 from credits.models import (
     CreditNote,
@@ -27,7 +26,6 @@ from invoices.models import Invoice, InvoiceLine, InvoiceSequence
 from payments.invariants import (
     DECIMAL,
     LINE_FIGURES,
-    STORED_SCALE,
     LedgerCheck,
     _ranges,
     series_faults,
@@ -35,10 +33,6 @@ from payments.invariants import (
 from payments.models import Payment, PaymentKind
 
 LINE_VALUES = ("tax_rate", "amount", "discount_amount", "tax_amount")
-
-
-def _exact(value):
-    return Decimal(value).quantize(STORED_SCALE)
 
 
 class CreditLedgerCheck(CustomerCreditChecks, LedgerCheck):
@@ -101,7 +95,7 @@ class CreditLedgerCheck(CustomerCreditChecks, LedgerCheck):
             ("discount_total", "lines_discount"),
             ("tax_total", "lines_tax"),
         ):
-            summed = _exact(getattr(note, lines_field))
+            summed = at_stored_scale(getattr(note, lines_field))
             if getattr(note, field) != summed:
                 report(
                     "credit_note_totals_equal_sum_of_lines",
@@ -234,13 +228,13 @@ class CreditLedgerCheck(CustomerCreditChecks, LedgerCheck):
         for pk, organization_id, number, minor_unit, credited, notes_sum in invoices.iterator(
             chunk_size=2000
         ):
-            if credited != _exact(notes_sum):
+            if credited != at_stored_scale(notes_sum):
                 self._report(
                     organization_id,
                     self._invoice_label(number, pk),
                     "credited_total_equals_credit_notes",
                     f"credited_total {format_plain(credited, minor_unit)} but its credit notes "
-                    f"settle {format_plain(_exact(notes_sum), minor_unit)}",
+                    f"settle {format_plain(at_stored_scale(notes_sum), minor_unit)}",
                 )
 
     def check_write_offs(self):

@@ -7,13 +7,12 @@ point (0.1 + 0.2 != 0.3 there), which would report phantom violations.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from bills.invariants import bill_violations
-from core.money import MONEY_SHAPE, MONEY_STEP, ZERO, format_plain
+from core.money import MONEY_SHAPE, ZERO, at_stored_scale, format_plain
 from invoices.exceptions import AmountTooLarge
 from invoices.models import (
     BOOKED_STATUSES,
@@ -26,7 +25,6 @@ from invoices.models import (
 from payments.models import REVERSIBLE_KINDS, Payment, PaymentKind
 
 DECIMAL = DecimalField(**MONEY_SHAPE)
-STORED_SCALE = MONEY_STEP
 LINE_FIGURES = ("amount", "discount_amount", "tax_amount", "total")
 
 
@@ -122,7 +120,7 @@ class LedgerCheck:
         # SQLite sums decimals in binary floating point (0.003 * 3 - 0.009 is not 0 there):
         # back to the stored scale, the sums are exact again.
         for key in ("lines_subtotal", "lines_discount", "lines_tax", "payments_sum"):
-            row[key] = Decimal(row[key]).quantize(STORED_SCALE)
+            row[key] = at_stored_scale(row[key])
 
         def report(rule, detail):
             self._report(row["organization_id"], subject, rule, detail)

@@ -3,16 +3,10 @@ record's money is exactly its payment row plus what went to the customer's credi
 is the card payment named by the PaymentIntent on the record's invoice, and refunds likewise.
 """
 
-from decimal import Decimal
-
-from core.money import MONEY_STEP, ZERO
+from core.money import ZERO, at_stored_scale
 from payments.credit import CreditEntry, CreditKind
 from payments.models import PaymentKind, PaymentMethod
 from stripe_gateway.models import StripePayment, StripeRefund
-
-
-def _exact(value) -> Decimal:
-    return Decimal(value).quantize(MONEY_STEP)
 
 
 def stripe_violations(organization_ids):
@@ -27,10 +21,9 @@ def stripe_violations(organization_ids):
         subject = f"Stripe refund {record.stripe_refund_id}"
         row = record.refund
         on_invoice = -row.amount if row else ZERO
-        refunded[record.stripe_payment_id] = refunded.get(record.stripe_payment_id, ZERO) + _exact(
-            record.amount
-        )
-        if _exact(record.amount) != _exact(on_invoice + record.from_credit):
+        amount = at_stored_scale(record.amount)
+        refunded[record.stripe_payment_id] = refunded.get(record.stripe_payment_id, ZERO) + amount
+        if amount != at_stored_scale(on_invoice + record.from_credit):
             yield (
                 record.organization_id,
                 subject,
@@ -53,11 +46,11 @@ def stripe_violations(organization_ids):
     ).exclude(reference="")
     for customer_id, reference, amount in entries.values_list("customer", "reference", "amount"):
         key = (customer_id, reference)
-        credited[key] = credited.get(key, ZERO) + _exact(amount)
+        credited[key] = credited.get(key, ZERO) + at_stored_scale(amount)
     for record in payments:
         subject = f"Stripe payment {record.payment_intent}"
         on_credit = credited.get((record.customer_id, record.payment_intent), ZERO)
-        if on_credit != _exact(record.credited):
+        if on_credit != at_stored_scale(record.credited):
             yield (
                 record.organization_id,
                 subject,
@@ -66,7 +59,7 @@ def stripe_violations(organization_ids):
             )
         row = record.payment
         on_invoice = row.amount if row else ZERO
-        if _exact(record.amount) != _exact(on_invoice + record.credited):
+        if at_stored_scale(record.amount) != at_stored_scale(on_invoice + record.credited):
             yield (
                 record.organization_id,
                 subject,
@@ -86,7 +79,7 @@ def stripe_violations(organization_ids):
                 f"its row {row.pk} is not the card payment {record.payment_intent} on invoice "
                 f"{record.invoice_id}",
             )
-        if refunded.get(record.pk, ZERO) > _exact(record.amount):
+        if refunded.get(record.pk, ZERO) > at_stored_scale(record.amount):
             yield (
                 record.organization_id,
                 subject,
