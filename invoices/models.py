@@ -149,6 +149,11 @@ class InvoiceQuerySet(models.QuerySet):
         `with_is_overdue` filter with it; `Invoice.overdue_on` is its tested Python twin."""
         return Q(status__in=RECEIVABLE_STATUSES, balance_due__gt=0, due_date__lt=today)
 
+    def as_shown(self, today):
+        """With what the API shows of each invoice: its customer, its lines and `is_overdue`
+        on `today`."""
+        return self.select_related("customer").prefetch_related("lines").with_is_overdue(today)
+
     def with_is_overdue(self, today):
         """Annotate `is_overdue` (spec 5.3) so it is always current and filterable in SQL."""
         return self.annotate(

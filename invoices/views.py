@@ -35,11 +35,11 @@ class InvoiceViewSet(ExportMixin, InvoiceDocumentActions, OrganizationViewSet):
     filterset_class = InvoiceFilterSet
 
     def get_queryset(self):
-        queryset = super().get_queryset().select_related("customer").prefetch_related("lines")
+        queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
             return queryset
         # "Today" is the organization's date, so overdue flips at its midnight, not UTC's.
-        return queryset.with_is_overdue(self.organization.today())
+        return queryset.as_shown(self.organization.today())
 
     def filtered(self):
         """Whether the request names any filter parameter (else every filter passes the

@@ -128,12 +128,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
             expected_version=self.expected_version(invoice),
             **data.validated_data,
         )
-        invoice = (
-            Invoice.objects.select_related("customer")
-            .prefetch_related("lines")
-            .with_is_overdue(self.organization.today())
-            .get(pk=invoice.pk)
-        )
+        invoice = Invoice.objects.as_shown(self.organization.today()).get(pk=invoice.pk)
         return Response(InvoiceSerializer(invoice).data)
 
     @extend_schema(
