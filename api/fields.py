@@ -96,6 +96,16 @@ class MoneyField(serializers.Field):
         return amount
 
 
+def document_money(prefix=""):
+    """A read-only figure of a document (invoice, bill, credit note, their lines), rendered
+    with the minor unit the document stored; `prefix` reaches the document from a line."""
+    return MoneyField(
+        currency_source=f"{prefix}currency",
+        minor_unit_source=f"{prefix}minor_unit",
+        read_only=True,
+    )
+
+
 class DecimalField(serializers.DecimalField):
     """DRF's DecimalField reading only the one number grammar (line quantities, prices,
     percentages, exchange rates); DRF then checks digits, places and bounds."""

@@ -3,7 +3,7 @@ the serializers check the input's shape only (as `invoices.serializers`)."""
 
 from rest_framework import serializers
 
-from api.fields import CurrencyField, DateField, MoneyField
+from api.fields import CurrencyField, DateField, MoneyField, document_money
 from api.payment_rows import (
     PaymentRowReverseInputSerializer,
     PaymentRowSerializer,
@@ -15,22 +15,13 @@ from invoices.serializers import MAX_LINES, InvoiceLineSerializer, LinedDocument
 from vendors.models import Vendor
 
 
-def bill_money(prefix=""):
-    """A read-only bill figure, rendered with the minor unit the bill stored."""
-    return MoneyField(
-        currency_source=f"{prefix}currency",
-        minor_unit_source=f"{prefix}minor_unit",
-        read_only=True,
-    )
-
-
 class BillLineSerializer(InvoiceLineSerializer):
     """An invoice line's input and figures (5.2), rendered in the bill's minor unit."""
 
-    amount = bill_money(prefix="bill.")
-    discount_amount = bill_money(prefix="bill.")
-    tax_amount = bill_money(prefix="bill.")
-    total = bill_money(prefix="bill.")
+    amount = document_money(prefix="bill.")
+    discount_amount = document_money(prefix="bill.")
+    tax_amount = document_money(prefix="bill.")
+    total = document_money(prefix="bill.")
     # Spec 18's VAT categories are the sales documents' (invoices, credit notes).
     tax_category = None
     tax_exemption_reason = None
@@ -63,12 +54,12 @@ class BillSerializer(LinedDocumentSerializer):
         write_only=True, required=False, help_text="PDF, PNG or JPEG, at most 10 MB."
     )
     has_attachment = serializers.SerializerMethodField()
-    subtotal = bill_money()
-    discount_total = bill_money()
-    tax_total = bill_money()
-    total = bill_money()
-    amount_paid = bill_money()
-    balance_due = bill_money()
+    subtotal = document_money()
+    discount_total = document_money()
+    tax_total = document_money()
+    total = document_money()
+    amount_paid = document_money()
+    balance_due = document_money()
 
     class Meta:
         model = Bill

@@ -4,28 +4,19 @@ rules (caps, status, what the rest of a note may do) are `CreditNote.issue`'s an
 
 from rest_framework import serializers
 
-from api.fields import MoneyField
+from api.fields import document_money
 from credits.models import MAX_LINES, CreditNote, CreditNoteLine
 from invoices.serializers import InvoiceLineSerializer, TaxBreakdownField
 from invoices.tax import LINE_INPUT_FIELDS
 
 
-def note_money(prefix=""):
-    """A read-only credit-note figure, rendered with the minor unit the note stored."""
-    return MoneyField(
-        currency_source=f"{prefix}currency",
-        minor_unit_source=f"{prefix}minor_unit",
-        read_only=True,
-    )
-
-
 class CreditNoteLineSerializer(InvoiceLineSerializer):
     """Lines in, computed per spec 5.2 exactly like invoice lines."""
 
-    amount = note_money(prefix="credit_note.")
-    discount_amount = note_money(prefix="credit_note.")
-    tax_amount = note_money(prefix="credit_note.")
-    total = note_money(prefix="credit_note.")
+    amount = document_money(prefix="credit_note.")
+    discount_amount = document_money(prefix="credit_note.")
+    tax_amount = document_money(prefix="credit_note.")
+    total = document_money(prefix="credit_note.")
 
     class Meta(InvoiceLineSerializer.Meta):
         model = CreditNoteLine
@@ -33,14 +24,14 @@ class CreditNoteLineSerializer(InvoiceLineSerializer):
 
 class CreditNoteSerializer(serializers.ModelSerializer):
     lines = CreditNoteLineSerializer(many=True, read_only=True)
-    subtotal = note_money()
-    discount_total = note_money()
-    tax_total = note_money()
-    total = note_money()
+    subtotal = document_money()
+    discount_total = document_money()
+    tax_total = document_money()
+    total = document_money()
     tax_breakdown = TaxBreakdownField()
-    credited_to_invoice = note_money()
-    credited_to_balance = note_money()
-    refunded = note_money()
+    credited_to_invoice = document_money()
+    credited_to_balance = document_money()
+    refunded = document_money()
 
     class Meta:
         model = CreditNote

@@ -13,7 +13,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.fields import CurrencyField, DateField, DecimalField, MoneyField
+from api.fields import CurrencyField, DateField, DecimalField, document_money
 from core.documents import HUNDRED
 from core.money import MONEY_SHAPE, PERCENT_SHAPE, ZERO
 from customers.models import Customer
@@ -37,15 +37,6 @@ def percent(**kwargs):
     return DecimalField(**PERCENT_SHAPE, min_value=ZERO, max_value=HUNDRED, **kwargs)
 
 
-def invoice_money(prefix=""):
-    """A read-only invoice figure, rendered with the minor unit the invoice stored."""
-    return MoneyField(
-        currency_source=f"{prefix}currency",
-        minor_unit_source=f"{prefix}minor_unit",
-        read_only=True,
-    )
-
-
 class InvoiceLineSerializer(serializers.ModelSerializer):
     description = serializers.CharField(min_length=1, max_length=500)
     quantity = line_decimal(help_text="Above zero, up to 4 decimal places.")
@@ -65,10 +56,10 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         default="",
         help_text="Required for E, AE and O; refused for S and Z.",
     )
-    amount = invoice_money(prefix="invoice.")
-    discount_amount = invoice_money(prefix="invoice.")
-    tax_amount = invoice_money(prefix="invoice.")
-    total = invoice_money(prefix="invoice.")
+    amount = document_money(prefix="invoice.")
+    discount_amount = document_money(prefix="invoice.")
+    tax_amount = document_money(prefix="invoice.")
+    total = document_money(prefix="invoice.")
 
     class Meta:
         model = InvoiceLine
@@ -173,14 +164,14 @@ class InvoiceSerializer(LinedDocumentSerializer):
     issue_date = DateField(required=False, allow_null=True)
     due_date = DateField(required=False, allow_null=True)
     lines = InvoiceLineSerializer(many=True, required=False, max_length=MAX_LINES)
-    subtotal = invoice_money()
-    discount_total = invoice_money()
-    tax_total = invoice_money()
-    total = invoice_money()
-    amount_paid = invoice_money()
-    balance_due = invoice_money()
-    credited_total = invoice_money()
-    written_off_total = invoice_money()
+    subtotal = document_money()
+    discount_total = document_money()
+    tax_total = document_money()
+    total = document_money()
+    amount_paid = document_money()
+    balance_due = document_money()
+    credited_total = document_money()
+    written_off_total = document_money()
     tax_breakdown = TaxBreakdownField()
     written_off_on = DateField(read_only=True, allow_null=True)
     is_overdue = IsOverdueField()

@@ -3,13 +3,12 @@ serializers check the input's shape only (as `invoices.serializers`)."""
 
 from rest_framework import serializers
 
-from api.fields import CurrencyField, DateField
+from api.fields import CurrencyField, DateField, document_money
 from invoices.serializers import (
     MAX_LINES,
     InvoiceLineSerializer,
     LinedDocumentSerializer,
     OrganizationCustomerField,
-    invoice_money,
 )
 from recurring.models import (
     MAX_DAYS_UNTIL_DUE,
@@ -23,10 +22,10 @@ from recurring.models import (
 class RecurringInvoiceLineSerializer(InvoiceLineSerializer):
     """An invoice line's input and figures (5.2), in the template's minor unit."""
 
-    amount = invoice_money(prefix="template.")
-    discount_amount = invoice_money(prefix="template.")
-    tax_amount = invoice_money(prefix="template.")
-    total = invoice_money(prefix="template.")
+    amount = document_money(prefix="template.")
+    discount_amount = document_money(prefix="template.")
+    tax_amount = document_money(prefix="template.")
+    total = document_money(prefix="template.")
 
     class Meta(InvoiceLineSerializer.Meta):
         model = RecurringInvoiceLine
@@ -71,10 +70,10 @@ class RecurringInvoiceSerializer(LinedDocumentSerializer):
         default=False,
         help_text="Also e-mail each invoice to the customer (needs `auto_send` and an e-mail).",
     )
-    subtotal = invoice_money()
-    discount_total = invoice_money()
-    tax_total = invoice_money()
-    total = invoice_money()
+    subtotal = document_money()
+    discount_total = document_money()
+    tax_total = document_money()
+    total = document_money()
 
     class Meta:
         model = RecurringInvoice
