@@ -87,9 +87,10 @@ def product_env(broker=""):
     }
 
 
-def ceiling_env():
+def ceiling_env(prepared=False):
     return {
         **os.environ,
+        "CEILING_PREPARED_STATEMENTS": "1" if prepared else "",
         "CEILING_DATABASE_URL": f"{SERVER}/{CEILING_DB}",
         "DJANGO_SETTINGS_MODULE": "ceiling.settings",
         "PYTHONPATH": str(BENCH),
@@ -317,6 +318,12 @@ def main(argv=None):
         default=BROKER,
         help="the product's CELERY_BROKER_URL ('' for none: consumers run in the web worker)",
     )
+    parser.add_argument(
+        "--ceiling-prepared",
+        action="store_true",
+        help="give the ceiling the product's prepared statements too (the issue's ceiling "
+        "keeps Django's defaults)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (make bench installs it: apt-get install wrk)")
@@ -329,7 +336,11 @@ def main(argv=None):
     servers = {
         "product": Server("product", "fintrack.wsgi:application", PRODUCT_PORT, ROOT, env),
         "ceiling": Server(
-            "ceiling", "ceiling.wsgi:application", CEILING_PORT, BENCH, ceiling_env()
+            "ceiling",
+            "ceiling.wsgi:application",
+            CEILING_PORT,
+            BENCH,
+            ceiling_env(args.ceiling_prepared),
         ),
     }
     first_ceiling = ceiling["invoices"][0]
@@ -417,7 +428,10 @@ def report(results, args):
     print(
         f"\nwrk -t2 -c8 -d{args.duration}s, {args.pairs} alternating pairs, medians; "
         f"gunicorn 2 sync workers; {os.cpu_count()} CPUs; "
-        f"product's broker: {args.broker or 'none (consumers in the web worker)'}"
+        f"product's broker: {args.broker or 'none (consumers in the web worker)'}; "
+        "prepared statements: product "
+        f"{'off' if os.environ.get('DATABASE_PREPARED_STATEMENTS') == '0' else 'on'}, "
+        f"ceiling {'on' if args.ceiling_prepared else 'off'}"
     )
     print("| path | product | ceiling | ratio | worker CPU per answer |")
     print("|---|---|---|---|---|")

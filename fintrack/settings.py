@@ -184,7 +184,15 @@ def database_from_url(url: str) -> dict:
     elif database["ENGINE"] == "django.db.backends.postgresql":
         # A PostgreSQL that refuses or does not answer must become a 503 within 5 seconds
         # (spec 11), never a hung request: give up connecting after this many seconds.
-        database["OPTIONS"] = {"connect_timeout": 3, **database.get("OPTIONS", {})}
+        options = {"connect_timeout": 3}
+        if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            # Parameters sent apart from the SQL, and a statement run 5 times on a
+            # connection (psycopg's threshold) prepared there: the server stops parsing and
+            # planning the same statements, the worker stops quoting values into them
+            # (bench/README.md). Off for a pooler that cannot carry prepared statements
+            # across its connections (PgBouncer in transaction mode before 1.21).
+            options.update(server_side_binding=True, prepare_threshold=5)
+        database["OPTIONS"] = {**options, **database.get("OPTIONS", {})}
     return database
 
 

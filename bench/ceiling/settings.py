@@ -36,6 +36,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if os.environ.get("CEILING_PREPARED_STATEMENTS"):
+    # `http_bench.py --ceiling-prepared`: the product's PostgreSQL options (prepared
+    # statements), to compare like with like; by default the ceiling keeps Django's.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -105,3 +105,35 @@ def test_sqlite_database_url_keeps_immediate_transactions_and_wal():
     assert "journal_mode=WAL" in options["init_command"]
     postgres = database_from_url("postgres://u:p@db:5432/fintrack")
     assert "transaction_mode" not in postgres.get("OPTIONS", {})
+
+
+def test_postgresql_prepares_statements_unless_turned_off(monkeypatch):
+    from fintrack.settings import database_from_url
+
+    url = "postgres://u:p@db:5432/fintrack"
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    options = database_from_url(url)["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
+    options = database_from_url(url)["OPTIONS"]
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
+    assert "server_side_binding" not in database_from_url("sqlite:////tmp/x.sqlite3")["OPTIONS"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_prepares_a_statement_the_connection_runs_again():
+    from django.db import connection
+
+    from accounts.models import Organization
+
+    def prepared_statements():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    for _ in range(6):  # past psycopg's threshold of 5
+        list(Organization.objects.filter(pk=-1))
+    assert any('FROM "accounts_organization"' in sql for sql in prepared_statements())
