@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from core.compiled_query import CompiledQuery
+from core.compiled_query import CompiledQuery, CompiledUpdate
 
 
 def _alone():
@@ -151,10 +151,15 @@ class IdempotencyKey(models.Model):
                 return None
         return type(self).objects.get(pk=self.pk)
 
-    def _ours(self):
-        return type(self).objects.filter(
-            pk=self.pk, lease_token=self.lease_token, status=IdempotencyKeyStatus.IN_PROGRESS
+    @staticmethod
+    def leased_to(pk, token):
+        """The key row `pk` while its lease is `token`'s and its work is in progress."""
+        return IdempotencyKey.objects.filter(
+            pk=pk, lease_token=token, status=IdempotencyKeyStatus.IN_PROGRESS
         )
+
+    def _ours(self) -> dict:
+        return {"pk": self.pk, "token": self.lease_token}
 
     def hold(self) -> bool:
         """True while the lease is still ours; call first inside the work's transaction.
@@ -162,25 +167,31 @@ class IdempotencyKey(models.Model):
         On PostgreSQL the UPDATE keeps the row locked until that transaction ends, so the
         lease cannot be taken over while the work runs, however long it takes.
         """
-        return self._ours().update(lease_expires_at=self.lease_expires_at) == 1
+        return KEY_OF_LEASE.update(self._ours(), {"lease_expires_at": self.lease_expires_at}) == 1
 
     def store(self, *, status: int, body: bytes, content_type: str) -> bool:
         """Pin the answer to the key; False if the lease is no longer ours."""
         # The key rows have no history: a plain conditional UPDATE is right.
-        return (
-            self._ours().update(
-                status=IdempotencyKeyStatus.COMPLETED,
-                response_status=status,
-                response_body=body,
-                response_content_type=content_type,
-            )
-            == 1
-        )
+        answer = {
+            "status": IdempotencyKeyStatus.COMPLETED,
+            "response_status": status,
+            "response_body": body,
+            "response_content_type": content_type,
+        }
+        return KEY_OF_LEASE.update(self._ours(), answer) == 1
 
     def release(self) -> None:
         """Drop our claim so the same key may be used again at once."""
-        self._ours().delete()
+        self.leased_to(self.pk, self.lease_token).delete()
 
+
+# Hold and store, run by every POST that carries a key: compiled once (core.compiled_query).
+KEY_OF_LEASE = CompiledUpdate(
+    IdempotencyKey,
+    IdempotencyKey.leased_to,
+    pk=IdempotencyKey._meta.pk,
+    token=IdempotencyKey._meta.get_field("lease_token"),
+)
 
 # The claim's read, run by every POST that carries a key: compiled once (core.compiled_query).
 KEY_IN_SCOPE = CompiledQuery(

@@ -5,7 +5,11 @@ Every tenant-owned endpoint derives from `OrganizationViewSet` (or mixes in
 re-written: objects of another organization are 404 and never listed.
 """
 
+import functools
+
+from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, permissions, viewsets
@@ -13,6 +17,7 @@ from rest_framework import exceptions, permissions, viewsets
 from accounts.models import ALL_ROLES, WRITE_ROLES, Membership
 from api.filters import refuse_blank_query_params
 from api.request_log import bind_organization
+from core.compiled_query import CompiledQuery
 from core.errors import ConcurrentModification, PreconditionFailed
 from core.transactions import current_request_transaction, mark_locked
 
@@ -117,6 +122,10 @@ class OrganizationScopedMixin:
     # Actions that send invoices or move money (spec 20): with EMAIL_VERIFICATION=required
     # a user whose e-mail is not verified is refused them (403 `email_not_verified`).
     money_actions: frozenset[str] = frozenset()
+    # A view whose queryset is its model's plain rows (`get_queryset` not overridden) may
+    # read a lock action's object by `locked_row`, the same statement compiled once; a
+    # request with a query string (filter backends at work) still builds it.
+    compiled_lock_read = False
 
     def allowed_roles(self):
         action = getattr(self, "action", None)
@@ -157,7 +166,10 @@ class OrganizationScopedMixin:
         )
         self._lock_object = locks_for_action
         try:
-            obj = super().get_object()
+            if locks_for_action and self.compiled_lock_read and not self.request.query_params:
+                obj = self.read_locked()
+            else:
+                obj = super().get_object()
         finally:
             self._lock_object = False
         if locks_for_action:
@@ -165,6 +177,24 @@ class OrganizationScopedMixin:
         self.check_if_match(obj)
         share_request_organization(obj, self.organization_field, self.request.organization)
         return obj
+
+    def read_locked(self) -> Model:
+        """DRF's `get_object` for a lock action, its read by `locked_row`: 404 for an id
+        that is not one (as `get_object_or_404`) or names no row of the organization."""
+        model = self.queryset.model
+        pk_field = model._meta.pk
+        try:
+            pk = pk_field.to_python(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+            pk_field.run_validators(pk)  # the column's range: no overflow in the driver
+        except ValidationError:
+            raise Http404 from None
+        found = locked_row(model, self.organization_field).objects(
+            organization=self.request.organization.pk, pk=pk
+        )
+        if not found:
+            raise Http404
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
 
     def check_if_match(self, obj: Model):
         """Refuse early a stale If-Match; the command checks it again on the row it locks
@@ -207,6 +237,23 @@ class OrganizationScopedMixin:
         ):
             response["ETag"] = f'"{data["version"]}"'
         return response
+
+
+@functools.cache
+def locked_row(model, organization_field: str) -> CompiledQuery:
+    """`model`'s row by id within an organization, `FOR UPDATE` of its own table: the read
+    `get_object` makes for a lock action on a view of plain rows, compiled once."""
+    return CompiledQuery(
+        model,
+        lambda organization, pk: (
+            model._default_manager.filter(**{organization_field: organization})
+            .select_for_update(of=("self",))
+            .filter(pk=pk)
+            .order_by()
+        ),
+        organization=model._meta.get_field(organization_field),
+        pk=model._meta.pk,
+    )
 
 
 def share_request_organization(obj: Model, organization_field: str, organization) -> None:

@@ -1,4 +1,4 @@
-"""A read the ORM compiles once per database, then runs again with other values.
+"""A read (or an update) the ORM compiles once per database, then runs with other values.
 
 A hot read (a page of the invoice list) is the same statement on every request with other
 values in it: the organization, today's date. Building the queryset, resolving its
@@ -17,8 +17,9 @@ the statement (`None` turning `=` into `IS NULL`), is refused or must not be use
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models.query import ModelIterable
+from django.db.models.sql import UpdateQuery
 
 # Stand-in values, far from real ones and of the type the database gets, so a compiled
 # parameter equal to one (same type, same value) can only come from that parameter.
@@ -35,16 +36,23 @@ _INTEGERS = {
 }
 
 
-def _stand_in(field, number):
+def _stand_in(field, number, connection):
     target = getattr(field, "target_field", field)
     kind = target.get_internal_type()
     if kind in _INTEGERS:
-        return -(987_654_321 + number)
+        # Within the column's range: the ORM compiles an out-of-range value to no rows.
+        low, high = connection.ops.integer_field_range(kind)
+        value = -(987_654_321 + number)
+        return value if low is None or low <= value else high - 1000 - number
     if kind == "DateField":
         return date(1234, 5, 6) + timedelta(days=number)
     if kind in ("CharField", "TextField"):
         return f"\x1fcompiled-query-parameter-{number}\x1f"
     raise TypeError(f"{field}: no stand-in value for a {kind} parameter")
+
+
+# A value `CompiledUpdate` leaves to the ORM (an expression, a field's own placeholder).
+_ORM = object()
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ class CompiledQuery:
     def _plan(self, alias) -> _Plan:
         connection = connections[alias]
         stand_ins = {
-            name: _stand_in(field, number)
+            name: _stand_in(field, number, connection)
             for number, (name, field) in enumerate(self.parameters.items())
         }
         prepared = {
@@ -133,17 +141,7 @@ class CompiledQuery:
         queryset = self.build(**stand_ins)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = []
-        for param in params:
-            names = [
-                name
-                for name, value in prepared.items()
-                if type(value) is type(param) and value == param
-            ]
-            slots.append(names[0] if names else _Constant(param))
-        missing = set(self.parameters) - set(slots)
-        if missing:
-            raise ValueError(f"the statement does not use {sorted(missing)}")
+        slots = _slots(params, prepared)
         width = compiler.col_count
         columns = [column for column, _, _ in compiler.select[:width]]
         converters = tuple(
@@ -154,6 +152,116 @@ class CompiledQuery:
         return _Plan(
             sql, tuple(slots), converters, width if extra else None, _fields(queryset, compiler)
         )
+
+
+class CompiledUpdate:
+    """`CompiledUpdate(Invoice, build, pk=<field>, version=<field>)`: `build(**where)`
+    returns the queryset of the rows to change; `update(where, {"status": ..., ...})` is
+    `build(**where).update(status=..., ...)` and returns the row count. The statement is
+    the one the ORM compiles, once per database and shape (the columns set, and which of
+    them are set to NULL, which the ORM writes into the SQL); a value that is an
+    expression, or a field with a placeholder of its own, runs through the ORM instead."""
+
+    def __init__(self, model, build, **parameters):
+        self.model = model
+        self.build = build
+        self.parameters = parameters
+        self._plans = {}
+
+    def update(self, where: dict, values: dict, *, using=None) -> int:
+        alias, triples, prepared = self._prepared(values, using)
+        if any(value is _ORM for value in prepared):
+            return self.build(**where).using(alias).update(**values)
+        sql, params = self._bound(alias, where, triples, prepared)
+        connection = connections[alias]
+        with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def statement(self, where: dict, values: dict, *, using=None) -> tuple[str, list]:
+        """The SQL and parameters `update` runs, for tests to compare with the ORM's."""
+        alias, triples, prepared = self._prepared(values, using)
+        return self._bound(alias, where, triples, prepared)
+
+    def _prepared(self, values, using):
+        alias = using or router.db_for_write(self.model)
+        connection = connections[alias]
+        meta = self.model._meta
+        triples = [(meta.get_field(name), None, value) for name, value in values.items()]
+        prepared = [
+            _prepared(field, value, connection)
+            if field.concrete
+            and not field.many_to_many
+            and field.model._meta.concrete_model is meta.concrete_model
+            else _ORM  # a column of a parent table, or no column: the ORM's own answer
+            for field, _, value in triples
+        ]
+        return alias, triples, prepared
+
+    def _bound(self, alias, where, values, prepared):
+        connection = connections[alias]
+        key = (alias, tuple(field for field, _, _ in values), tuple(p is None for p in prepared))
+        plan = self._plans.get(key) or self._plans.setdefault(
+            key, self._plan(alias, values, prepared)
+        )
+        where_prepared = {
+            name: field.get_db_prep_value(where[name], connection, prepared=False)
+            for name, field in self.parameters.items()
+        }
+        params = [value for value in prepared if value is not None]
+        params += [
+            slot.value if isinstance(slot, _Constant) else where_prepared[slot]
+            for slot in plan.slots
+        ]
+        return plan.sql, params
+
+    def _plan(self, alias, values, prepared_values) -> _Plan:
+        connection = connections[alias]
+        stand_ins = {
+            name: _stand_in(field, number, connection)
+            for number, (name, field) in enumerate(self.parameters.items())
+        }
+        prepared = {
+            name: field.get_db_prep_value(stand_ins[name], connection, prepared=False)
+            for name, field in self.parameters.items()
+        }
+        query = self.build(**stand_ins).query.chain(UpdateQuery)
+        query.add_update_fields(values)
+        sql, params = query.get_compiler(using=alias).as_sql()
+        # The ORM puts the SET values first (a NULL is written into the SQL), then the
+        # WHERE clause's (SQLUpdateCompiler.as_sql).
+        set_count = sum(value is not None for value in prepared_values)
+        return _Plan(sql, _slots(params[set_count:], prepared), (), None, None)
+
+
+def _prepared(field, value, connection):
+    """`value` for `field`'s column as SQLUpdateCompiler.as_sql prepares it, or _ORM where
+    the ORM would compile SQL for it."""
+    if hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder"):
+        return _ORM
+    if hasattr(value, "prepare_database_save"):
+        if not field.remote_field:
+            return _ORM  # the ORM raises its own TypeError
+        value = value.prepare_database_save(field)
+    value = field.get_db_prep_save(value, connection=connection)
+    return _ORM if hasattr(value, "as_sql") else value
+
+
+def _slots(params, prepared) -> tuple:
+    """Which named parameter (by its prepared stand-in) each compiled parameter is; any
+    other is a constant of the statement. Every named parameter must be used."""
+    slots = []
+    for param in params:
+        names = [
+            name
+            for name, value in prepared.items()
+            if type(value) is type(param) and value == param
+        ]
+        slots.append(names[0] if names else _Constant(param))
+    missing = set(prepared) - set(slots)
+    if missing:
+        raise ValueError(f"the statement does not use {sorted(missing)}")
+    return tuple(slots)
 
 
 def _fields(queryset, compiler):

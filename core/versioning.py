@@ -1,7 +1,10 @@
 """Optimistic concurrency for domain models: a version on every row, checked on write."""
 
+import functools
+
 from django.db import models
 
+from core.compiled_query import CompiledUpdate
 from core.errors import ConcurrentModification
 from core.locking import lock
 from core.transactions import atomic_step, is_locked
@@ -50,7 +53,12 @@ class VersionedModel(models.Model):
         read_version = getattr(self, "_read_version", None)
         if read_version is None:
             return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
-        if base_qs.filter(pk=pk_val, version=read_version)._update(values) != 1:
+        updated = versioned_update(base_qs.model).update(
+            {"pk": pk_val, "version": read_version},
+            {field.name: value for field, _, value in values},
+            using=using,
+        )
+        if updated != 1:
             raise ConcurrentModification()
         return True
 
@@ -94,3 +102,15 @@ def share_loaded_relations(source: models.Model, target: models.Model) -> None:
             and getattr(source, field.attname) == getattr(target, field.attname)
         ):
             field.set_cached_value(target, field.get_cached_value(source))
+
+
+@functools.cache
+def versioned_update(model) -> CompiledUpdate:
+    """`UPDATE <model> SET ... WHERE id = %s AND version = %s`, compiled once per shape:
+    every save of a versioned row runs it."""
+    return CompiledUpdate(
+        model,
+        lambda pk, version: model._base_manager.filter(pk=pk, version=version),
+        pk=model._meta.pk,
+        version=model._meta.get_field("version"),
+    )

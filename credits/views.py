@@ -89,6 +89,7 @@ class InvoiceCreditViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
     money_actions = frozenset({"credit_notes", "write_off"})
     # Both commands lock the invoice first: read it locked once (see api.tenancy).
     lock_object_actions = frozenset({"credit_notes", "write_off"})
+    compiled_lock_read = True
 
     @extend_schema(
         summary="Issue a credit note against an invoice",

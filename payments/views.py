@@ -81,6 +81,7 @@ class InvoicePaymentViewSet(ExportRenderingMixin, OrganizationScopedMixin, views
     # `Payment.pay` / `refund` / `apply_credit` lock the invoice first: read it locked once
     # (see api.tenancy).
     lock_object_actions = frozenset({"pay", "refund", "apply_credit"})
+    compiled_lock_read = True
 
     def get_renderers(self):
         renderers = super().get_renderers()

@@ -4,9 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
+from django.db.models.sql import UpdateQuery
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from core.compiled_query import CompiledQuery
+from core.compiled_query import CompiledQuery, CompiledUpdate
 from customers.tests.factories import CustomerFactory
 from invoices.models import Invoice
 from invoices.tests.factories import InvoiceFactory
@@ -120,3 +123,98 @@ def test_objects_of_rows_that_are_not_plain_instances_are_refused(organization, 
     assert len(query.rows(organization=organization.pk)) == 1
     with pytest.raises(TypeError, match="one model's instances"):
         query.objects(organization=organization.pk)
+
+
+# --- CompiledUpdate ---------------------------------------------------------------------
+
+
+def invoice_at(pk, version):
+    return Invoice.objects.filter(pk=pk, version=version)
+
+
+INVOICE_AT = {"pk": Invoice._meta.pk, "version": Invoice._meta.get_field("version")}
+
+
+def orm_update_statement(queryset, values):
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    return query.get_compiler(using="default").as_sql()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"notes": "Paid by wire", "paid_at": None, "version": 7},  # a NULL in the SQL
+        {"notes": "", "paid_at": "now", "version": 8},
+        {"customer": "a customer", "due_date": date(2031, 1, 2)},  # an instance for a key
+    ],
+    ids=["null", "values", "instance"],
+)
+def test_an_update_is_the_statement_the_orm_compiles(organization, values):
+    invoice = InvoiceFactory(organization=organization)
+    update = CompiledUpdate(Invoice, invoice_at, **INVOICE_AT)
+    values = {
+        name: {"now": timezone.now(), "a customer": invoice.customer}.get(value, value)
+        if isinstance(value, str)
+        else value
+        for name, value in values.items()
+    }
+
+    expected_sql, expected_params = orm_update_statement(invoice_at(invoice.pk, 1), values)
+    sql, params = update.statement({"pk": invoice.pk, "version": 1}, values)
+
+    assert sql == expected_sql
+    assert [repr(param) for param in params] == [repr(param) for param in expected_params]
+
+
+def test_an_update_changes_the_rows_the_orm_would_and_counts_them(organization):
+    invoice = InvoiceFactory(organization=organization, notes="before")
+    other = InvoiceFactory(organization=organization, notes="untouched")
+    update = CompiledUpdate(Invoice, invoice_at, **INVOICE_AT)
+    paid_at = timezone.now()
+
+    assert update.update({"pk": invoice.pk, "version": 2}, {"notes": "stale"}) == 0
+    changed = update.update(
+        {"pk": invoice.pk, "version": 1}, {"notes": "after", "paid_at": paid_at, "version": 2}
+    )
+    assert changed == 1
+    assert update.update({"pk": invoice.pk, "version": 2}, {"paid_at": None}) == 1
+
+    invoice.refresh_from_db()
+    other.refresh_from_db()
+    assert (invoice.notes, invoice.paid_at, invoice.version) == ("after", None, 2)
+    assert (other.notes, other.version) == ("untouched", 1)
+    assert len(update._plans) == 3  # one per shape: the columns, and which are NULL
+
+
+def test_an_update_of_one_shape_is_compiled_once_and_run_as_one_query(organization):
+    invoice = InvoiceFactory(organization=organization)
+    update = CompiledUpdate(Invoice, invoice_at, **INVOICE_AT)
+    update.update({"pk": invoice.pk, "version": 1}, {"notes": "first"})
+
+    with CaptureQueriesContext(connection) as captured:
+        update.update({"pk": invoice.pk, "version": 1}, {"notes": "second"})
+
+    assert len(captured.captured_queries) == 1
+    assert len(update._plans) == 1
+    assert Invoice.objects.get(pk=invoice.pk).notes == "second"
+
+
+def test_an_expression_goes_through_the_orm(organization):
+    invoice = InvoiceFactory(organization=organization)
+    update = CompiledUpdate(Invoice, invoice_at, **INVOICE_AT)
+
+    assert update.update({"pk": invoice.pk, "version": 1}, {"version": F("version") + 4}) == 1
+
+    assert Invoice.objects.get(pk=invoice.pk).version == 5
+    assert update._plans == {}
+
+
+def test_an_update_whose_builder_drops_a_parameter_is_refused(organization):
+    invoice = InvoiceFactory(organization=organization)
+    update = CompiledUpdate(
+        Invoice, lambda pk, version: Invoice.objects.filter(pk=pk), **INVOICE_AT
+    )
+
+    with pytest.raises(ValueError, match="version"):
+        update.update({"pk": invoice.pk, "version": 1}, {"notes": "x"})
