@@ -51,7 +51,7 @@ def _stand_in(field, number, connection):
     raise TypeError(f"{field}: no stand-in value for a {kind} parameter")
 
 
-# A value `CompiledUpdate` leaves to the ORM (an expression, a field's own placeholder).
+# A value `CompiledUpdate` leaves to the ORM (an expression).
 _ORM = object()
 
 
@@ -159,8 +159,8 @@ class CompiledUpdate:
     returns the queryset of the rows to change; `update(where, {"status": ..., ...})` is
     `build(**where).update(status=..., ...)` and returns the row count. The statement is
     the one the ORM compiles, once per database and shape (the columns set, and which of
-    them are set to NULL, which the ORM writes into the SQL); a value that is an
-    expression, or a field with a placeholder of its own, runs through the ORM instead."""
+    them are set to NULL or by a placeholder of their field's own, which the ORM writes
+    into the SQL); a value that is an expression runs through the ORM instead."""
 
     def __init__(self, model, build, **parameters):
         self.model = model
@@ -170,7 +170,7 @@ class CompiledUpdate:
 
     def update(self, where: dict, values: dict, *, using=None) -> int:
         alias, triples, prepared = self._prepared(values, using)
-        if any(value is _ORM for value in prepared):
+        if _ORM in prepared:
             return self.build(**where).using(alias).update(**values)
         sql, params = self._bound(alias, where, triples, prepared)
         connection = connections[alias]
@@ -200,7 +200,16 @@ class CompiledUpdate:
 
     def _bound(self, alias, where, values, prepared):
         connection = connections[alias]
-        key = (alias, tuple(field for field, _, _ in values), tuple(p is None for p in prepared))
+        # The shape: the columns, and for each its placeholder or NULL (as_sql writes both).
+        shape = tuple(
+            None
+            if value is None
+            else field.get_placeholder(value, None, connection)
+            if hasattr(field, "get_placeholder")
+            else "%s"
+            for (field, _, _), value in zip(values, prepared, strict=True)
+        )
+        key = (alias, tuple(field for field, _, _ in values), shape)
         plan = self._plans.get(key) or self._plans.setdefault(
             key, self._plan(alias, values, prepared)
         )
@@ -237,7 +246,7 @@ class CompiledUpdate:
 def _prepared(field, value, connection):
     """`value` for `field`'s column as SQLUpdateCompiler.as_sql prepares it, or _ORM where
     the ORM would compile SQL for it."""
-    if hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder"):
+    if hasattr(value, "resolve_expression"):
         return _ORM
     if hasattr(value, "prepare_database_save"):
         if not field.remote_field:
