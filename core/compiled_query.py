@@ -119,29 +119,15 @@ class CompiledQuery:
         alias = router.db_for_read(self.model)
         connection = connections[alias]
         plan = self._plans.get(alias) or self._plans.setdefault(alias, self._plan(alias))
-        prepared = {
-            name: field.get_db_prep_value(values[name], connection, prepared=False)
-            for name, field in self.parameters.items()
-        }
-        params = [
-            slot.value if isinstance(slot, _Constant) else prepared[slot] for slot in plan.slots
-        ]
-        return connection, plan, params
+        return connection, plan, _bind(self.parameters, plan.slots, values, connection)
 
     def _plan(self, alias) -> _Plan:
         connection = connections[alias]
-        stand_ins = {
-            name: _stand_in(field, number, connection)
-            for number, (name, field) in enumerate(self.parameters.items())
-        }
-        prepared = {
-            name: field.get_db_prep_value(stand_ins[name], connection, prepared=False)
-            for name, field in self.parameters.items()
-        }
+        stand_ins = _stand_ins(self.parameters, connection)
         queryset = self.build(**stand_ins)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = _slots(params, prepared)
+        slots = _slots(params, self.parameters, stand_ins, connection)
         width = compiler.col_count
         columns = [column for column, _, _ in compiler.select[:width]]
         converters = tuple(
@@ -149,9 +135,7 @@ class CompiledQuery:
             for index, (functions, column) in compiler.get_converters(columns).items()
         )
         extra = len(compiler.select) > width
-        return _Plan(
-            sql, tuple(slots), converters, width if extra else None, _fields(queryset, compiler)
-        )
+        return _Plan(sql, slots, converters, width if extra else None, _fields(queryset, compiler))
 
 
 class CompiledUpdate:
@@ -213,34 +197,20 @@ class CompiledUpdate:
         plan = self._plans.get(key) or self._plans.setdefault(
             key, self._plan(alias, values, prepared)
         )
-        where_prepared = {
-            name: field.get_db_prep_value(where[name], connection, prepared=False)
-            for name, field in self.parameters.items()
-        }
         params = [value for value in prepared if value is not None]
-        params += [
-            slot.value if isinstance(slot, _Constant) else where_prepared[slot]
-            for slot in plan.slots
-        ]
-        return plan.sql, params
+        return plan.sql, params + _bind(self.parameters, plan.slots, where, connection)
 
     def _plan(self, alias, values, prepared_values) -> _Plan:
         connection = connections[alias]
-        stand_ins = {
-            name: _stand_in(field, number, connection)
-            for number, (name, field) in enumerate(self.parameters.items())
-        }
-        prepared = {
-            name: field.get_db_prep_value(stand_ins[name], connection, prepared=False)
-            for name, field in self.parameters.items()
-        }
+        stand_ins = _stand_ins(self.parameters, connection)
         query = self.build(**stand_ins).query.chain(UpdateQuery)
         query.add_update_fields(values)
         sql, params = query.get_compiler(using=alias).as_sql()
         # The ORM puts the SET values first (a NULL is written into the SQL), then the
         # WHERE clause's (SQLUpdateCompiler.as_sql).
         set_count = sum(value is not None for value in prepared_values)
-        return _Plan(sql, _slots(params[set_count:], prepared), (), None, None)
+        slots = _slots(params[set_count:], self.parameters, stand_ins, connection)
+        return _Plan(sql, slots, (), None, None)
 
 
 def _prepared(field, value, connection):
@@ -256,9 +226,30 @@ def _prepared(field, value, connection):
     return _ORM if hasattr(value, "as_sql") else value
 
 
-def _slots(params, prepared) -> tuple:
+def _stand_ins(parameters, connection) -> dict:
+    return {
+        name: _stand_in(field, number, connection)
+        for number, (name, field) in enumerate(parameters.items())
+    }
+
+
+def _prepared_values(parameters, values, connection) -> dict:
+    return {
+        name: field.get_db_prep_value(values[name], connection, prepared=False)
+        for name, field in parameters.items()
+    }
+
+
+def _bind(parameters, slots, values, connection) -> list:
+    """The compiled statement's parameters for `values`, each prepared by its field."""
+    prepared = _prepared_values(parameters, values, connection)
+    return [slot.value if isinstance(slot, _Constant) else prepared[slot] for slot in slots]
+
+
+def _slots(params, parameters, stand_ins, connection) -> tuple:
     """Which named parameter (by its prepared stand-in) each compiled parameter is; any
     other is a constant of the statement. Every named parameter must be used."""
+    prepared = _prepared_values(parameters, stand_ins, connection)
     slots = []
     for param in params:
         names = [

@@ -36,9 +36,7 @@ def test_the_views_that_read_by_the_compiled_statement_are_the_invoice_commands(
 
 
 @pytest.mark.parametrize("view_class", compiled_lock_views(), ids=lambda view: view.__name__)
-def test_the_compiled_read_is_the_statement_the_orm_compiles_for_the_view(
-    view_class, organization
-):
+def test_the_compiled_read_is_the_statement_the_orm_compiles_for_the_view(view_class, organization):
     # Same SQL, same parameters, for every lock action: a view that changes its queryset
     # (a filter, a join) fails here instead of reading another row set.
     invoice = InvoiceFactory(organization=organization)
