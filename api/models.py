@@ -158,7 +158,7 @@ class IdempotencyKey(models.Model):
             pk=pk, lease_token=token, status=IdempotencyKeyStatus.IN_PROGRESS
         )
 
-    def _ours(self) -> dict:
+    def _lease(self) -> dict:
         return {"pk": self.pk, "token": self.lease_token}
 
     def hold(self) -> bool:
@@ -167,7 +167,7 @@ class IdempotencyKey(models.Model):
         On PostgreSQL the UPDATE keeps the row locked until that transaction ends, so the
         lease cannot be taken over while the work runs, however long it takes.
         """
-        return KEY_OF_LEASE.update(self._ours(), {"lease_expires_at": self.lease_expires_at}) == 1
+        return KEY_OF_LEASE.update(self._lease(), {"lease_expires_at": self.lease_expires_at}) == 1
 
     def store(self, *, status: int, body: bytes, content_type: str) -> bool:
         """Pin the answer to the key; False if the lease is no longer ours."""
@@ -178,7 +178,7 @@ class IdempotencyKey(models.Model):
             "response_body": body,
             "response_content_type": content_type,
         }
-        return KEY_OF_LEASE.update(self._ours(), answer) == 1
+        return KEY_OF_LEASE.update(self._lease(), answer) == 1
 
     def release(self) -> None:
         """Drop our claim so the same key may be used again at once."""

@@ -153,7 +153,7 @@ class CompiledUpdate:
         self._plans = {}
 
     def update(self, where: dict, values: dict, *, using=None) -> int:
-        alias, triples, prepared = self._prepared(values, using)
+        alias, triples, prepared = self._set_values(values, using)
         if _ORM in prepared:
             return self.build(**where).using(alias).update(**values)
         sql, params = self._bound(alias, where, triples, prepared)
@@ -164,16 +164,16 @@ class CompiledUpdate:
 
     def statement(self, where: dict, values: dict, *, using=None) -> tuple[str, list]:
         """The SQL and parameters `update` runs, for tests to compare with the ORM's."""
-        alias, triples, prepared = self._prepared(values, using)
+        alias, triples, prepared = self._set_values(values, using)
         return self._bound(alias, where, triples, prepared)
 
-    def _prepared(self, values, using):
+    def _set_values(self, values, using):
         alias = using or router.db_for_write(self.model)
         connection = connections[alias]
         meta = self.model._meta
         triples = [(meta.get_field(name), None, value) for name, value in values.items()]
         prepared = [
-            _prepared(field, value, connection)
+            _save_value(field, value, connection)
             if field.concrete
             and not field.many_to_many
             and field.model._meta.concrete_model is meta.concrete_model
@@ -213,7 +213,7 @@ class CompiledUpdate:
         return _Plan(sql, slots, (), None, None)
 
 
-def _prepared(field, value, connection):
+def _save_value(field, value, connection):
     """`value` for `field`'s column as SQLUpdateCompiler.as_sql prepares it, or _ORM where
     the ORM would compile SQL for it."""
     if hasattr(value, "resolve_expression"):
