@@ -6,8 +6,8 @@
 PostgreSQL only (`BENCH_PG`): the script drops and re-creates its own database
 `fintrack_bench_profile`, migrates it and seeds the HTTP bench's book (one organization,
 an admin and its JWT, 200 sent invoices of 3 lines). It then calls the product's WSGI
-application directly (the same object gunicorn serves: every middleware, no test
-`Client`) with the bench's requests, `DEBUG` off, and prints for each path the CPU per
+application directly (`fintrack.wsgi`, the object gunicorn serves: every middleware, no
+test `Client`) with the bench's requests, `DEBUG` off, and prints for each path the CPU per
 answer (`time.process_time`, no profiler attached) and pyinstrument's call tree of a
 second series.
 """
@@ -123,13 +123,12 @@ def main(argv=None):
     seed = json.loads((ROOT / "bench" / ".profile_seed.json").read_text())
     os.environ["CELERY_BROKER_URL"] = args.broker
     setup_django()
-    from django.core.wsgi import get_wsgi_application
     from pyinstrument import Profiler
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.models import User
+    from fintrack.wsgi import application
 
-    application = get_wsgi_application()
     # A fresh token: the seeded one may have expired when the book is kept.
     user = User.objects.get(email="bench@fintrack.test")
     seed["token"] = str(RefreshToken.for_user(user).access_token)

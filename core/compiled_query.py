@@ -106,9 +106,11 @@ class CompiledQuery:
     def _run(self, values, limit, offset):
         connection, plan, params = self._bound(values)
         sql = plan.sql
-        # LIMIT and OFFSET as parameters: one statement for every page.
+        # LIMIT and OFFSET written into the statement, not passed as parameters: PostgreSQL
+        # cannot cost a prepared statement's generic plan without its row count, so it
+        # planned a parameter LIMIT afresh on every run (planning cost more than running).
         if limit is not None:
-            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+            sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

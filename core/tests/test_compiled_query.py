@@ -60,6 +60,25 @@ def test_the_statement_is_compiled_once_and_run_as_one_query(organization):
     assert len(query._plans) == 1
 
 
+@pytest.mark.postgres
+def test_a_read_with_a_limit_is_planned_once_on_postgresql():
+    """PostgreSQL gives a prepared statement whose LIMIT and OFFSET are parameters no
+    generic plan (it costs one as skipping rows it cannot count): such a read, the
+    idempotency key's on every keyed POST, was planned again on every run."""
+    # Past psycopg's threshold (5 runs unprepared), then PostgreSQL's 5 custom plans.
+    for number in range(20):
+        IdempotencyKey.claim(scope="user:1", key=f"key-{number}", fingerprint="f")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ['SELECT %FROM "fintrack_idempotencykey"%LIMIT%'],
+        )
+        [(generic, custom)] = cursor.fetchall()
+    assert custom <= 5 < generic
+
+
 def test_a_builder_that_drops_a_parameter_is_refused(organization):
     query = CompiledQuery(
         Invoice,

@@ -3,7 +3,10 @@
 import io
 import json
 import logging
+import os
 import runpy
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -65,6 +68,29 @@ def test_make_serve_runs_gunicorn_after_migrate_and_collectstatic_and_run_takes_
 
 
 @pytest.mark.django_db
+def test_the_served_application_loads_its_urls_and_views_before_freezing_them():
+    """The objects a worker loads before its first request are out of the collector's
+    sight (`gc.freeze`), the URL configuration and its views among them."""
+    probe = (
+        "import gc, sys; import fintrack.wsgi; modules = sys.modules;"
+        "print(gc.get_freeze_count(), 'fintrack.urls' in modules, 'payments.views' in modules)"
+    )
+    environment = {"PATH": os.environ.get("PATH", ""), "DEBUG": "1"}
+    # A fixed argv of this interpreter: no shell, no outside input.
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, urls, views = result.stdout.split()
+    assert int(frozen) > 10_000
+    assert urls == views == "True"
+
+
 def test_static_files_are_served_by_whitenoise(client):
     # The test client has no static-file handler of its own: only the middleware answers.
     response = client.get("/static/admin/css/base.css")
