@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/profile_paths.py                    # pay and list, 300 each
     .venv/bin/python bench/profile_paths.py --paths pay --requests 500 --html /tmp/pay.html
+    .venv/bin/python bench/profile_paths.py --cpu-only --ceiling   # the ceiling, the same way
 
 PostgreSQL only (`BENCH_PG`): the script drops and re-creates its own database
 `fintrack_bench_profile`, migrates it and seeds the HTTP bench's book (one organization,
 an admin and its JWT, 200 sent invoices of 3 lines). It then calls the product's WSGI
 application directly (`fintrack.wsgi`, the object gunicorn serves: every middleware, no
 test `Client`) with the bench's requests, `DEBUG` off, and prints for each path the CPU per
-answer (`time.process_time`, no profiler attached) and pyinstrument's call tree of a
-second series.
+answer (`time.process_time`, no profiler attached) with the CPU its PostgreSQL backend
+spent meanwhile (from /proc: a local server), and pyinstrument's call tree of a second
+series. `--ceiling` does the same for the ceiling app (`fintrack_bench_profile_ceiling`).
 """
 
 import argparse
@@ -23,10 +25,12 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
-from in_process import ROOT, run_sql, setup_django, use_database
+from in_process import ROOT, SERVER, run_sql, setup_django, use_database
 
 DATABASE = "fintrack_bench_profile"
+CEILING_DATABASE = "fintrack_bench_profile_ceiling"
 
 
 def environ(method, path, query="", body=b"", headers=None):
@@ -85,27 +89,8 @@ def cpu_profile(run, requests):
         stats.print_callers(os.environ["PROFILE_CALLERS"])
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--paths", default="pay,list")
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--html", help="write the last path's profile as HTML here")
-    parser.add_argument("--keep", action="store_true", help="reuse the seeded database")
-    parser.add_argument(
-        "--broker",
-        default=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/15"),
-        help="CELERY_BROKER_URL as in `make bench` ('' for none)",
-    )
-    parser.add_argument(
-        "--cpu-only", action="store_true", help="print the CPU per answer, no profile"
-    )
-    parser.add_argument(
-        "--cprofile",
-        action="store_true",
-        help="cProfile on CPU time (time.process_time) instead of pyinstrument's wall time",
-    )
-    args = parser.parse_args(argv)
-
+def product_requests(args):
+    """The product's WSGI application and the bench's two requests on its book."""
     use_database(DATABASE)
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
     if not args.keep:
@@ -123,7 +108,6 @@ def main(argv=None):
     seed = json.loads((ROOT / "bench" / ".profile_seed.json").read_text())
     os.environ["CELERY_BROKER_URL"] = args.broker
     setup_django()
-    from pyinstrument import Profiler
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.models import User
@@ -145,21 +129,109 @@ def main(argv=None):
     def listing():
         call(application, environ("GET", "/api/v1/invoices/", "page_size=25", headers=auth), "200")
 
-    requests = {"pay": pay, "list": listing}
+    return {"pay": pay, "list": listing}
+
+
+def ceiling_requests(args):
+    """The ceiling's application (`bench/ceiling`, the HTTP bench's other side, with the
+    product's prepared statements: like for like) and its two requests on its own book."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="ceiling.settings",
+        CEILING_DATABASE_URL=f"{SERVER}/{CEILING_DATABASE}",
+        CEILING_PREPARED_STATEMENTS="1",
+    )
+    bench = ROOT / "bench"
+    if not args.keep:
+        run_sql("postgres", f"DROP DATABASE IF EXISTS {CEILING_DATABASE} WITH (FORCE)")
+        run_sql("postgres", f"CREATE DATABASE {CEILING_DATABASE}")
+        env = {**os.environ, "PYTHONPATH": str(bench)}
+        migrate = [sys.executable, "-m", "django", "migrate", "--run-syncdb", "--noinput", "-v0"]
+        subprocess.run(migrate, check=True, cwd=bench, env=env)
+        seed = subprocess.run(
+            [sys.executable, str(bench / "http_bench.py"), "seed-ceiling"],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+        ).stdout
+        (bench / ".profile_ceiling_seed.json").write_bytes(seed.strip().splitlines()[-1])
+    invoices = json.loads((bench / ".profile_ceiling_seed.json").read_text())["invoices"]
+    sys.path.insert(0, str(bench))
+    setup_django()
+    from ceiling.wsgi import application
+
+    body = json.dumps({"amount": "1.00", "method": "bank_transfer"}).encode()
+    counter = iter(range(10**9))
+
+    def pay():
+        invoice = invoices[next(counter) % len(invoices)]
+        call(application, environ("POST", f"/invoices/{invoice}/payments/", body=body), "201")
+
+    def one_invoice():
+        call(application, environ("GET", f"/invoices/{invoices[0]}/"), "200")
+
+    return {"pay": pay, "list": one_invoice}
+
+
+def database_cpu():
+    """CPU seconds used so far by this process's PostgreSQL backend (a local server)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime, fields 14 and 15 of stat(5); [0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--paths", default="pay,list")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--html", help="write the last path's profile as HTML here")
+    parser.add_argument("--keep", action="store_true", help="reuse the seeded database")
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/15"),
+        help="CELERY_BROKER_URL as in `make bench` ('' for none)",
+    )
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="print the CPU per answer, no profile"
+    )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="the ceiling app (bench/ceiling, prepared statements on) instead of the product",
+    )
+    parser.add_argument(
+        "--cprofile",
+        action="store_true",
+        help="cProfile on CPU time (time.process_time) instead of pyinstrument's wall time",
+    )
+    args = parser.parse_args(argv)
+
+    requests = ceiling_requests(args) if args.ceiling else product_requests(args)
     for path in args.paths.split(","):
         run = requests[path]
         for _ in range(30):
             run()
-        started = time.process_time()
+        started, database_started = time.process_time(), database_cpu()
         for _ in range(args.requests):
             run()
         cpu = (time.process_time() - started) / args.requests
-        print(f"{path}: {cpu * 1000:.2f} ms CPU per answer ({args.requests} requests)")
+        database = (database_cpu() - database_started) / args.requests
+        print(
+            f"{path}: {cpu * 1000:.2f} ms CPU per answer, its PostgreSQL backend "
+            f"{database * 1000:.2f} ms ({args.requests} requests)"
+        )
         if args.cpu_only:
             continue
         if args.cprofile:
             cpu_profile(run, args.requests)
             continue
+        from pyinstrument import Profiler
+
         profiler = Profiler(interval=0.0005)
         profiler.start()
         for _ in range(args.requests):
@@ -169,7 +241,7 @@ def main(argv=None):
         if args.html:
             with open(args.html, "w") as out:
                 out.write(profiler.output_html())
-    if args.broker:
+    if args.broker and not args.ceiling:
         import redis
 
         redis.Redis.from_url(args.broker).delete("celery")
