@@ -31,6 +31,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from in_process import process_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
@@ -42,7 +44,6 @@ CEILING_PORT = 8702
 INVOICES = 200  # payments are spread over these, so rows are rarely contended
 INVOICE_TOTAL = "999999.00"  # never paid off by a run (1.00 per payment); 3 equal lines
 LINES_PER_INVOICE = 3
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The product is served as in production, with a broker: a payment's outbox event is only
 # enqueued after the commit, its consumers run on Celery workers (none runs here). A
 # database number of its own, so no other worker on this Redis takes these messages; its
@@ -233,6 +234,9 @@ class Server:
                 f"127.0.0.1:{port}",
                 "--log-level",
                 "warning",
+                # Two servers run at once here; neither needs gunicorn's control interface,
+                # whose one socket per user the second would fail to bind.
+                "--no-control-socket",
                 app,
             ],
             cwd=cwd,
@@ -265,15 +269,13 @@ class Server:
         return pids
 
     def cpu_seconds(self):
-        total = 0
+        total = 0.0
         for pid in self.workers():
             try:
-                fields = (Path("/proc") / pid / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
+                total += process_cpu_seconds(pid)
+            except OSError:  # a worker that has just exited
                 continue
-            # utime and stime are fields 14 and 15 of stat(5); [0] here is field 3.
-            total += int(fields[11]) + int(fields[12])
-        return total / CLOCK_TICKS
+        return total
 
     def stop(self):
         self.process.terminate()

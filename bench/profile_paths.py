@@ -25,9 +25,8 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
-from in_process import ROOT, SERVER, run_sql, setup_django, use_database
+from in_process import ROOT, SERVER, process_cpu_seconds, run_sql, setup_django, use_database
 
 DATABASE = "fintrack_bench_profile"
 CEILING_DATABASE = "fintrack_bench_profile_ceiling"
@@ -179,10 +178,7 @@ def database_cpu():
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    # utime and stime, fields 14 and 15 of stat(5); [0] here is field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(cursor.fetchone()[0])
 
 
 def main(argv=None):

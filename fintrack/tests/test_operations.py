@@ -67,7 +67,6 @@ def test_make_serve_runs_gunicorn_after_migrate_and_collectstatic_and_run_takes_
     assert "0.0.0.0:$(PORT)" in run
 
 
-@pytest.mark.django_db
 def test_the_served_application_loads_its_urls_and_views_before_freezing_them():
     """The objects a worker loads before its first request are out of the collector's
     sight (`gc.freeze`), the URL configuration and its views among them."""
@@ -91,6 +90,7 @@ def test_the_served_application_loads_its_urls_and_views_before_freezing_them():
     assert urls == views == "True"
 
 
+@pytest.mark.django_db
 def test_static_files_are_served_by_whitenoise(client):
     # The test client has no static-file handler of its own: only the middleware answers.
     response = client.get("/static/admin/css/base.css")
