@@ -107,8 +107,9 @@ class CompiledQuery:
         connection, plan, params = self._bound(values)
         sql = plan.sql
         # LIMIT and OFFSET written into the statement, not passed as parameters: PostgreSQL
-        # cannot cost a prepared statement's generic plan without its row count, so it
-        # planned a parameter LIMIT afresh on every run (planning cost more than running).
+        # prices a prepared statement's generic plan above a custom one when it cannot know
+        # the row count, and planned such a read afresh on every run (planning cost more
+        # than running it).
         if limit is not None:
             sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
         with connection.cursor() as cursor:

@@ -62,9 +62,9 @@ def test_the_statement_is_compiled_once_and_run_as_one_query(organization):
 
 @pytest.mark.postgres
 def test_a_read_with_a_limit_is_planned_once_on_postgresql():
-    """PostgreSQL gives a prepared statement whose LIMIT and OFFSET are parameters no
-    generic plan (it costs one as skipping rows it cannot count): such a read, the
-    idempotency key's on every keyed POST, was planned again on every run."""
+    """With LIMIT and OFFSET as parameters PostgreSQL prices the generic plan above a
+    custom one (it cannot know the row count): such a read, the idempotency key's on every
+    keyed POST, was planned again on every run."""
     # Past psycopg's threshold (5 runs unprepared), then PostgreSQL's 5 custom plans.
     for number in range(20):
         IdempotencyKey.claim(scope="user:1", key=f"key-{number}", fingerprint="f")
